@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace Conclave.Cli.Commands;
+
+/// <summary>Every `conclave` subcommand, in help order. Add one line per new command file.</summary>
+internal static class CommandCatalogue
+{
+    public static IEnumerable<Command> All()
+    {
+        yield return VersionCommand.Create();
+    }
+}
