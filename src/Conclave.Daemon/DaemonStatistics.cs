@@ -24,7 +24,7 @@ public sealed record DaemonStatistics
     /// <summary>Requests refused with a reject message.</summary>
     public long Rejects { get; init; }
 
-    /// <summary>Frames received from clients.</summary>
+    /// <summary>Well-formed frames received from clients and handled by the event loop.</summary>
     public long FramesIn { get; init; }
 
     /// <summary>Frames queued to clients.</summary>

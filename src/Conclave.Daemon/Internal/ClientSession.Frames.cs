@@ -46,7 +46,6 @@ internal sealed partial class ClientSession
             byte[] frame = GC.AllocateUninitializedArray<byte>(frameLength);
             buffer.Slice(0, frameLength).CopyTo(frame);
             _input.AdvanceTo(buffer.GetPosition(frameLength));
-            Interlocked.Increment(ref _host.Counters.FramesIn);
 
             Normalise(frame, header);
             GroupMessage? message = ToGroupMessage(frame, header);

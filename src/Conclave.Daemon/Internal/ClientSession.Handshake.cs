@@ -104,7 +104,16 @@ internal sealed partial class ClientSession
     private async Task<bool> AuthenticateAsync(CancellationToken token)
     {
         await _socket.SendAsync(MethodList, token);
-        byte[]? choice = await ReadExactAsync(SpreadLimits.AuthChoiceSize, token);
+        byte[]? choice;
+        try
+        {
+            choice = await ReadExactAsync(SpreadLimits.AuthChoiceSize, token);
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            choice = null; // Spread reads the choice once and refuses a short one; we wait until the deadline.
+        }
+
         if (choice is null)
         {
             return Refuse(SpreadError.RejectAuth, "short authentication choice");

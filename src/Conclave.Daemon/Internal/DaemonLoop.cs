@@ -57,6 +57,11 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     private void Handle(LoopItem item)
     {
         ClientSession session = item.Session;
+        if (!item.IsSessionEnd)
+        {
+            Interlocked.Increment(ref _counters.FramesIn);
+        }
+
         if (session.KillSubmitted)
         {
             return; // Anything after the ordered disconnect belongs to no one.
