@@ -58,7 +58,7 @@ public sealed partial class GroupConnection
             {
                 message = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (SpreadException e) when (e.Error == SpreadError.ConnectionClosed && IsClosed)
+            catch (SpreadException e) when (e.Error == SpreadError.ConnectionClosed && IsClosedLocally)
             {
                 yield break;
             }
@@ -72,6 +72,12 @@ public sealed partial class GroupConnection
         try
         {
             return await read.ConfigureAwait(false);
+        }
+        catch (SpreadException)
+        {
+            // The daemon closed the session or broke the framing: like libspread, the mailbox is dead.
+            Close(Lost);
+            throw;
         }
         finally
         {

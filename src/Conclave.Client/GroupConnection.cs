@@ -25,6 +25,10 @@ public sealed partial class GroupConnection : IAsyncDisposable
     private readonly FrameReader _reader;
     private readonly byte[] _privateGroupField = new byte[SpreadLimits.GroupNameSize];
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private const int Open = 0;
+    private const int ClosedLocally = 1;
+    private const int Lost = 2;
+
     private int _receiving;
     private int _closed;
 
@@ -52,7 +56,9 @@ public sealed partial class GroupConnection : IAsyncDisposable
     public string SpreadName { get; }
 
     /// <summary>Gets a value indicating whether the session has been disconnected, aborted or disposed.</summary>
-    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+    public bool IsClosed => Volatile.Read(ref _closed) != Open;
+
+    private bool IsClosedLocally => Volatile.Read(ref _closed) == ClosedLocally;
 
     /// <summary>Connects to a daemon and runs the Spread 4.4 handshake.</summary>
     /// <param name="spreadName">
@@ -128,9 +134,12 @@ public sealed partial class GroupConnection : IAsyncDisposable
     }
 
     /// <summary>Closes the socket without telling the daemon, like libspread's <c>SP_kill</c>; the daemon treats the end of the stream as a disconnect.</summary>
-    public void Abort()
+    public void Abort() => Close(ClosedLocally);
+
+    /// <summary>Closes the socket once; the first reason (local close or loss of the session) sticks.</summary>
+    private void Close(int reason)
     {
-        if (Interlocked.Exchange(ref _closed, 1) != 0)
+        if (Interlocked.CompareExchange(ref _closed, reason, Open) != Open)
         {
             return;
         }
