@@ -7,6 +7,7 @@ internal static class CommandCatalogue
 {
     public static IEnumerable<Command> All()
     {
+        yield return DaemonCommand.Create();
         yield return VersionCommand.Create();
     }
 }
