@@ -65,9 +65,28 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
 
         _started = true;
         _tasks.Add(Task.Run(_loop.RunAsync));
+        try
+        {
+            Listen();
+        }
+        catch
+        {
+            foreach (Socket listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            _loop.Complete();
+            throw;
+        }
+    }
+
+    private void Listen()
+    {
         foreach (IPEndPoint endpoint in Options.TcpEndpoints)
         {
             var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            _listeners.Add(listener);
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Bind(endpoint);
             listener.Listen(512);
@@ -80,6 +99,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         {
             UnixSocketFile.ClaimStale(path);
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _listeners.Add(listener);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen(512);
             StartAccepting(listener, path);
@@ -88,7 +108,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
 
     private void StartAccepting(Socket listener, string name)
     {
-        _listeners.Add(listener);
         DaemonLog.Listening(_logger, Options.Name, name);
         _tasks.Add(Task.Run(() => AcceptLoopAsync(listener)));
     }
