@@ -9,6 +9,7 @@ internal static class CommandCatalogue
     {
         yield return DaemonCommand.Create();
         yield return UserCommand.Create();
+        yield return FloodCommand.Create();
         yield return VersionCommand.Create();
     }
 }
