@@ -76,7 +76,7 @@ public sealed partial class GroupConnection
         catch (SpreadException)
         {
             // The daemon closed the session or broke the framing: like libspread, the mailbox is dead.
-            Close(Lost);
+            Close(_disconnecting ? ClosedLocally : Lost);
             throw;
         }
         finally

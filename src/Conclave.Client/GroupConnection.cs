@@ -31,6 +31,7 @@ public sealed partial class GroupConnection : IAsyncDisposable
 
     private int _receiving;
     private int _closed;
+    private volatile bool _disconnecting;
 
     private GroupConnection(Socket socket, FrameReader reader, string privateGroup, SpreadVersion daemonVersion, bool groupMembership, string spreadName)
     {
@@ -119,6 +120,8 @@ public sealed partial class GroupConnection : IAsyncDisposable
             return;
         }
 
+        // The daemon closes as soon as it reads the KILL; a receive that sees that end must not report a lost session.
+        _disconnecting = true;
         try
         {
             await SendFrameAsync(ServiceType.KillRequest, PrivateGroup, null, 0, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);

@@ -8,6 +8,8 @@ internal static class CommandCatalogue
     public static IEnumerable<Command> All()
     {
         yield return DaemonCommand.Create();
+        yield return UserCommand.Create();
+        yield return FloodCommand.Create();
         yield return VersionCommand.Create();
     }
 }
