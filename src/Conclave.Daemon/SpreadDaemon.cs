@@ -64,7 +64,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         }
 
         _started = true;
-        _tasks.Add(Task.Run(_loop.RunAsync));
         try
         {
             Listen();
@@ -76,7 +75,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
                 listener.Dispose();
             }
 
-            _loop.Complete();
             throw;
         }
     }
@@ -188,7 +186,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     void ISessionHost.ReleaseName(string name, ClientSession session) =>
         _sessions.TryRemove(new KeyValuePair<string, ClientSession>(PrivateGroupName.Format(name, Options.Name), session));
 
-    ValueTask ISessionHost.PostAsync(LoopItem item, CancellationToken cancellationToken) => _loop.PostAsync(item, cancellationToken);
+    void ISessionHost.Post(LoopItem item) => _loop.Post(item);
 
     /// <summary>Stops listening, closes every session and ends the loop.</summary>
     public async ValueTask DisposeAsync()
@@ -208,7 +206,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
             session.Close();
         }
 
-        _loop.Complete();
         await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         DaemonLog.Stopped(_logger, Options.Name);
     }
