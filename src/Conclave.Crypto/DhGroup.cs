@@ -83,6 +83,9 @@ public abstract class DhGroup
     /// <summary>True if the bytes encode an element of the prime-order group other than the identity.</summary>
     internal abstract bool IsValidElement(ReadOnlySpan<byte> element, OperationCounter counter);
 
+    /// <summary>True if <see cref="Exp"/> itself rejects invalid inputs (ristretto255 decoding), so no separate check is needed.</summary>
+    internal abstract bool ExpValidatesInput { get; }
+
     /// <summary>True if the bytes encode a reduced, non-zero scalar.</summary>
     internal abstract bool IsValidScalar(ReadOnlySpan<byte> scalar);
 }

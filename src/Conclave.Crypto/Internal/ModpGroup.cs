@@ -56,6 +56,8 @@ internal sealed class ModpGroup : DhGroup
 
     private BigInteger PMinusOne { get; }
 
+    internal override bool ExpValidatesInput => false;
+
     internal override byte[] Generator => (byte[])_generator.Clone();
 
     internal override byte[] RandomScalar(IRandomSource random)

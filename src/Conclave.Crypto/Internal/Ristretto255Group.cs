@@ -19,6 +19,8 @@ internal sealed class Ristretto255Group : DhGroup
 
     public override int ScalarLength => Sodium.RistrettoScalarBytes;
 
+    internal override bool ExpValidatesInput => true;
+
     internal override byte[] Generator => (byte[])BasePoint.Clone();
 
     internal override byte[] RandomScalar(IRandomSource random)

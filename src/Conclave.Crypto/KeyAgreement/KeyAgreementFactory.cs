@@ -1,0 +1,12 @@
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>Creates key agreement modules.</summary>
+public static class KeyAgreementFactory
+{
+    /// <summary>Creates a module running <paramref name="protocol"/> for the member described by <paramref name="options"/>.</summary>
+    public static IGroupKeyAgreement Create(KeyAgreementProtocol protocol, KeyAgreementOptions options) => protocol switch
+    {
+        KeyAgreementProtocol.Gdh => new GdhModule(options),
+        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "Unknown key agreement protocol."),
+    };
+}
