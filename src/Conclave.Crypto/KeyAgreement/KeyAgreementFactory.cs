@@ -7,6 +7,7 @@ public static class KeyAgreementFactory
     public static IGroupKeyAgreement Create(KeyAgreementProtocol protocol, KeyAgreementOptions options) => protocol switch
     {
         KeyAgreementProtocol.Gdh => new GdhModule(options),
+        KeyAgreementProtocol.Ckd => new CkdModule(options),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "Unknown key agreement protocol."),
     };
 }

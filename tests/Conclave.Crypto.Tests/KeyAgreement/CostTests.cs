@@ -17,6 +17,12 @@ public sealed class CostTests
         Measure(KeyAgreementProtocol.Gdh, join: n => 2 * n, leave: n => n - 1, controllerLeave: n => n - 1);
     }
 
+    [Fact]
+    public void Ckd_join_and_leave_serial_exponentiations_match_the_formulas()
+    {
+        Measure(KeyAgreementProtocol.Ckd, join: n => n + 4, leave: n => n, controllerLeave: n => (2 * n) + 1);
+    }
+
     internal static void Measure(KeyAgreementProtocol protocol, Func<int, long> join, Func<int, long> leave, Func<int, long> controllerLeave)
     {
         using var sim = new Simulator(protocol, DhGroup.Ristretto255, 5);
