@@ -8,6 +8,7 @@ public static class KeyAgreementFactory
     {
         KeyAgreementProtocol.Gdh => new GdhModule(options),
         KeyAgreementProtocol.Ckd => new CkdModule(options),
+        KeyAgreementProtocol.Tgdh => new TgdhModule(options),
         _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "Unknown key agreement protocol."),
     };
 }

@@ -312,14 +312,17 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected abstract void DescribeState(IncrementalHash hash);
 
-    private void Send(string? to, byte type, byte[] payload)
+    /// <summary>Broadcasts a message tagged with another run of this view (a refresh that opens the next run).</summary>
+    protected void SendInRun(uint run, byte type, byte[] payload) => Send(null, type, payload, run);
+
+    private void Send(string? to, byte type, byte[] payload, uint? run = null)
     {
         var envelope = new Envelope
         {
             Protocol = Protocol,
             Type = type,
             ViewId = View!.ViewId,
-            Run = Run,
+            Run = run ?? Run,
             Group = Options.Group,
             Sender = Self,
             Recipient = to,

@@ -4,7 +4,7 @@ namespace Conclave.Crypto.Tests.KeyAgreement;
 
 internal static class Protocols
 {
-    public static readonly KeyAgreementProtocol[] All = [KeyAgreementProtocol.Gdh, KeyAgreementProtocol.Ckd];
+    public static readonly KeyAgreementProtocol[] All = [KeyAgreementProtocol.Gdh, KeyAgreementProtocol.Ckd, KeyAgreementProtocol.Tgdh];
 
     public static TheoryData<KeyAgreementProtocol> AllData()
     {
