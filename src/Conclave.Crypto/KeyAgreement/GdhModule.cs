@@ -84,8 +84,10 @@ internal sealed class GdhModule : ModuleBase
 
     protected override void StartView(KeyAgreementView view)
     {
-        if (_order.Count == 0)
+        if (_order.Count == 0 || !HasStateFromPreviousView)
         {
+            // No state shared with our previous view (new, or its run was cut short): start as a group of one.
+            EraseCommitted();
             BecomeSingleton();
         }
 

@@ -54,6 +54,15 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected uint Run { get; private set; }
 
+    /// <summary>The id of the view installed before the current one.</summary>
+    protected ulong? PreviousViewId { get; private set; }
+
+    /// <summary>
+    /// True if this member's last key belongs to its previous view. View synchrony makes this the same for every
+    /// member that comes from that view, so they can trust their shared state; otherwise a member starts afresh.
+    /// </summary>
+    protected bool HasStateFromPreviousView => CurrentEpoch is { } epoch && epoch.ViewId == PreviousViewId;
+
     public StepResult OnView(KeyAgreementView view)
     {
         ArgumentNullException.ThrowIfNull(view);
@@ -69,6 +78,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         }
 
         AbandonRun();
+        PreviousViewId = View?.ViewId;
         View = view;
         Run = 0;
         ResetRunLog();

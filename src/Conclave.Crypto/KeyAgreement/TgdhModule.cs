@@ -74,6 +74,13 @@ internal sealed class TgdhModule : ModuleBase
 
     protected override void StartView(KeyAgreementView view)
     {
+        if (_tree is not null && !HasStateFromPreviousView)
+        {
+            // Our tree is not the one our previous view agreed on (that run was cut short): start afresh.
+            TgdhTree.EraseSecrets(_tree);
+            _tree = null;
+        }
+
         if (_tree is null)
         {
             // A new member: a one-leaf tree with a fresh share, published when announced.

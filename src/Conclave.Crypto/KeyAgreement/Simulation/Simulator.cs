@@ -117,15 +117,20 @@ internal sealed class Simulator : IDisposable
     {
         while (_queue.Count > 0 && limit-- > 0)
         {
+            // A broadcast reaches all its recipients at once, so members that stay together deliver the same
+            // messages (view synchrony) even when a run is cut short between two deliveries.
             Delivery d = _queue.Dequeue();
-            SimulatedMember to = _members[d.To];
-            if (!Components.Any(c => c.Contains(d.To) && c.Contains(d.From)))
+            foreach (string recipient in d.To)
             {
-                continue; // the view changed: the network no longer connects them
-            }
+                if (!Components.Any(c => c.Contains(recipient) && c.Contains(d.From)))
+                {
+                    continue; // the view changed: the network no longer connects them
+                }
 
-            to.Received.Add(d.Wire);
-            Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+                SimulatedMember to = _members[recipient];
+                to.Received.Add(d.Wire);
+                Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+            }
         }
     }
 
@@ -184,14 +189,10 @@ internal sealed class Simulator : IDisposable
                     break;
                 case SendMessage { To: null } broadcast:
                     Broadcasts.Add(broadcast.Wire);
-                    foreach (string to in Components.First(c => c.Contains(member.Name)))
-                    {
-                        _queue.Enqueue(new Delivery(member.Name, to, broadcast.Wire, stamp, startTicks + elapsed));
-                    }
-
+                    _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed));
                     break;
                 case SendMessage unicast:
-                    _queue.Enqueue(new Delivery(member.Name, unicast.To!, unicast.Wire, stamp, startTicks + elapsed));
+                    _queue.Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed));
                     break;
             }
         }
@@ -205,5 +206,5 @@ internal sealed class Simulator : IDisposable
         }
     }
 
-    private readonly record struct Delivery(string From, string To, byte[] Wire, long Exps, long Ticks);
+    private readonly record struct Delivery(string From, string[] To, byte[] Wire, long Exps, long Ticks);
 }
