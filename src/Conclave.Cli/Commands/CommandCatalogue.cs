@@ -9,5 +9,6 @@ internal static class CommandCatalogue
     {
         yield return VersionCommand.Create();
         yield return KeygenCommand.Create();
+        yield return BenchCommand.Create();
     }
 }

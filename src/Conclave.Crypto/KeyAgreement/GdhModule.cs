@@ -465,7 +465,7 @@ internal sealed class GdhModule : ModuleBase
     }
 
     private bool IsPermutationOfView(List<string> order) =>
-        order.Count == View!.Members.Count && order.All(View.Members.Contains);
+        order.Count == View!.Members.Count && order.All(ViewIndex.ContainsKey);
 
     private static byte[] WriteList(IReadOnlyList<string> order, IReadOnlyList<byte[]> partials) =>
         new PayloadWriter().Names(order).Elements(partials).ToArray();

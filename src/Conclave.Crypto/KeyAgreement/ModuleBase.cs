@@ -52,6 +52,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected KeyAgreementView? View { get; private set; }
 
+    /// <summary>Each member of the current view and its position in the agreed order.</summary>
+    protected Dictionary<string, int> ViewIndex { get; private set; } = new(StringComparer.Ordinal);
+
     protected uint Run { get; private set; }
 
     /// <summary>The id of the view installed before the current one.</summary>
@@ -80,6 +83,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         AbandonRun();
         PreviousViewId = View?.ViewId;
         View = view;
+        ViewIndex = Index(view);
         Run = 0;
         ResetRunLog();
         IsSettled = false;
@@ -112,7 +116,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             return StepResult.Rejected(Rejection.StaleRun);
         }
 
-        if (!View.Members.Contains(envelope.Sender) || !Options.Directory.TryGet(envelope.Sender, out byte[] publicKey))
+        if (!ViewIndex.ContainsKey(envelope.Sender) || !Options.Directory.TryGet(envelope.Sender, out byte[] publicKey))
         {
             return StepResult.Rejected(Rejection.UnknownSender);
         }
@@ -184,6 +188,23 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
             _disposed = true;
         }
+    }
+
+    /// <summary>
+    /// Benchmarks only: puts the module straight into a settled view with the given group secret, as if a run had
+    /// just finished (set-up for measuring one event in a large group without replaying its whole history).
+    /// </summary>
+    internal void InstallSettledForBenchmark(KeyAgreementView view, byte[] element)
+    {
+        AbandonRun();
+        PreviousViewId = View?.ViewId;
+        View = view;
+        ViewIndex = Index(view);
+        Run = 0;
+        ResetRunLog();
+        _outputs = [];
+        Finish(element);
+        _outputs = [];
     }
 
     /// <summary>A digest of the whole protocol state, for tests that check refused input changes nothing.</summary>
@@ -340,6 +361,17 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         };
         byte[] wire = envelope.Seal(Options.Identity, Counter);
         _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
+    }
+
+    private static Dictionary<string, int> Index(KeyAgreementView view)
+    {
+        var index = new Dictionary<string, int>(view.Members.Count, StringComparer.Ordinal);
+        for (int i = 0; i < view.Members.Count; i++)
+        {
+            index[view.Members[i]] = i;
+        }
+
+        return index;
     }
 
     private void ResetRunLog()

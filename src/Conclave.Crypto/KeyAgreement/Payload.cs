@@ -67,6 +67,8 @@ internal sealed class PayloadWriter
 /// <summary>Reads payloads written by <see cref="PayloadWriter"/>; every read checks bounds and returns false when short.</summary>
 internal ref struct PayloadReader(ReadOnlySpan<byte> data)
 {
+    private static readonly UTF8Encoding Strict = new(false, true);
+
     private readonly ReadOnlySpan<byte> _data = data;
     private int _at;
 
@@ -80,7 +82,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             return false;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string>? seen = count > 1 ? new HashSet<string>(count, StringComparer.Ordinal) : null;
         for (int i = 0; i < count; i++)
         {
             if (!U16(out int length) || _at + length > _data.Length)
@@ -91,7 +93,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             string name;
             try
             {
-                name = new UTF8Encoding(false, true).GetString(_data.Slice(_at, length));
+                name = Strict.GetString(_data.Slice(_at, length));
             }
             catch (DecoderFallbackException)
             {
@@ -99,7 +101,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             }
 
             _at += length;
-            if (name.Length == 0 || !seen.Add(name))
+            if (name.Length == 0 || (seen is not null && !seen.Add(name)))
             {
                 return false;
             }

@@ -32,6 +32,8 @@ internal sealed class TgdhModule : ModuleBase
     private readonly List<(string Sponsor, TreeNode Tree)> _announced = [];
     private readonly HashSet<TreeNode> _published = [];
     private TreeNode? _pendingRefresh;
+    private TreeNode? _myLeaf;
+    private bool _poisoned;
 
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -57,6 +59,79 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Height of the current tree (for benchmarks).</summary>
     internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
+
+    /// <summary>
+    /// Benchmarks only: a dealer builds a balanced tree over <paramref name="view"/>'s members with every key known,
+    /// and gives each member its own copy (public blinded keys shared, private keys on its own path only).
+    /// </summary>
+    internal static void DealForBenchmark(IReadOnlyList<TgdhModule> modules, KeyAgreementView view)
+    {
+        DhGroup dh = modules[0].Dh;
+        var counter = new OperationCounter();
+        var random = new SeededRandomSource(view.Members.Count);
+        TreeNode root = TgdhTree.Leaf(view.Members[0]);
+        foreach (string member in view.Members.Skip(1))
+        {
+            root = TgdhTree.Insert(root, TgdhTree.Leaf(member));
+            root.Parent = null;
+        }
+
+        // Post-order: leaf shares, then every internal key from its children; blinded keys below the root.
+        var stack = new Stack<(TreeNode Node, bool Done)>();
+        stack.Push((root, false));
+        while (stack.Count > 0)
+        {
+            (TreeNode node, bool done) = stack.Pop();
+            if (node.IsLeaf)
+            {
+                node.Key = dh.RandomScalar(random);
+            }
+            else if (!done)
+            {
+                stack.Push((node, true));
+                stack.Push((node.Right!, false));
+                stack.Push((node.Left!, false));
+                continue;
+            }
+            else
+            {
+                byte[] element = dh.Exp(node.Left!.Bk!, node.Right!.Key!, counter);
+                node.Key = KeySchedule.ElementToScalar(dh, NodeKeyLabel, element);
+                node.Element = node.Parent is null ? element : null;
+            }
+
+            if (node.Parent is not null || !node.IsLeaf)
+            {
+                node.Bk = node.Parent is null ? null : dh.ExpBase(node.Key, counter);
+            }
+        }
+
+        if (root.IsLeaf)
+        {
+            root.Element = dh.ExpBase(root.Key!, counter);
+        }
+
+        foreach (TgdhModule module in modules)
+        {
+            TreeNode copy = TgdhTree.Clone(root);
+            // Keep private keys on this member's path only.
+            var path = new HashSet<TreeNode>();
+            for (TreeNode? n = TgdhTree.Leaves(copy).First(l => l.Member == module.Self); n is not null; n = n.Parent)
+            {
+                path.Add(n);
+            }
+
+            foreach (TreeNode n in TgdhTree.Nodes(copy).Where(n => !path.Contains(n)))
+            {
+                TgdhTree.Forget(n);
+            }
+
+            module._tree = copy;
+            module.InstallSettledForBenchmark(view, (byte[])root.Element!.Clone());
+        }
+
+        TgdhTree.EraseSecrets(root);
+    }
 
     protected override IEnumerable<byte[]> ElementsIn(Envelope envelope)
     {
@@ -169,7 +244,7 @@ internal sealed class TgdhModule : ModuleBase
         List<string> leaves = TgdhTree.Leaves(tree!).Select(l => l.Member!).ToList();
         HashSet<string> covered = _announced.SelectMany(a => TgdhTree.Leaves(a.Tree)).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
         if (TgdhTree.Rightmost(tree!).Member != envelope.Sender || leaves.Distinct().Count() != leaves.Count
-            || leaves.Any(l => !View.Members.Contains(l) || covered.Contains(l)))
+            || leaves.Any(l => !ViewIndex.ContainsKey(l) || covered.Contains(l)))
         {
             return Rejection.Invalid;
         }
@@ -185,15 +260,11 @@ internal sealed class TgdhModule : ModuleBase
                 return Rejection.Invalid;
             }
         }
-        else
+        else if (TgdhTree.Nodes(tree!).Any(n => n.Bk is not null && n.Bk.Length != Dh.ElementLength))
         {
-            foreach (byte[] bk in TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>())
-            {
-                if (!IsValidReceived(bk))
-                {
-                    return Rejection.Invalid;
-                }
-            }
+            // Group membership of announced blinded keys is checked where each is first used as a base
+            // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
+            return Rejection.Invalid;
         }
 
         Accept(envelope);
@@ -281,11 +352,10 @@ internal sealed class TgdhModule : ModuleBase
     /// <summary>Merges the announced trees: larger first, ties by the earliest member in the view.</summary>
     private void MergeAnnounced()
     {
-        List<string> members = View!.Members.ToList();
         List<TreeNode> ordered = _announced
             .Select(a => a.Tree)
             .OrderByDescending(t => TgdhTree.Leaves(t).Count)
-            .ThenBy(t => TgdhTree.Leaves(t).Min(l => members.IndexOf(l.Member!)))
+            .ThenBy(t => TgdhTree.Leaves(t).Min(l => ViewIndex[l.Member!]))
             .ToList();
         TreeNode root = ordered[0];
         foreach (TreeNode tree in ordered.Skip(1))
@@ -341,7 +411,26 @@ internal sealed class TgdhModule : ModuleBase
     /// <summary>Computes what this member can on its path, publishes what it is sponsor for, and finishes when complete.</summary>
     private void Progress()
     {
-        TreeNode leaf = MyLeaf(_work!);
+        if (_poisoned)
+        {
+            return;
+        }
+
+        try
+        {
+            ProgressUnchecked();
+        }
+        catch (CryptographicException)
+        {
+            // A blinded key accepted earlier turned out not to be a group element: this run cannot finish;
+            // the next view restarts it (a malicious insider can always stall a run, never bias the key).
+            _poisoned = true;
+        }
+    }
+
+    private void ProgressUnchecked()
+    {
+        TreeNode leaf = _myLeaf ??= MyLeaf(_work!);
         for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
@@ -400,6 +489,7 @@ internal sealed class TgdhModule : ModuleBase
 
         _tree = _work;
         _work = null;
+        _myLeaf = null;
         _published.Clear();
         _phase = Phase.Idle;
         Finish(element);
@@ -521,6 +611,8 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         _work = null;
+        _myLeaf = null;
+        _poisoned = false;
         _announced.Clear();
         _published.Clear();
         ErasePendingRefresh();

@@ -94,6 +94,22 @@ internal sealed class Simulator : IDisposable
         }
     }
 
+    /// <summary>Benchmarks only: installs a settled TGDH group over <paramref name="members"/> without running its history.</summary>
+    public void DealTgdh(IEnumerable<string> members)
+    {
+        var set = new HashSet<string>(members, StringComparer.Ordinal);
+        List<string> ordered = _age.Where(set.Contains).ToList();
+        Components.RemoveAll(c => c.Any(set.Contains));
+        Components.Add(ordered);
+        var view = new KeyAgreementView(++_viewId, ordered, [], []);
+        foreach (string name in ordered)
+        {
+            _members[name].PreviousView = ordered;
+        }
+
+        TgdhModule.DealForBenchmark(ordered.Select(n => (TgdhModule)_members[n].Module).ToList(), view);
+    }
+
     /// <summary>Installs several views "at once" (a partition) before running any message.</summary>
     public void InstallAll(IEnumerable<IEnumerable<string>> components)
     {
