@@ -241,7 +241,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         _seen.Add(Digest(envelope));
         if (envelope.Recipient is null)
         {
-            _transcript.Add(SHA256.HashData(envelope.Signed));
+            _transcript.Add(envelope.Digest);
         }
     }
 
@@ -387,5 +387,5 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         return rejection == Rejection.None ? new StepResult(outputs, Rejection.None) : StepResult.Rejected(rejection);
     }
 
-    private static string Digest(Envelope envelope) => Convert.ToHexString(SHA256.HashData(envelope.Signed));
+    private static string Digest(Envelope envelope) => Convert.ToHexString(envelope.Digest);
 }

@@ -112,6 +112,35 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         return true;
     }
 
+    /// <summary>Reads a u16-counted UTF-8 string and compares it with <paramref name="expected"/>.</summary>
+    public bool NameEquals(string expected)
+    {
+        if (!U16(out int length) || _at + length > _data.Length)
+        {
+            return false;
+        }
+
+        int max = Encoding.UTF8.GetMaxByteCount(expected.Length);
+        Span<byte> buffer = max <= 256 ? stackalloc byte[max] : new byte[max];
+        int written = Encoding.UTF8.GetBytes(expected, buffer);
+        bool equal = buffer[..written].SequenceEqual(_data.Slice(_at, length));
+        _at += length;
+        return equal;
+    }
+
+    /// <summary>Reads <paramref name="expected"/>.Length bytes and compares them with it.</summary>
+    public bool BytesEqual(ReadOnlySpan<byte> expected)
+    {
+        if (_at + expected.Length > _data.Length)
+        {
+            return false;
+        }
+
+        bool equal = _data.Slice(_at, expected.Length).SequenceEqual(expected);
+        _at += expected.Length;
+        return equal;
+    }
+
     public bool Bytes(int length, out byte[] value)
     {
         value = [];

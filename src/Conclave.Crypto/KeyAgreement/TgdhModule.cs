@@ -34,6 +34,11 @@ internal sealed class TgdhModule : ModuleBase
     private TreeNode? _pendingRefresh;
     private TreeNode? _myLeaf;
     private bool _poisoned;
+    private bool[] _mine = [];
+    private bool[] _covered = [];
+    private int _coveredCount;
+    private int _ownCount;
+    private bool _ownAnnounced;
 
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -165,11 +170,23 @@ internal sealed class TgdhModule : ModuleBase
             _tree = leaf;
         }
 
-        _work = TgdhTree.Prune(TgdhTree.Clone(_tree), new HashSet<string>(view.Members, StringComparer.Ordinal))!;
-        HashSet<string> mine = TgdhTree.Leaves(_work).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
-        if (view.Members.Any(m => !mine.Contains(m)))
+        // The tree is changed in place: if this run is cut short, the next view finds no state from its previous
+        // view and starts afresh, so the old tree is never needed again.
+        _tree = TgdhTree.Prune(_tree, new HashSet<string>(view.Members, StringComparer.Ordinal))!;
+        _work = _tree;
+        List<TreeNode> mine = TgdhTree.Leaves(_work);
+        if (mine.Count < view.Members.Count)
         {
             _phase = Phase.CollectAnnouncements;
+            _mine = new bool[view.Members.Count];
+            _covered = new bool[view.Members.Count];
+            _coveredCount = 0;
+            _ownCount = mine.Count;
+            foreach (TreeNode leaf in mine)
+            {
+                _mine[ViewIndex[leaf.Member!]] = true;
+            }
+
             if (TgdhTree.Rightmost(_work).Member == Self)
             {
                 var writer = new PayloadWriter();
@@ -236,40 +253,51 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         var reader = new PayloadReader(envelope.Payload);
-        if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd)
-        {
-            return Rejection.Invalid;
-        }
-
-        List<string> leaves = TgdhTree.Leaves(tree!).Select(l => l.Member!).ToList();
-        HashSet<string> covered = _announced.SelectMany(a => TgdhTree.Leaves(a.Tree)).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
-        if (TgdhTree.Rightmost(tree!).Member != envelope.Sender || leaves.Distinct().Count() != leaves.Count
-            || leaves.Any(l => !ViewIndex.ContainsKey(l) || covered.Contains(l)))
-        {
-            return Rejection.Invalid;
-        }
-
-        bool own = leaves.Contains(Self);
-        if (own)
+        if (envelope.Sender == TgdhTree.Rightmost(_work!).Member)
         {
             // Our own component's announcement must be exactly the tree we hold.
-            var writer = new PayloadWriter();
-            TgdhTree.Write(_work!, writer);
-            if (!writer.ToArray().AsSpan().SequenceEqual(envelope.Payload))
+            if (_covered.Length == 0 || !TgdhTree.Matches(_work!, ref reader, Dh.ElementLength) || !reader.AtEnd || _ownAnnounced)
             {
                 return Rejection.Invalid;
             }
+
+            Accept(envelope);
+            _ownAnnounced = true;
+            _coveredCount += _ownCount;
+            _announced.Add((envelope.Sender, _work!));
         }
-        else if (TgdhTree.Nodes(tree!).Any(n => n.Bk is not null && n.Bk.Length != Dh.ElementLength))
+        else
         {
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd
+                || TgdhTree.Rightmost(tree!).Member != envelope.Sender)
+            {
+                return Rejection.Invalid;
+            }
+
             // Group membership of announced blinded keys is checked where each is first used as a base
             // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
-            return Rejection.Invalid;
+            List<TreeNode> leaves = TgdhTree.Leaves(tree!);
+            var indexes = new HashSet<int>(leaves.Count);
+            foreach (TreeNode leaf in leaves)
+            {
+                if (!ViewIndex.TryGetValue(leaf.Member!, out int at) || _mine[at] || _covered[at] || !indexes.Add(at))
+                {
+                    return Rejection.Invalid;
+                }
+
+            }
+
+            Accept(envelope);
+            foreach (int at in indexes)
+            {
+                _covered[at] = true;
+            }
+
+            _coveredCount += leaves.Count;
+            _announced.Add((envelope.Sender, tree!));
         }
 
-        Accept(envelope);
-        _announced.Add((envelope.Sender, own ? _work! : tree!));
-        if (covered.Count + leaves.Count == View.Members.Count)
+        if (_coveredCount == View!.Members.Count)
         {
             MergeAnnounced();
             StartFill();
@@ -285,7 +313,7 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        if (!TryApplyKeys(envelope, _work!, out List<(TreeNode Node, byte[] Bk)> updates))
+        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
         {
             return Rejection.Invalid;
         }
@@ -313,31 +341,30 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        TreeNode work = own ? _pendingRefresh! : TgdhTree.Clone(_tree!);
+        TreeNode work = own ? _pendingRefresh! : _tree!;
         TreeNode? leaf = TgdhTree.Leaves(work).FirstOrDefault(l => l.Member == envelope.Sender);
-        if (leaf is null)
+        if (leaf is null || !TryApplyKeys(envelope, work, replacing: true, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
         {
-            return Rejection.Invalid;
-        }
-
-        if (!own)
-        {
-            // Everything on the sender's path changes; our keys for those nodes are void.
-            TgdhTree.Invalidate(leaf);
-        }
-
-        if (!TryApplyKeys(envelope, work, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
-        {
-            if (!own)
-            {
-                TgdhTree.EraseSecrets(work);
-            }
-
             return Rejection.Invalid;
         }
 
         _pendingRefresh = own ? null : _pendingRefresh;
         Accept(envelope); // opens the next run (and abandons any refresh of our own that lost the race)
+        if (own)
+        {
+            if (!ReferenceEquals(_tree, work))
+            {
+                TgdhTree.EraseSecrets(_tree!);
+            }
+
+            _tree = work;
+        }
+        else
+        {
+            // Everything on the sender's path changes; our keys for those nodes are void.
+            TgdhTree.Invalidate(leaf);
+        }
+
         foreach ((TreeNode node, byte[] bk) in updates)
         {
             node.Bk = bk;
@@ -372,6 +399,7 @@ internal sealed class TgdhModule : ModuleBase
 
         root.Parent = null;
         _work = root;
+        _tree = root;
         _announced.Clear();
     }
 
@@ -512,7 +540,7 @@ internal sealed class TgdhModule : ModuleBase
         }
     }
 
-    private bool TryApplyKeys(Envelope envelope, TreeNode tree, out List<(TreeNode Node, byte[] Bk)> updates)
+    private bool TryApplyKeys(Envelope envelope, TreeNode tree, bool replacing, out List<(TreeNode Node, byte[] Bk)> updates)
     {
         updates = [];
         TreeNode? leaf = TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == envelope.Sender);
@@ -537,7 +565,7 @@ internal sealed class TgdhModule : ModuleBase
 
             bool ownEcho = envelope.Sender == Self;
             if (steps <= last || node.Parent is null || Depth(leaf) - Depth(node) != steps
-                || (node.Bk is not null && !ownEcho) || (!ownEcho && !IsValidReceived(bk)))
+                || (node.Bk is not null && !ownEcho && !replacing) || (!ownEcho && !IsValidReceived(bk)))
             {
                 updates = [];
                 return false;
@@ -613,6 +641,9 @@ internal sealed class TgdhModule : ModuleBase
         _work = null;
         _myLeaf = null;
         _poisoned = false;
+        _ownAnnounced = false;
+        _mine = [];
+        _covered = [];
         _announced.Clear();
         _published.Clear();
         ErasePendingRefresh();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Conclave.Crypto.KeyAgreement.Simulation;
 
@@ -36,7 +35,7 @@ internal sealed class Simulator : IDisposable
     /// <summary>The current components (disjoint views), each in age order.</summary>
     public List<List<string>> Components { get; } = [];
 
-    /// <summary>Total elapsed ticks spent inside modules since the last <see cref="ResetMeasurement"/>.</summary>
+    /// <summary>Total CPU nanoseconds spent inside modules since the last <see cref="ResetMeasurement"/>.</summary>
     public long TotalTicks { get; private set; }
 
     /// <summary>Wire messages broadcast since the last <see cref="ResetMeasurement"/> (what an eavesdropper sees).</summary>
@@ -182,9 +181,9 @@ internal sealed class Simulator : IDisposable
         long start = Math.Max(member.SerialClock, clock);
         long startTicks = Math.Max(member.SerialTicks, ticks);
         long before = member.Counter.TotalExponentiations;
-        long t0 = Stopwatch.GetTimestamp();
+        long t0 = ThreadCpuClock.NowNanoseconds();
         StepResult result = action();
-        long elapsed = Stopwatch.GetTimestamp() - t0;
+        long elapsed = ThreadCpuClock.NowNanoseconds() - t0;
         TotalTicks += elapsed;
         if (result.Rejection != Rejection.None)
         {
