@@ -72,13 +72,15 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(false, "agreed", 1, 1)]
-    [InlineData(true, "safe", 2, 2)]
-    [InlineData(true, "fifo", 1, 0)]
-    public async Task Flood_delivers_everything_and_reports_json(bool unix, string service, int senders, int receivers)
+    [InlineData(false, "agreed", 1, 1, 64)]
+    [InlineData(true, "safe", 2, 2, 64)]
+    [InlineData(true, "fifo", 1, 0, 64)]
+    [InlineData(true, "reliable", 1, 0, 1)] // the ping-pong round-trip mode
+    [InlineData(false, "causal", 1, 1, 1)]
+    public async Task Flood_delivers_everything_and_reports_json(bool unix, string service, int senders, int receivers, int window)
     {
         (int exit, string output, string errors) = await RunAsync(
-            $"flood -s {_daemon.SpreadName(unix)} -n 3000 -b 200 --service {service} --senders {senders} --receivers {receivers} --window 64 --json", string.Empty);
+            $"flood -s {_daemon.SpreadName(unix)} -n 3000 -b 200 --service {service} --senders {senders} --receivers {receivers} --window {window} --json", string.Empty);
 
         Assert.True(exit == 0, errors);
         using JsonDocument result = JsonDocument.Parse(output);
