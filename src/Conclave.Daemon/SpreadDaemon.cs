@@ -64,10 +64,27 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         }
 
         _started = true;
-        _tasks.Add(Task.Run(_loop.RunAsync));
+        try
+        {
+            Listen();
+        }
+        catch
+        {
+            foreach (Socket listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private void Listen()
+    {
         foreach (IPEndPoint endpoint in Options.TcpEndpoints)
         {
             var listener = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            _listeners.Add(listener);
             listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             listener.Bind(endpoint);
             listener.Listen(512);
@@ -80,6 +97,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         {
             UnixSocketFile.ClaimStale(path);
             var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            _listeners.Add(listener);
             listener.Bind(new UnixDomainSocketEndPoint(path));
             listener.Listen(512);
             StartAccepting(listener, path);
@@ -88,7 +106,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
 
     private void StartAccepting(Socket listener, string name)
     {
-        _listeners.Add(listener);
         DaemonLog.Listening(_logger, Options.Name, name);
         _tasks.Add(Task.Run(() => AcceptLoopAsync(listener)));
     }
@@ -169,7 +186,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     void ISessionHost.ReleaseName(string name, ClientSession session) =>
         _sessions.TryRemove(new KeyValuePair<string, ClientSession>(PrivateGroupName.Format(name, Options.Name), session));
 
-    ValueTask ISessionHost.PostAsync(LoopItem item, CancellationToken cancellationToken) => _loop.PostAsync(item, cancellationToken);
+    void ISessionHost.Post(LoopItem item) => _loop.Post(item);
 
     /// <summary>Stops listening, closes every session and ends the loop.</summary>
     public async ValueTask DisposeAsync()
@@ -189,7 +206,6 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
             session.Close();
         }
 
-        _loop.Complete();
         await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         DaemonLog.Stopped(_logger, Options.Name);
     }

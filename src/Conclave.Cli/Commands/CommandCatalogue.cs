@@ -11,5 +11,6 @@ internal static class CommandCatalogue
         yield return UserCommand.Create();
         yield return FloodCommand.Create();
         yield return VersionCommand.Create();
+        yield return KeygenCommand.Create();
     }
 }

@@ -49,7 +49,7 @@ internal sealed partial class ClientSession
 
             Normalise(frame, header);
             GroupMessage? message = ToGroupMessage(frame, header);
-            await _host.PostAsync(new LoopItem(this, message, header.Type, frame), token);
+            _host.Post(new LoopItem(this, message, header.Type, frame));
             if ((header.Type & ServiceType.KillRequest) != 0)
             {
                 return; // The client disconnects; the loop orders the disconnect.

@@ -79,7 +79,7 @@ internal sealed partial class ClientSession : IDisposable
             Close();
             if (IsEstablished)
             {
-                await _host.PostAsync(new LoopItem(this, null, ServiceType.KillRequest, null), CancellationToken.None);
+                _host.Post(new LoopItem(this, null, ServiceType.KillRequest, null));
             }
             else if (UserName.Length > 0)
             {

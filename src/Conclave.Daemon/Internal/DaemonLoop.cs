@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Threading.Channels;
 using Conclave.Protocol.Groups;
 using Conclave.Protocol.Ordering;
 using Conclave.Protocol.Spread;
@@ -7,13 +6,14 @@ using Conclave.Protocol.Spread;
 namespace Conclave.Daemon.Internal;
 
 /// <summary>
-/// The daemon's single event loop: the only code that touches the group table and the ordering
-/// layer. Sessions post work to it; it hands frames to session queues and never waits on a socket.
+/// The daemon's serialised core: the only code that touches the group table and the ordering layer.
+/// Session readers enter it one at a time, on their own threads, so a message reaches its
+/// recipients' queues without a thread hop; inside, nothing waits on a socket (frames are only
+/// queued), so the gate is held for microseconds.
 /// </summary>
 internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 {
-    private readonly Channel<LoopItem> _work = Channel.CreateBounded<LoopItem>(
-        new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Lock _gate = new();
     private readonly ConcurrentDictionary<string, ClientSession> _sessions;
     private readonly DaemonOptions _options;
     private readonly DaemonCounters _counters;
@@ -36,21 +36,13 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 
     private int _groupCount;
 
-    public ValueTask PostAsync(LoopItem item, CancellationToken cancellationToken) => _work.Writer.WriteAsync(item, cancellationToken);
-
-    public void Complete() => _work.Writer.TryComplete();
-
-    public async Task RunAsync()
+    /// <summary>Handles one item now, serialised with every other.</summary>
+    public void Post(LoopItem item)
     {
-        ChannelReader<LoopItem> reader = _work.Reader;
-        while (await reader.WaitToReadAsync())
+        lock (_gate)
         {
-            while (reader.TryRead(out LoopItem? item))
-            {
-                Handle(item);
-            }
-
-            Volatile.Write(ref _groupCount, _table.GroupCount);
+            Handle(item);
+            _groupCount = _table.GroupCount;
         }
     }
 

@@ -20,6 +20,6 @@ internal interface ISessionHost
     /// <summary>Gives a name back.</summary>
     void ReleaseName(string name, ClientSession session);
 
-    /// <summary>Hands work to the event loop, waiting while it is full (back-pressure on the client).</summary>
-    ValueTask PostAsync(LoopItem item, CancellationToken cancellationToken);
+    /// <summary>Hands work to the daemon's serialised core and returns once it is handled.</summary>
+    void Post(LoopItem item);
 }

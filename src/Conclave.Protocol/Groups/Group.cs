@@ -14,6 +14,12 @@ internal sealed class Group(string name, MembershipId membId, int index)
     /// <summary>True while a daemon configuration change touched the group and its network view is pending.</summary>
     public bool Changed { get; set; }
 
+    /// <summary>
+    /// True from a TRANSITION_MESS to the next regular membership: clients get at most one
+    /// transitional signal between two views (G-P2).
+    /// </summary>
+    public bool TransitionSent { get; set; }
+
     /// <summary>Daemon entries by configuration order.</summary>
     public SortedList<int, DaemonEntry> Daemons { get; } = [];
 

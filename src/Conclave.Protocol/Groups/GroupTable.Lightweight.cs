@@ -123,6 +123,7 @@ public sealed partial class GroupTable
             return;
         }
 
+        group.TransitionSent = false;
         byte[] frame = MembershipFrames.Regular(group.Name, group.Members(), IdOf(group), cause, [[changedMember]], 0);
         foreach (string mailbox in local.Members)
         {
@@ -149,6 +150,7 @@ public sealed partial class GroupTable
             ? MembershipFrames.Regular(group.Name, members, id, ServiceType.CausedByNetwork, sets, joinerIndex)
             : null;
         byte[] transition = MembershipFrames.Transitional(group.Name, id);
+        group.TransitionSent = true;
         foreach (string mailbox in local.Members)
         {
             bool isJoiner = joinerFrame is not null && string.Equals(mailbox, lateJoiner, StringComparison.Ordinal);

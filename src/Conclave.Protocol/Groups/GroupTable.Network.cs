@@ -100,15 +100,7 @@ public sealed partial class GroupTable
                 continue; // N0: untouched groups hear nothing.
             }
 
-            if (group.Find(_selfOrder) is { } local)
-            {
-                byte[] transition = MembershipFrames.Transitional(group.Name, IdOf(group));
-                foreach (string mailbox in local.Members)
-                {
-                    output.DeliverMembership(mailbox, transition);
-                }
-            }
-
+            SendTransition(group, output);
             group.MembId = transId;
             group.Index = 1;
             group.Changed = true;
@@ -155,6 +147,16 @@ public sealed partial class GroupTable
 
         _collected.Clear();
         _pendingTransitional = null;
+
+        // The cascaded change removed daemons: their groups' members hear of it before the next view.
+        foreach (Group group in _groups.Values)
+        {
+            if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+            {
+                SendTransition(group, output);
+            }
+        }
+
         RemovePartitionedDaemons(TransMembers);
         _syncedSet = [.. _syncedSet.Where(d => TransMembers.Contains(d, StringComparer.Ordinal))];
         RegMembers = members;
@@ -264,6 +266,7 @@ public sealed partial class GroupTable
             group.MembId = RegId;
             group.Index = 1;
             group.Changed = false;
+            group.TransitionSent = false;
             foreach (DaemonEntry entry in group.Daemons.Values)
             {
                 entry.MembId = RegId;
@@ -276,6 +279,25 @@ public sealed partial class GroupTable
                 {
                     output.DeliverMembership(mailbox, frame);
                 }
+            }
+        }
+    }
+
+    /// <summary>TRANSITION_MESS with the group's current id, at most once between two views.</summary>
+    private void SendTransition(Group group, IGroupTableOutput output)
+    {
+        if (group.TransitionSent)
+        {
+            return;
+        }
+
+        group.TransitionSent = true;
+        if (group.Find(_selfOrder) is { } local)
+        {
+            byte[] transition = MembershipFrames.Transitional(group.Name, IdOf(group));
+            foreach (string mailbox in local.Members)
+            {
+                output.DeliverMembership(mailbox, transition);
             }
         }
     }
