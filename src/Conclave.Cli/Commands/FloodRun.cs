@@ -38,6 +38,12 @@ internal static class FloodRun
                 await WaitForFullViewAsync(connection, options.Group, everyone, cancellationToken);
             }
 
+            if (options.Warmup > 0)
+            {
+                // JIT and pool warm-up through the very same paths; its figures are discarded.
+                await MeasureAsync(options with { Count = options.Warmup }, connections, cancellationToken);
+            }
+
             return await MeasureAsync(options, connections, cancellationToken);
         }
         finally
