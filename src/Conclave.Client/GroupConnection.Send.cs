@@ -191,6 +191,7 @@ public sealed partial class GroupConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendLargeAsync(ServiceType type, string? singleGroup, IReadOnlyList<string>? groups, short messageType, ReadOnlyMemory<byte> body, int headLength, CancellationToken cancellationToken)
     {
         // The head goes out from its own buffer, the body from the caller's memory without a copy;
@@ -214,6 +215,7 @@ public sealed partial class GroupConnection
     }
 
     /// <summary>Sends batches until none is left, then gives up the writer role.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DrainAsync()
     {
         while (true)
@@ -299,6 +301,7 @@ public sealed partial class GroupConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         try

@@ -74,12 +74,13 @@ internal static class FloodRun
         using var window = new FloodWindow(options.Window, connections.Count);
         using var failure = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
         long start = Stopwatch.GetTimestamp();
         if (options.Senders == 1 && options.Receivers == 0 && options.Window == 1)
         {
             // Pure round trip to self: send and receive in one flow, so no thread hand-off is timed.
             await PingPongAsync(connections[0], options, roundTrips[0], cancellationToken);
-            return Summarise(options, connections, roundTrips, Stopwatch.GetElapsedTime(start).TotalSeconds);
+            return Summarise(options, connections, roundTrips, Stopwatch.GetElapsedTime(start).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
         }
 
         var tasks = new List<Task>();
@@ -104,10 +105,10 @@ internal static class FloodRun
             await faulted; // rethrow the real cause
         }
 
-        return Summarise(options, connections, roundTrips, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return Summarise(options, connections, roundTrips, Stopwatch.GetElapsedTime(start).TotalSeconds, GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore);
     }
 
-    private static FloodResult Summarise(FloodOptions options, List<GroupConnection> connections, long[][] roundTrips, double elapsed)
+    private static FloodResult Summarise(FloodOptions options, List<GroupConnection> connections, long[][] roundTrips, double elapsed, long allocated)
     {
         long expected = (long)options.Count * options.Senders;
         long[] samples = [.. roundTrips.SelectMany(r => r)];
@@ -131,7 +132,8 @@ internal static class FloodRun
             Percentile(0.50),
             Percentile(0.90),
             Percentile(0.99),
-            samples.Length == 0 ? 0 : ToMicroseconds(samples[^1]));
+            samples.Length == 0 ? 0 : ToMicroseconds(samples[^1]),
+            (double)allocated / (expected * connections.Count));
     }
 
     private static double ToMicroseconds(long ticks) => ticks * 1e6 / Stopwatch.Frequency;
