@@ -67,6 +67,7 @@ public sealed partial class GroupConnection
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<SpreadFrame> AwaitFrameAsync(ValueTask<SpreadFrame> read)
     {
         try

@@ -8,9 +8,19 @@ namespace Conclave.Client;
 
 public sealed partial class GroupConnection
 {
-    // Bodies up to this size are copied behind the header and sent in one write (one syscall, one
-    // TCP segment); larger ones go out straight from the caller's memory after the header.
+    // Frames up to this size are copied into the batch and sent with whatever else is queued; larger
+    // ones go out straight from the caller's memory after the header.
     private const int CoalesceLimit = 16 * 1024;
+
+    // Bytes of queued small frames; a sender waits when they do not fit.
+    private const int BatchSize = 64 * 1024;
+
+    private readonly object _batchLock = new();
+    private byte[] _batch = new byte[BatchSize];
+    private byte[] _sending = new byte[BatchSize];
+    private int _batchLength;
+    private bool _writing;
+    private TaskCompletionSource? _batchRoom;
 
     // The daemon kills a session whose data_len + 32·num_groups exceeds MAX_MESSAGE_BODY_LEN − 48
     // (spread-client-protocol.md §3.4); libspread checks only MAX_MESSAGE_BODY_LEN, we check the stricter bound.
@@ -50,7 +60,10 @@ public sealed partial class GroupConnection
     /// <param name="messageType">The application's 16-bit message type, delivered with the message.</param>
     /// <param name="body">The body; it is not copied for large messages, so keep it unchanged until the task completes.</param>
     /// <param name="cancellationToken">Cancels waiting; a cancellation once the frame is half written closes the session.</param>
-    /// <returns>A task that completes when the whole frame is written to the socket (it waits while the daemon is not reading).</returns>
+    /// <returns>
+    /// A task that completes when the frame is written to the socket, or queued behind a write in
+    /// progress in the connection's bounded 64 KiB batch; it waits while the daemon is not reading.
+    /// </returns>
     /// <exception cref="SpreadException">
     /// <see cref="SpreadError.IllegalService"/>, <see cref="SpreadError.MessageTooLong"/>, or <see cref="SpreadError.ConnectionClosed"/>.
     /// </exception>
@@ -67,7 +80,7 @@ public sealed partial class GroupConnection
     /// <param name="messageType">The application's 16-bit message type.</param>
     /// <param name="body">The body; keep it unchanged until the task completes.</param>
     /// <param name="cancellationToken">Cancels waiting; a cancellation once the frame is half written closes the session.</param>
-    /// <returns>A task that completes when the whole frame is written to the socket.</returns>
+    /// <returns>A task that completes when the frame is written to the socket or queued in the bounded batch.</returns>
     /// <exception cref="SpreadException">
     /// <see cref="SpreadError.IllegalService"/>, <see cref="SpreadError.IllegalGroup"/> for 0 or more than 100 destinations,
     /// <see cref="SpreadError.MessageTooLong"/>, or <see cref="SpreadError.ConnectionClosed"/>.
@@ -111,61 +124,184 @@ public sealed partial class GroupConnection
      *   type (4) = service | 0x80000080 | private_group_name (32) = own "#name#daemon"
      *   | num_groups (4) | hint (4) = (mess_type << 8) & 0x00FFFF00 | 0x80000080 | data_len (4)
      *   | num_groups × 32-byte NUL-padded names | body
+     *
+     * Small frames are written straight into the batch buffer. Whoever finds no write in progress
+     * becomes the writer and sends the batch; frames added while a write is in progress ride along
+     * with the next one (one syscall for many frames when the socket is the bottleneck). If the
+     * socket cannot take the bytes at once, the writer finishes in the background and the caller
+     * returns: its frame is queued in the bounded batch, and once that is full senders wait.
      */
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendFrameAsync(ServiceType type, string? singleGroup, IReadOnlyList<string>? groups, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
-        if (IsClosed)
-        {
-            throw new SpreadException(SpreadError.ConnectionClosed, "The session is closed.");
-        }
-
         int groupCount = groups?.Count ?? 1;
         int headLength = MessageHeader.Size + (SpreadLimits.GroupNameSize * groupCount);
-        bool coalesce = body.Length <= CoalesceLimit;
-        int writeLength = headLength + (coalesce ? body.Length : 0);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(writeLength);
-        try
+        bool small = headLength + body.Length <= CoalesceLimit;
+        while (true)
         {
-            Span<byte> frame = buffer.AsSpan(0, writeLength);
-            new MessageHeader(type, groupCount, MessageHeader.EncodeHint(messageType), body.Length).Format(frame, _privateGroupField);
-            if (groups is null)
+            Task room;
+            lock (_batchLock)
             {
-                NameField.Write(singleGroup!, frame.Slice(MessageHeader.Size, SpreadLimits.GroupNameSize));
-            }
-            else
-            {
-                for (int i = 0; i < groupCount; i++)
+                if (IsClosed)
                 {
-                    NameField.Write(groups[i], frame.Slice(MessageHeader.Size + (SpreadLimits.GroupNameSize * i), SpreadLimits.GroupNameSize));
+                    throw new SpreadException(SpreadError.ConnectionClosed, "The session is closed.");
                 }
+
+                if (small && _batchLength + headLength + body.Length <= _batch.Length)
+                {
+                    Span<byte> frame = _batch.AsSpan(_batchLength, headLength + body.Length);
+                    WriteHead(frame, type, singleGroup, groups, messageType, body.Length);
+                    body.Span.CopyTo(frame[headLength..]);
+                    _batchLength += frame.Length;
+                    if (_writing)
+                    {
+                        return; // the writer in progress sends it next
+                    }
+
+                    _writing = true;
+                    break;
+                }
+
+                if (!small && !_writing)
+                {
+                    _writing = true; // with no writer the batch is empty: the socket is ours
+                    break;
+                }
+
+                room = (_batchRoom ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
             }
 
-            if (coalesce)
-            {
-                body.Span.CopyTo(frame[headLength..]);
-            }
-
-            await _sendLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                await SendAllAsync(buffer.AsMemory(0, writeLength), cancellationToken).ConfigureAwait(false);
-                if (!coalesce)
-                {
-                    await SendAllAsync(body, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            finally
-            {
-                _sendLock.Release();
-            }
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-        finally
+
+        if (!small)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            await SendLargeAsync(type, singleGroup, groups, messageType, body, headLength, cancellationToken).ConfigureAwait(false);
+        }
+
+        ValueTask drain = DrainAsync();
+        if (drain.IsCompleted)
+        {
+            await drain.ConfigureAwait(false); // surfaces a failure of this caller's own write
+        }
+        else
+        {
+            // Finishes in the background; a failure closes the session, which later calls report.
+            _ = drain.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask SendLargeAsync(ServiceType type, string? singleGroup, IReadOnlyList<string>? groups, short messageType, ReadOnlyMemory<byte> body, int headLength, CancellationToken cancellationToken)
+    {
+        // The head goes out from its own buffer, the body from the caller's memory without a copy;
+        // frames queued meanwhile wait in the batch until both are written.
+        byte[] head = ArrayPool<byte>.Shared.Rent(headLength);
+        try
+        {
+            WriteHead(head.AsSpan(0, headLength), type, singleGroup, groups, messageType, body.Length);
+            await SendAllAsync(head.AsMemory(0, headLength), cancellationToken).ConfigureAwait(false);
+            await SendAllAsync(body, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseWriter();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(head);
+        }
+    }
+
+    /// <summary>Sends batches until none is left, then gives up the writer role.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask DrainAsync()
+    {
+        while (true)
+        {
+            int length;
+            lock (_batchLock)
+            {
+                if (_batchLength == 0)
+                {
+                    _writing = false;
+                    SignalRoom();
+                    return;
+                }
+
+                (_batch, _sending) = (_sending, _batch);
+                length = _batchLength;
+                _batchLength = 0;
+                SignalRoom();
+            }
+
+            try
+            {
+                // Not cancellable: the frames belong to callers that have returned. Abort ends it.
+                await SendAllAsync(_sending.AsMemory(0, length), CancellationToken.None).ConfigureAwait(false);
+            }
+            catch
+            {
+                ReleaseWriter();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Waits until every queued frame has been handed to the socket.</summary>
+    private async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task room;
+            lock (_batchLock)
+            {
+                if (!_writing || IsClosed)
+                {
+                    return;
+                }
+
+                room = (_batchRoom ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void ReleaseWriter()
+    {
+        lock (_batchLock)
+        {
+            _writing = false;
+            _batchLength = 0;
+            SignalRoom();
+        }
+    }
+
+    private void SignalRoom()
+    {
+        _batchRoom?.TrySetResult();
+        _batchRoom = null;
+    }
+
+    private void WriteHead(Span<byte> frame, ServiceType type, string? singleGroup, IReadOnlyList<string>? groups, short messageType, int bodyLength)
+    {
+        int groupCount = groups?.Count ?? 1;
+        new MessageHeader(type, groupCount, MessageHeader.EncodeHint(messageType), bodyLength).Format(frame, _privateGroupField);
+        if (groups is null)
+        {
+            NameField.Write(singleGroup!, frame.Slice(MessageHeader.Size, SpreadLimits.GroupNameSize));
+            return;
+        }
+
+        for (int i = 0; i < groupCount; i++)
+        {
+            NameField.Write(groups[i], frame.Slice(MessageHeader.Size + (SpreadLimits.GroupNameSize * i), SpreadLimits.GroupNameSize));
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SendAllAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         try

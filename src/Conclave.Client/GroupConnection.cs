@@ -24,7 +24,6 @@ public sealed partial class GroupConnection : IAsyncDisposable
     private readonly Socket _socket;
     private readonly FrameReader _reader;
     private readonly byte[] _privateGroupField = new byte[SpreadLimits.GroupNameSize];
-    private readonly SemaphoreSlim _sendLock = new(1, 1);
     private const int Open = 0;
     private const int ClosedLocally = 1;
     private const int Lost = 2;
@@ -125,6 +124,7 @@ public sealed partial class GroupConnection : IAsyncDisposable
         try
         {
             await SendFrameAsync(ServiceType.KillRequest, PrivateGroup, null, 0, ReadOnlyMemory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+            await FlushAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (SpreadException e) when (e.Error == SpreadError.ConnectionClosed)
         {
@@ -157,13 +157,16 @@ public sealed partial class GroupConnection : IAsyncDisposable
         }
 
         _socket.Dispose();
+        lock (_batchLock)
+        {
+            SignalRoom(); // senders waiting for room wake up and find the session closed
+        }
     }
 
     /// <summary>Disconnects (as <see cref="DisconnectAsync"/>) if still connected, and releases the socket.</summary>
     /// <returns>A task that completes when the session is closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        // The send lock is not disposed: a send racing with disposal must fail with CONNECTION_CLOSED, not ObjectDisposedException.
         await DisconnectAsync().ConfigureAwait(false);
     }
 

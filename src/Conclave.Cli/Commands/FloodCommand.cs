@@ -22,11 +22,12 @@ internal static class FloodCommand
         var senders = new Option<int>("--senders") { Description = "Sending sessions (each also receives everything, its own messages give the round trip).", DefaultValueFactory = _ => 1 };
         var receivers = new Option<int>("--receivers") { Description = "Sessions that only receive.", DefaultValueFactory = _ => 1 };
         var window = new Option<int>("--window", "-w") { Description = "Messages in flight: sent but not yet received by every session. Spread kills a session with 1,000 unread messages, so keep it well below.", DefaultValueFactory = _ => 256 };
+        var warmup = new Option<int>("--warmup") { Description = "Messages per sender sent first and not measured (JIT, pools, socket buffers).", DefaultValueFactory = _ => 2000 };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON." };
 
         var command = new Command("flood", "Load generator (like spflooder): throughput and round-trip latency through a Spread-compatible daemon.")
         {
-            spread, count, size, service, group, senders, receivers, window, json,
+            spread, count, size, service, group, senders, receivers, window, warmup, json,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -38,7 +39,8 @@ internal static class FloodCommand
                 UserShell.TryParseService(parse.GetValue(service)!, out ServiceType chosen) ? chosen : ServiceType.None,
                 parse.GetValue(senders),
                 parse.GetValue(receivers),
-                parse.GetValue(window));
+                parse.GetValue(window),
+                parse.GetValue(warmup));
             if (options.Problem() is string problem)
             {
                 await Console.Error.WriteLineAsync($"conclave flood: {problem}");

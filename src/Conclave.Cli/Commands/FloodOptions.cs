@@ -3,7 +3,7 @@ using Conclave.Protocol.Spread;
 namespace Conclave.Cli.Commands;
 
 /// <summary>What `conclave flood` runs.</summary>
-internal sealed record FloodOptions(string? Spread, string Group, int Count, int Size, ServiceType Service, int Senders, int Receivers, int Window)
+internal sealed record FloodOptions(string? Spread, string Group, int Count, int Size, ServiceType Service, int Senders, int Receivers, int Window, int Warmup = 0)
 {
     /// <summary>Bytes of the body that carry the sender index, the sequence number and the send time.</summary>
     public const int StampSize = 16;
@@ -19,6 +19,7 @@ internal sealed record FloodOptions(string? Spread, string Group, int Count, int
         : Size is < StampSize or > SpreadLimits.MaxMessageBodyLength - SpreadLimits.HeaderSize - SpreadLimits.GroupNameSize ? $"--size must be {StampSize}..{SpreadLimits.MaxMessageBodyLength - SpreadLimits.HeaderSize - SpreadLimits.GroupNameSize}"
         : Senders < 1 ? "--senders must be at least 1"
         : Receivers < 0 ? "--receivers cannot be negative"
+        : Warmup < 0 ? "--warmup cannot be negative"
         : Window is < 1 or > 900 ? "--window must be 1..900 (a Spread daemon kills a session that leaves 1,000 messages unread)"
         : !NameField.IsLegalGroupName(Group) ? $"'{Group}' is not a legal group name"
         : null;

@@ -22,7 +22,8 @@ internal sealed record FloodResult(
     double RoundTripP50Microseconds,
     double RoundTripP90Microseconds,
     double RoundTripP99Microseconds,
-    double RoundTripMaxMicroseconds)
+    double RoundTripMaxMicroseconds,
+    double AllocatedBytesPerDelivery)
 {
     public string ToText()
     {
@@ -33,6 +34,8 @@ internal sealed record FloodResult(
         text.AppendLine(c, $"  sent      {MessagesPerSecond,12:N0} msg/s  {MegabytesPerSecond,9:F1} MB/s");
         text.AppendLine(c, $"  delivered {DeliveriesPerSecond,12:N0} msg/s  ({Senders + Receivers} sessions each get every message)");
         text.Append(c, $"  round trip to self, µs: p50 {RoundTripP50Microseconds:F1}  p90 {RoundTripP90Microseconds:F1}  p99 {RoundTripP99Microseconds:F1}  max {RoundTripMaxMicroseconds:F1}  ({RoundTripSamples:N0} samples)");
+        text.AppendLine();
+        text.Append(c, $"  managed allocation in this process: {AllocatedBytesPerDelivery:F1} B per delivered message (sends and receives of every session)");
         return text.ToString();
     }
 }

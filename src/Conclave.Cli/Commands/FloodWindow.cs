@@ -9,12 +9,16 @@ internal sealed class FloodWindow : IDisposable
 {
     private readonly SemaphoreSlim _credits;
     private readonly long[] _received;
+    private readonly int _batch;
     private long _released;
 
     public FloodWindow(int window, int sessions)
     {
         _credits = new SemaphoreSlim(window, int.MaxValue);
         _received = new long[sessions];
+
+        // Credits go back in batches: releasing them one by one would wake the sender once per message.
+        _batch = Math.Max(1, window / 8);
     }
 
     /// <summary>Waits for room for one more message.</summary>
@@ -31,7 +35,7 @@ internal sealed class FloodWindow : IDisposable
         }
 
         long released = Volatile.Read(ref _released);
-        while (slowest > released)
+        while (slowest - released >= _batch)
         {
             long seen = Interlocked.CompareExchange(ref _released, slowest, released);
             if (seen == released)

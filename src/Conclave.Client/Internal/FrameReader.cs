@@ -35,6 +35,7 @@ internal sealed class FrameReader
         return _buffer[_start++];
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask ReadExactAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         while (!destination.IsEmpty)
@@ -96,6 +97,7 @@ internal sealed class FrameReader
         return new SpreadFrame(frame, header);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadRestAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         // Large remainders go straight from the socket into the frame; small ones through the buffer,
@@ -110,6 +112,7 @@ internal sealed class FrameReader
     }
 
     /// <summary>Receives until at least <paramref name="needed"/> bytes are buffered.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask FillAsync(int needed, CancellationToken cancellationToken)
     {
         if (_start > 0 && _start == _end)
@@ -129,6 +132,7 @@ internal sealed class FrameReader
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReceiveAsync(Memory<byte> destination, CancellationToken cancellationToken)
     {
         int n;

@@ -187,6 +187,41 @@ public sealed class ClientAgainstDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Concurrent_senders_on_one_connection_keep_frames_whole_and_each_sender_in_order()
+    {
+        await using GroupConnection alice = await ConnectAsync("alice");
+        await using GroupConnection bob = await ConnectAsync("bob", unix: true);
+        await JoinAndSeeAsync(alice, "g1");
+        await JoinAndSeeAsync(bob, "g1", alice);
+        const int senders = 8;
+        const int each = 100; // 800 in all, below the daemon's 1,000-message bound for the non-reading sender
+
+        Task[] sending = [.. Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        {
+            for (int i = 0; i < each; i++)
+            {
+                // Mixed sizes: frames that share a batch and frames sent around it from the caller's memory.
+                byte[] body = new byte[i % 10 == 0 ? 20_000 : 1 + (i % 7)];
+                body[0] = (byte)i;
+                await alice.MulticastAsync(ServiceType.Fifo, "g1", (short)s, body, _hangGuard);
+            }
+        }))];
+
+        int[] next = new int[senders];
+        for (int n = 0; n < senders * each; n++)
+        {
+            DataMessage m = await NextAsync<DataMessage>(bob);
+            int s = m.MessageType;
+            Assert.Equal((byte)next[s], m.Body.Span[0]);
+            Assert.Equal(next[s] % 10 == 0 ? 20_000 : 1 + (next[s] % 7), m.Body.Length);
+            next[s]++;
+        }
+
+        await Task.WhenAll(sending);
+        Assert.All(next, count => Assert.Equal(each, count));
+    }
+
+    [Fact]
     public async Task Name_rejects_come_back_typed()
     {
         await using GroupConnection alice = await ConnectAsync("alice");

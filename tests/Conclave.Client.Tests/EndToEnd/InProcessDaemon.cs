@@ -39,6 +39,9 @@ internal sealed class InProcessDaemon : IAsyncDisposable
             Name = "localhost",
             TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             UnixSocketPath = $"/tmp/{unixPort}",
+
+            // The 1 s default (Spread's) would turn a CPU-starved test run into REJECT_AUTH: no timing in tests.
+            HandshakeTimeout = TimeSpan.FromMinutes(1),
         };
         var daemon = new SpreadDaemon(configure?.Invoke(options) ?? options);
         daemon.Start();
