@@ -39,7 +39,7 @@ internal static class BenchKxCommand
                 q ? 6 : parse.GetValue(modpMax),
                 q ? 128 : parse.GetValue(tgdhMax),
                 q ? 16 : parse.GetValue(modpTgdhMax));
-            return Run(settings, parse.GetValue(output)!, string.Join(' ', parse.Tokens.Select(t => t.Value)));
+            return Run(settings, parse.GetValue(output)!, "conclave " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
         });
         return command;
     }
@@ -64,7 +64,7 @@ internal static class BenchKxCommand
         List<string> plots = KxReport.Plot(samples, Path.Combine(docs.FullName, "plots"));
         string path = Path.Combine(docs.FullName, "benchmarks-kx.md");
         string? previous = File.Exists(path) ? File.ReadAllText(path) : null;
-        File.WriteAllText(path, KxReport.Markdown(samples, plots, $"conclave bench kx {arguments}".Trim(), DateTime.UtcNow - started, previous));
+        File.WriteAllText(path, KxReport.Markdown(samples, plots, arguments, DateTime.UtcNow - started, previous));
         Console.WriteLine($"wrote {path} and {plots.Count} plots");
         foreach (string line in KxReport.Headline(samples))
         {

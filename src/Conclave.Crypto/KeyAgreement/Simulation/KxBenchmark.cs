@@ -30,6 +30,14 @@ internal static class KxBenchmark
     /// </summary>
     public static IEnumerable<KxSample> Run(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress = null)
     {
+        // Warm-up: a small throw-away run so the first measured sizes do not pay for JIT compilation.
+        foreach (KxSample unused in protocol == KeyAgreementProtocol.Tgdh
+            ? RunDealt(protocol, group, 4, _ => true, null)
+            : RunGrowth(protocol, group, 4, _ => true, null))
+        {
+            _ = unused;
+        }
+
         return protocol == KeyAgreementProtocol.Tgdh ? RunDealt(protocol, group, maxN, sample, progress) : RunGrowth(protocol, group, maxN, sample, progress);
     }
 
