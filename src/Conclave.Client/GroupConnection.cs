@@ -28,6 +28,9 @@ public sealed partial class GroupConnection : IAsyncDisposable
     private const int ClosedLocally = 1;
     private const int Lost = 2;
 
+    // How long disposal waits to write the KILL_MESS to a daemon that is not reading.
+    private static readonly TimeSpan GoodbyeTimeout = TimeSpan.FromSeconds(5);
+
     private int _receiving;
     private int _closed;
     private volatile bool _disconnecting;
@@ -165,9 +168,21 @@ public sealed partial class GroupConnection : IAsyncDisposable
 
     /// <summary>Disconnects (as <see cref="DisconnectAsync"/>) if still connected, and releases the socket.</summary>
     /// <returns>A task that completes when the session is closed.</returns>
+    /// <remarks>
+    /// If the daemon does not read, the goodbye cannot be written; disposal then gives up after
+    /// 5 seconds and closes the socket, which the daemon also treats as a disconnect.
+    /// </remarks>
     public async ValueTask DisposeAsync()
     {
-        await DisconnectAsync().ConfigureAwait(false);
+        using var bounded = new CancellationTokenSource(GoodbyeTimeout);
+        try
+        {
+            await DisconnectAsync(bounded.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // DisconnectAsync closed the socket on its way out.
+        }
     }
 
     /// <inheritdoc />

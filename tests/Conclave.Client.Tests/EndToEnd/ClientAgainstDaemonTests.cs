@@ -222,6 +222,36 @@ public sealed class ClientAgainstDaemonTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hundred_concurrent_clients_converge_on_one_view_and_all_get_a_multicast()
+    {
+        const int clients = 100;
+        GroupConnection[] crowd = await Task.WhenAll(Enumerable.Range(0, clients).Select(i => ConnectAsync($"c{i}", unix: i % 2 == 0).AsTask()));
+        try
+        {
+            await Task.WhenAll(crowd.Select(c => c.JoinAsync("crowd", _hangGuard).AsTask()));
+
+            // Views arrive in order; each client reads until it sees everyone (no sleeping, no timing).
+            await Task.WhenAll(crowd.Select(async c =>
+            {
+                while (await c.ReceiveAsync(_hangGuard) is not MembershipMessage { Members.Count: clients })
+                {
+                }
+            }));
+
+            await crowd[0].MulticastAsync(ServiceType.Agreed, "crowd", 42, "hello, all"u8.ToArray(), _hangGuard);
+            DataMessage[] received = await Task.WhenAll(crowd.Select(async c => Assert.IsType<DataMessage>(await c.ReceiveAsync(_hangGuard))));
+            Assert.All(received, m => Assert.Equal(("#c0#localhost", 42), (m.Sender, (int)m.MessageType)));
+        }
+        finally
+        {
+            foreach (GroupConnection c in crowd)
+            {
+                await c.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task Name_rejects_come_back_typed()
     {
         await using GroupConnection alice = await ConnectAsync("alice");
