@@ -106,5 +106,10 @@ internal sealed partial class FlushGroup
         _current = null;
     }
 
+    /// <summary>Describes the protocol state, for failure messages.</summary>
+    public override string ToString() =>
+        $"{Name} {Phase} view {View.Id} [{string.Join(",", View.Members)}] current {_current?.Id} queue: " +
+        string.Join("; ", _queue.Select(c => $"{c.Id} [{string.Join(",", c.Members)}] cur [{string.Join(",", c.Current)}] ok [{string.Join(",", c.FlushOkSenders)}]"));
+
     private readonly record struct Postponed(FlushDataMessage Message);
 }
