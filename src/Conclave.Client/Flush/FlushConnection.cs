@@ -92,7 +92,8 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <param name="group">The group.</param>
     /// <param name="cancellationToken">Cancels waiting for the layer.</param>
     /// <returns>A task that completes when the FLUSH_OK is written.</returns>
-    /// <exception cref="InvalidOperationException">No flush request of the group is waiting for an answer, or the session is leaving it.</exception>
+    /// <remarks>A session that is leaving the group need not answer: its leave completes the flush for it, and an answer is ignored.</remarks>
+    /// <exception cref="InvalidOperationException">No flush request of the group is waiting for an answer.</exception>
     /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is not involved with the group.</exception>
     public async ValueTask FlushOkAsync(string group, CancellationToken cancellationToken = default)
     {
@@ -123,6 +124,10 @@ public sealed class FlushConnection : IAsyncDisposable
         SendAsync(service, group, null, messageType, body, cancellationToken);
 
     /// <summary>Sends to one member of the group's current view (FL_unicast).</summary>
+    /// <remarks>
+    /// As Spread's Flush library does, the message carries FL's SUBGROUP_CAST bit (0x40000000) in its type word;
+    /// only daemons that forward that bit deliver it (Conclave's daemon currently closes a session that sets it).
+    /// </remarks>
     /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
     /// <param name="group">The group whose view the message belongs to.</param>
     /// <param name="receiver">The receiver's private group; it must be in the current view.</param>
@@ -135,6 +140,7 @@ public sealed class FlushConnection : IAsyncDisposable
         SendAsync(service, group, [receiver], messageType, body, cancellationToken);
 
     /// <summary>Sends to a subset of the group's current view (FL_subgroupcast).</summary>
+    /// <remarks>The message carries FL's SUBGROUP_CAST type bit, as for <see cref="UnicastAsync"/>.</remarks>
     /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
     /// <param name="group">The group whose view the message belongs to.</param>
     /// <param name="receivers">1..100 receivers, all in the current view.</param>

@@ -45,7 +45,8 @@ internal sealed partial class FlushGroup
     {
         if (Leaving)
         {
-            throw new InvalidOperationException($"The session is leaving '{Name}': it cannot flush it.");
+            // FL refuses; the leave itself ends this member's part in the flush, so there is nothing to answer.
+            return;
         }
 
         if (Phase != FlushPhase.Authorize)
