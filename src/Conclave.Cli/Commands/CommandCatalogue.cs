@@ -8,5 +8,6 @@ internal static class CommandCatalogue
     public static IEnumerable<Command> All()
     {
         yield return VersionCommand.Create();
+        yield return SimCommand.Create();
     }
 }

@@ -79,3 +79,9 @@ public sealed partial class RingMachine
         return members[0];
     }
 }
+
+public sealed partial class RingMachine
+{
+    internal string DebugState =>
+        $"{State} ring={MyRingId} memb=[{string.Join(",", MyMemb)}] aru={_myAru} hsr={_myHighSeqReceived} hd={_myHighDelivered} stable={_stable} lastAru={_myLastAru} rel={_lastReleased} q={_regularQueue.Count} pend={_newMessages.Count} tokseq={_myTokenSeq} rq={_retransMessages.Count} rfc={_retransFlagCount} set={_mySetRetransFlag} inst={_installSeq} rot={_rotationCounter} trans=[{string.Join(",", _transMemb)}]";
+}

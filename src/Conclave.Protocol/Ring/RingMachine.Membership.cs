@@ -231,7 +231,9 @@ public sealed partial class RingMachine
     {
         if (ct.NewRingId != MyRingId || ct.MemberIndex != ct.Members.Length || _newMemb[0] != MyId || _originatedOrfToken) return;
         _originatedOrfToken = true;
-        var token = new OrfToken { Ring = MyRingId, AruId = MyId, RetransFlag = _retransMessages.Count > 0 };
+        // A4; the flag I raise here is mine to clear (RC3).
+        _mySetRetransFlag = _retransMessages.Count > 0;
+        var token = new OrfToken { Ring = MyRingId, AruId = MyId, RetransFlag = _mySetRetransFlag };
         HandleToken(token);
     }
 

@@ -74,9 +74,13 @@ public sealed partial class RingMachine
         }
         allowed -= sent;
 
-        // F4: never run further ahead of the freed prefix than the queue can hold.
-        long room = (long)_lastReleased + _options.QueueCapacity - _options.WindowSize - (long)t.Seq;
-        if (room < allowed) allowed = (int)Math.Max(0, room);
+        // F4: never run further ahead of the freed prefix than the queue can hold. Only in OPERATIONAL:
+        // nothing is freed during RECOVERY, whose volume is bounded by the old ring's backlog.
+        if (!recovery)
+        {
+            long room = (long)_lastReleased + _options.QueueCapacity - _options.WindowSize - (long)t.Seq;
+            if (room < allowed) allowed = (int)Math.Max(0, room);
+        }
 
         // T5: new messages (client ones in OPERATIONAL, old-ring ones in RECOVERY).
         while (allowed > 0)
