@@ -63,6 +63,8 @@ public sealed partial class RingMachine
 
     internal bool InNewMemb(uint node) => Array.BinarySearch(_newMemb, node) >= 0;
 
+    internal bool HasOldRingSnapshot => _oldRing is not null;
+
     internal bool InProcSet(uint node) => ProcSet.Contains(node);
 
     /// <summary>§3.6: a lower-seq ring id from a current member is a late copy from my own earlier ring.</summary>
@@ -82,6 +84,8 @@ public sealed partial class RingMachine
 
 public sealed partial class RingMachine
 {
+    internal string DebugSets => $"[{string.Join(",", ProcSet)}]/[{string.Join(",", FailSet)}] cons=[{string.Join(",", _consensus)}]";
+
     internal string DebugState =>
         $"{State} ring={MyRingId} memb=[{string.Join(",", MyMemb)}] aru={_myAru} hsr={_myHighSeqReceived} hd={_myHighDelivered} stable={_stable} lastAru={_myLastAru} rel={_lastReleased} q={_regularQueue.Count} pend={_newMessages.Count} tokseq={_myTokenSeq} rq={_retransMessages.Count} rfc={_retransFlagCount} set={_mySetRetransFlag} inst={_installSeq} rot={_rotationCounter} trans=[{string.Join(",", _transMemb)}]";
 }

@@ -77,21 +77,22 @@ public sealed partial class RingMachine
         }
         if (IsSubset(j.ProcSet, ProcSet) && IsSubset(j.FailSet, FailSet)) return; // G4
 
-        // G6: new information.
-        foreach (uint n in j.ProcSet) ProcSet.Add(n);
+        // G6: new information. Re-enter GATHER only if my sets changed: a foreign sender's fail set is
+        // not adopted, and answering it with an unchanged Join would only start a Join storm.
+        bool changed = false;
+        foreach (uint n in j.ProcSet) changed |= ProcSet.Add(n);
         if (Array.IndexOf(j.FailSet, MyId) >= 0)
         {
-            FailSet.Add(j.Sender);
+            changed |= FailSet.Add(j.Sender);
         }
         else if (IsMember(j.Sender))
         {
-            foreach (uint n in j.FailSet) FailSet.Add(n);
+            foreach (uint n in j.FailSet)
+            {
+                if (n != MyId) changed |= FailSet.Add(n);
+            }
         }
-        else
-        {
-            ProcSet.Add(j.Sender);
-        }
-        EnterGather();
+        if (changed) EnterGather();
     }
 
     /// <summary>

@@ -52,6 +52,9 @@ internal sealed class Simulator
     /// <summary>Observer of every delivery, for the group layer or tests.</summary>
     public Action<uint, RingDelivery>? OnDelivery { get; set; }
 
+    /// <summary>Debugging tap on every dispatched event (time, kind, node).</summary>
+    internal Action<long, SimEvent>? Tap { get; set; }
+
     public int Count => Config.Daemons;
 
     public IEnumerable<uint> NodeIds
@@ -187,6 +190,7 @@ internal sealed class Simulator
             SimEvent e = _queue.Dequeue();
             Now = key.Time;
             Events++;
+            Tap?.Invoke(Now, e);
             Dispatch(e);
         }
         Now = Math.Max(Now, untilUs);

@@ -16,8 +16,9 @@ internal sealed class GatherState(RingMachine m) : IRingState
     {
         if (message.Ring == m.MyRingId)
         {
-            // Late old-ring copies still count toward the snapshot taken at COMMIT.
-            m.StoreRegular(message);
+            // Late old-ring copies still count toward the snapshot taken at COMMIT. After a failed
+            // attempt my ring id is the failed ring's, whose messages must not enter the old-ring queue.
+            if (!m.HasOldRingSnapshot) m.StoreRegular(message);
             return;
         }
         if (!m.InProcSet(sender) && !m.IsStaleFromMember(message.Ring, sender)) m.AddToProcSetAndGather(sender);
