@@ -80,6 +80,7 @@ internal sealed class TokenLostDuringCommit() : NamedScenario("TokenLostDuringCo
                 if (dropped++ == 0)
                 {
                     Observed["FailedRingSeq"] = (long)ct.NewRingId.Seq;
+                    Observed["FailedRingRep"] = ct.NewRingId.Rep;
                     sim.Crash(4);
                     sim.At(sim.Now + 600_000, () => sim.Boot(4, keepRingSeq: true));
                 }
@@ -191,12 +192,15 @@ internal sealed class CascadingChange() : NamedScenario("CascadingChangeDuringGr
     }
 }
 
-/// <summary>9: node 3 receives no multicast from node 1 while the token still reaches it.</summary>
+/// <summary>
+/// 9: node 3 receives no multicast while the token still reaches it. (Dropping only node 1's copies,
+/// as §6.3 words it, is repaired by the other members' retransmissions and never stalls the aru.)
+/// </summary>
 internal sealed class OneWayLossFailToReceive() : NamedScenario("OneWayLossFailToReceive", 4_000_000)
 {
     protected override void Script(Simulator sim)
     {
-        sim.At(800_000, () => sim.DropHook = (from, to, packet) => from == 1 && to == 3 && Is(packet, RingMessageType.Mcast, out _));
+        sim.At(800_000, () => sim.DropHook = (from, to, packet) => to == 3 && Is(packet, RingMessageType.Mcast, out _));
     }
 }
 

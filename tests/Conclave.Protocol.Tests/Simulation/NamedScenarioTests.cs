@@ -47,7 +47,8 @@ public sealed class NamedScenarioTests
         AssertClean(r);
         Assert.True(s.Observed.TryGetValue("FailedRingSeq", out long failed), "the commit token was never dropped");
         List<TraceEvent> confs = [.. r.Trace!.Where(e => e.Kind == TraceKind.Conf)];
-        Assert.DoesNotContain(confs, e => e.Conf.Ring.Seq == (ulong)failed);
+        var failedRing = new RingId((uint)s.Observed["FailedRingRep"], (ulong)failed);
+        Assert.DoesNotContain(confs, e => e.Conf.Ring == failedRing);
         Assert.Contains(confs, e => e.Conf.Kind == ConfKind.Regular && e.Conf.Ring.Seq > (ulong)failed && !e.Members!.Contains(4u));
     }
 
