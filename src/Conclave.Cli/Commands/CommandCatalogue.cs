@@ -7,7 +7,12 @@ internal static class CommandCatalogue
 {
     public static IEnumerable<Command> All()
     {
+        yield return DaemonCommand.Create();
+        yield return UserCommand.Create();
+        yield return FloodCommand.Create();
+        yield return BenchCommand.Create();
         yield return VersionCommand.Create();
+        yield return KeygenCommand.Create();
         yield return SimCommand.Create();
     }
 }

@@ -1,0 +1,121 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.NetworkInformation;
+using Conclave.Daemon;
+using Conclave.Daemon.Configuration;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Cli.Commands;
+
+/// <summary>`conclave daemon`: runs a daemon; with no configuration file, one daemon on 127.0.0.1:4803.</summary>
+internal static class DaemonCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<FileInfo?>("--config", "-c") { Description = "A spread.conf file (Spread 4.4 format). Without it: one daemon 'localhost' on 127.0.0.1:4803." };
+        var name = new Option<string?>("--name", "-n") { Description = "This daemon's name in the configuration (needed when the host runs several)." };
+        var port = new Option<int?>("--port") { Description = "Client port (TCP, and the Unix socket /tmp/PORT); overrides the segment's port." };
+        var listen = new Option<string[]>("--listen") { Description = "TCP address(es) to accept clients on; default: the daemon's client interfaces.", AllowMultipleArgumentsPerToken = true };
+        var noUnix = new Option<bool>("--no-unix-socket") { Description = "Do not listen on the Unix socket /tmp/PORT." };
+        var maxSessions = new Option<int>("--max-sessions") { Description = "Most concurrent client sessions.", DefaultValueFactory = _ => 16_384 };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed.", DefaultValueFactory = _ => LogLevel.Information };
+
+        var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
+        {
+            config, name, port, listen, noUnix, maxSessions, logLevel,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            using ILoggerFactory loggers = LoggerFactory.Create(b => b
+                .SetMinimumLevel(parse.GetValue(logLevel))
+                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
+            DaemonOptions options;
+            try
+            {
+                SpreadConfiguration configuration = parse.GetValue(config) is { } file
+                    ? SpreadConfigurationParser.ParseFile(file.FullName)
+                    : SpreadConfiguration.Default;
+                options = BuildOptions(configuration, parse.GetValue(name), parse.GetValue(port), parse.GetValue(listen) ?? [], parse.GetValue(noUnix), loggers)
+                    with { MaxSessions = parse.GetValue(maxSessions) };
+                options.Validate();
+            }
+            catch (Exception ex) when (ex is SpreadConfigurationException or ArgumentException)
+            {
+                await Console.Error.WriteLineAsync($"conclave daemon: {ex.Message}");
+                return 2;
+            }
+
+            await using var daemon = new SpreadDaemon(options);
+            try
+            {
+                daemon.Start();
+            }
+            catch (System.Net.Sockets.SocketException ex)
+            {
+                await Console.Error.WriteLineAsync($"conclave daemon: cannot listen: {ex.Message}");
+                return 1;
+            }
+
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellation);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM: dispose stops listening and closes every session.
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    internal static DaemonOptions BuildOptions(SpreadConfiguration configuration, string? name, int? port, string[] listen, bool noUnix, ILoggerFactory loggers)
+    {
+        DaemonEntry self = SelectSelf(configuration, name);
+        if (configuration.Daemons.Count > 1)
+        {
+            throw new ArgumentException(
+                $"the configuration lists {configuration.Daemons.Count} daemons; this build runs a daemon alone (the daemon ring is a separate issue). Use a one-daemon configuration.");
+        }
+
+        int clientPort = port ?? configuration.SegmentOf(self).Port;
+        IEnumerable<IPAddress> addresses = listen.Length > 0 ? listen.Select(ParseListen) : self.ClientAddresses;
+        return new DaemonOptions
+        {
+            Name = self.Name,
+            ConfigurationOrder = [.. configuration.Daemons.Select(d => d.Name)],
+            Address = self.Address,
+            TcpEndpoints = [.. addresses.Select(a => new IPEndPoint(a, clientPort))],
+            UnixSocketPath = noUnix ? null : $"/tmp/{clientPort}",
+            MaxSessionMessages = configuration.MaxSessionMessages,
+            LoggerFactory = loggers,
+        };
+    }
+
+    private static IPAddress ParseListen(string text) =>
+        IPAddress.TryParse(text, out IPAddress? address) ? address : throw new ArgumentException($"--listen '{text}' is not an IP address");
+
+    private static DaemonEntry SelectSelf(SpreadConfiguration configuration, string? name)
+    {
+        if (name is not null)
+        {
+            return configuration.Find(name) ?? throw new ArgumentException($"daemon '{name}' is not in the configuration");
+        }
+
+        if (configuration.Daemons.Count == 1)
+        {
+            return configuration.Daemons[0];
+        }
+
+        var local = NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(a => a.Address))
+            .ToHashSet();
+        List<DaemonEntry> mine = [.. configuration.Daemons.Where(d => local.Contains(d.Address))];
+        return mine.Count == 1
+            ? mine[0]
+            : throw new ArgumentException(mine.Count == 0
+                ? "no daemon of the configuration has an address of this host; name one with -n"
+                : $"several daemons of the configuration are on this host ({string.Join(", ", mine.Select(d => d.Name))}); choose one with -n");
+    }
+}

@@ -1,0 +1,172 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>A signed key agreement message.</summary>
+/// <remarks>
+/// Wire layout, version 1, integers big-endian (docs/key-agreement.md §Wire):
+/// <code>
+///  u8 version=1 | u8 protocol | u8 type | u64 view id | u32 run
+///  u16 len + UTF-8 group | u16 len + UTF-8 sender | u16 len + UTF-8 recipient (0 = broadcast)
+///  u32 len + payload | 64-byte Ed25519 signature over "conclave/ka/v1" ‖ every byte before it
+/// </code>
+/// </remarks>
+internal sealed class Envelope
+{
+    public const byte Version = 1;
+    private const int SignatureLength = 64;
+    private const int MaxPayload = 16 << 20;
+    private static readonly byte[] SignaturePrefix = "conclave/ka/v1"u8.ToArray();
+
+    public required KeyAgreementProtocol Protocol { get; init; }
+
+    public required byte Type { get; init; }
+
+    public required ulong ViewId { get; init; }
+
+    public required uint Run { get; init; }
+
+    public required string Group { get; init; }
+
+    public required string Sender { get; init; }
+
+    /// <summary>The addressee of a unicast, or null for a broadcast.</summary>
+    public required string? Recipient { get; init; }
+
+    public required byte[] Payload { get; init; }
+
+    public byte[] Signature { get; private set; } = [];
+
+    /// <summary>The signed bytes (everything but the signature), set by <see cref="Seal"/> or <see cref="TryParse"/>.</summary>
+    public byte[] Signed { get; private set; } = [];
+
+    /// <summary>Encodes and signs; returns the full wire message.</summary>
+    public byte[] Seal(MemberIdentity identity, OperationCounter counter)
+    {
+        byte[] group = Encoding.UTF8.GetBytes(Group);
+        byte[] sender = Encoding.UTF8.GetBytes(Sender);
+        byte[] recipient = Encoding.UTF8.GetBytes(Recipient ?? string.Empty);
+        if (group.Length > ushort.MaxValue || sender.Length > ushort.MaxValue || recipient.Length > ushort.MaxValue)
+        {
+            throw new ArgumentException("Name too long.");
+        }
+
+        int length = 15 + 2 + group.Length + 2 + sender.Length + 2 + recipient.Length + 4 + Payload.Length;
+        var wire = new byte[length + SignatureLength];
+        Span<byte> span = wire;
+        span[0] = Version;
+        span[1] = (byte)Protocol;
+        span[2] = Type;
+        BinaryPrimitives.WriteUInt64BigEndian(span[3..], ViewId);
+        BinaryPrimitives.WriteUInt32BigEndian(span[11..], Run);
+        int at = 15;
+        at = WriteString(span, at, group);
+        at = WriteString(span, at, sender);
+        at = WriteString(span, at, recipient);
+        BinaryPrimitives.WriteInt32BigEndian(span[at..], Payload.Length);
+        at += 4;
+        Payload.CopyTo(span[at..]);
+        Signed = wire[..length];
+        Signature = identity.Sign(SignedMessage(Signed));
+        counter.Signatures++;
+        Signature.CopyTo(span[length..]);
+        return wire;
+    }
+
+    /// <summary>Parses a wire message; checks every length and that the whole buffer is consumed.</summary>
+    public static bool TryParse(ReadOnlySpan<byte> wire, out Envelope envelope)
+    {
+        envelope = null!;
+        if (wire.Length < 15 + 6 + 4 + SignatureLength || wire[0] != Version)
+        {
+            return false;
+        }
+
+        var protocol = (KeyAgreementProtocol)wire[1];
+        if (!Enum.IsDefined(protocol))
+        {
+            return false;
+        }
+
+        int body = wire.Length - SignatureLength;
+        int at = 15;
+        if (!TryReadString(wire[..body], ref at, out string? group)
+            || !TryReadString(wire[..body], ref at, out string? sender)
+            || !TryReadString(wire[..body], ref at, out string? recipient)
+            || at + 4 > body)
+        {
+            return false;
+        }
+
+        int payloadLength = BinaryPrimitives.ReadInt32BigEndian(wire[at..]);
+        at += 4;
+        if (payloadLength < 0 || payloadLength > MaxPayload || at + payloadLength != body || sender.Length == 0)
+        {
+            return false;
+        }
+
+        envelope = new Envelope
+        {
+            Protocol = protocol,
+            Type = wire[2],
+            ViewId = BinaryPrimitives.ReadUInt64BigEndian(wire[3..]),
+            Run = BinaryPrimitives.ReadUInt32BigEndian(wire[11..]),
+            Group = group,
+            Sender = sender,
+            Recipient = recipient.Length == 0 ? null : recipient,
+            Payload = wire.Slice(at, payloadLength).ToArray(),
+        };
+        envelope.Signed = wire[..body].ToArray();
+        envelope.Signature = wire[body..].ToArray();
+        return true;
+    }
+
+    public bool Verify(ReadOnlySpan<byte> publicKey, OperationCounter counter)
+    {
+        counter.Verifications++;
+        return MemberIdentity.Verify(publicKey, SignedMessage(Signed), Signature);
+    }
+
+    private static byte[] SignedMessage(byte[] signed)
+    {
+        var message = new byte[SignaturePrefix.Length + signed.Length];
+        SignaturePrefix.CopyTo(message, 0);
+        signed.CopyTo(message, SignaturePrefix.Length);
+        return message;
+    }
+
+    private static int WriteString(Span<byte> span, int at, byte[] value)
+    {
+        BinaryPrimitives.WriteUInt16BigEndian(span[at..], (ushort)value.Length);
+        value.CopyTo(span[(at + 2)..]);
+        return at + 2 + value.Length;
+    }
+
+    private static bool TryReadString(ReadOnlySpan<byte> span, ref int at, out string value)
+    {
+        value = string.Empty;
+        if (at + 2 > span.Length)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(span[at..]);
+        if (at + 2 + length > span.Length)
+        {
+            return false;
+        }
+
+        try
+        {
+            value = new UTF8Encoding(false, true).GetString(span.Slice(at + 2, length));
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        at += 2 + length;
+        return true;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>
+/// Turns a run's group secret into the epoch key: HKDF-SHA-256 with the transcript hash as salt
+/// (key-agreement.md §1e). The raw group element is never used as a key.
+/// </summary>
+internal static class KeySchedule
+{
+    private static readonly byte[] KeyLabel = "conclave epoch key v1"u8.ToArray();
+    private static readonly byte[] ConfirmLabel = "conclave key confirmation v1"u8.ToArray();
+
+    /// <summary>
+    /// Hash of the run's context (protocol, group, DH group, view, run, members in order) and of every
+    /// broadcast of the run in delivery order (identical at all members under agreed delivery).
+    /// </summary>
+    public static byte[] TranscriptHash(
+        KeyAgreementProtocol protocol, string group, DhGroup dhGroup, Epoch epoch, IReadOnlyList<string> members, IReadOnlyList<byte[]> broadcastDigests)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var writer = new PayloadWriter()
+            .Bytes("conclave/transcript/v1"u8)
+            .U8((byte)protocol)
+            .Names([group, dhGroup.Name, epoch.ViewId.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch.Run.ToString(System.Globalization.CultureInfo.InvariantCulture)])
+            .Names(members)
+            .U32(broadcastDigests.Count);
+        hash.AppendData(writer.ToArray());
+        foreach (byte[] digest in broadcastDigests)
+        {
+            hash.AppendData(digest);
+        }
+
+        return hash.GetHashAndReset();
+    }
+
+    public static (byte[] Key, byte[] Confirmation) Derive(ReadOnlySpan<byte> element, ReadOnlySpan<byte> transcriptHash)
+    {
+        Span<byte> prk = stackalloc byte[32];
+        Span<byte> confirmKey = stackalloc byte[32];
+        try
+        {
+            HKDF.Extract(HashAlgorithmName.SHA256, element, transcriptHash, prk);
+            var key = new byte[32];
+            HKDF.Expand(HashAlgorithmName.SHA256, prk, key, KeyLabel);
+            HKDF.Expand(HashAlgorithmName.SHA256, prk, confirmKey, ConfirmLabel);
+            byte[] confirmation = HMACSHA256.HashData(confirmKey, transcriptHash);
+            return (key, confirmation);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(prk);
+            CryptographicOperations.ZeroMemory(confirmKey);
+        }
+    }
+
+    /// <summary>Maps a DH result to a scalar (TGDH node keys, CKD pairwise keys), bound to a label.</summary>
+    public static byte[] ElementToScalar(DhGroup group, string label, ReadOnlySpan<byte> element)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
+        hash.AppendData(Encoding.UTF8.GetBytes(label));
+        hash.AppendData(element);
+        Span<byte> wide = stackalloc byte[64];
+        hash.GetHashAndReset(wide);
+        byte[] scalar = group.ScalarFromWide(wide);
+        CryptographicOperations.ZeroMemory(wide);
+        return scalar;
+    }
+}

@@ -1,0 +1,349 @@
+using System.Security.Cryptography;
+
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>
+/// What every protocol module shares: view and run bookkeeping, the checks every received message passes
+/// (parse, context, view, run, sender, addressee, signature, replay), signing of outputs, the transcript
+/// and the key schedule.
+/// </summary>
+/// <remarks>
+/// Handlers validate a message completely, then call <see cref="Accept"/>, then change state: a refused
+/// message therefore never changes anything.
+/// </remarks>
+internal abstract class ModuleBase : IGroupKeyAgreement
+{
+    private readonly List<byte[]> _transcript = [];
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private List<KeyAgreementOutput> _outputs = [];
+    private bool _disposed;
+
+    protected ModuleBase(KeyAgreementOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Dh = options.DhGroup;
+        Counter = options.Counter;
+        Self = options.Self;
+    }
+
+    public abstract KeyAgreementProtocol Protocol { get; }
+
+    public Epoch? CurrentEpoch { get; private set; }
+
+    public bool IsSettled { get; private set; }
+
+    /// <summary>SHA-256 of the last group element (tests compare it with what an outsider could compute).</summary>
+    internal byte[]? LastElementDigest { get; private set; }
+
+    /// <summary>SHA-256 of the group element before the last one.</summary>
+    internal byte[]? LastElementDigestBefore { get; private set; }
+
+    /// <summary>The last key established.</summary>
+    internal byte[]? LastKey { get; private set; }
+
+    protected KeyAgreementOptions Options { get; }
+
+    protected DhGroup Dh { get; }
+
+    protected OperationCounter Counter { get; }
+
+    protected string Self { get; }
+
+    protected KeyAgreementView? View { get; private set; }
+
+    protected uint Run { get; private set; }
+
+    public StepResult OnView(KeyAgreementView view)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!view.Members.Contains(Self) || view.Members.Distinct(StringComparer.Ordinal).Count() != view.Members.Count)
+        {
+            throw new ArgumentException("A view must list this member once and no member twice.", nameof(view));
+        }
+
+        if (View is not null && view.ViewId <= View.ViewId)
+        {
+            throw new ArgumentException("View ids must increase.", nameof(view));
+        }
+
+        AbandonRun();
+        View = view;
+        Run = 0;
+        ResetRunLog();
+        IsSettled = false;
+        _outputs = [];
+        StartView(view);
+        return Collect(Rejection.None);
+    }
+
+    public StepResult OnMessage(ReadOnlySpan<byte> wire)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Envelope.TryParse(wire, out Envelope envelope))
+        {
+            return StepResult.Rejected(Rejection.Malformed);
+        }
+
+        if (View is null || envelope.ViewId != View.ViewId)
+        {
+            return StepResult.Rejected(Rejection.StaleView);
+        }
+
+        if (envelope.Protocol != Protocol || envelope.Group != Options.Group)
+        {
+            return StepResult.Rejected(Rejection.WrongContext);
+        }
+
+        bool nextRun = envelope.Run == Run + 1 && IsSettled && StartsNextRun(envelope);
+        if (envelope.Run != Run && !nextRun)
+        {
+            return StepResult.Rejected(Rejection.StaleRun);
+        }
+
+        if (!View.Members.Contains(envelope.Sender) || !Options.Directory.TryGet(envelope.Sender, out byte[] publicKey))
+        {
+            return StepResult.Rejected(Rejection.UnknownSender);
+        }
+
+        if (envelope.Recipient is not null && envelope.Recipient != Self)
+        {
+            return StepResult.Rejected(Rejection.NotForMe);
+        }
+
+        if (!envelope.Verify(publicKey, Counter))
+        {
+            return StepResult.Rejected(Rejection.BadSignature);
+        }
+
+        if (!nextRun && _seen.Contains(Digest(envelope)))
+        {
+            return StepResult.Rejected(Rejection.Replay);
+        }
+
+        _outputs = [];
+        _pendingNextRun = nextRun;
+        Rejection rejection;
+        try
+        {
+            rejection = Handle(envelope);
+        }
+        catch (CryptographicException) when (!_accepted)
+        {
+            // An element failed validation inside a computation before anything was committed.
+            rejection = Rejection.Invalid;
+        }
+        finally
+        {
+            _pendingNextRun = false;
+        }
+
+        if (rejection != Rejection.None && _accepted)
+        {
+            throw new InvalidOperationException("A handler refused a message after accepting it.");
+        }
+
+        _accepted = false;
+        return Collect(rejection);
+    }
+
+    public StepResult RequestRefresh()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsSettled || View is null)
+        {
+            return StepResult.Rejected(Rejection.Unexpected);
+        }
+
+        _outputs = [];
+        Refresh();
+        return Collect(Rejection.None);
+    }
+
+    public void Dispose()
+    {
+        if (!_disposed)
+        {
+            AbandonRun();
+            EraseAll();
+            if (LastKey is not null)
+            {
+                CryptographicOperations.ZeroMemory(LastKey);
+            }
+
+            _disposed = true;
+        }
+    }
+
+    /// <summary>A digest of the whole protocol state, for tests that check refused input changes nothing.</summary>
+    internal byte[] StateDigest()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var w = new PayloadWriter().U32((int)(View?.ViewId ?? 0)).U32((int)Run).U8(IsSettled ? 1 : 0)
+            .U32(_transcript.Count).U32(_seen.Count).Names(_seen.Order(StringComparer.Ordinal).ToList());
+        hash.AppendData(w.ToArray());
+        foreach (byte[] t in _transcript)
+        {
+            hash.AppendData(t);
+        }
+
+        DescribeState(hash);
+        return hash.GetHashAndReset();
+    }
+
+    private bool _accepted;
+    private bool _pendingNextRun;
+
+    /// <summary>Called by a handler once the message is fully validated: records it and, if it opens the next run, starts that run.</summary>
+    protected void Accept(Envelope envelope)
+    {
+        if (_pendingNextRun)
+        {
+            AbandonRun();
+            Run++;
+            ResetRunLog();
+            IsSettled = false;
+        }
+
+        _accepted = true;
+        _seen.Add(Digest(envelope));
+        if (envelope.Recipient is null)
+        {
+            _transcript.Add(SHA256.HashData(envelope.Signed));
+        }
+    }
+
+    /// <summary>True while handling a message that opens run <c>Run + 1</c>.</summary>
+    protected bool OpensNextRun => _pendingNextRun;
+
+    /// <summary>Starts run <c>Run + 1</c> locally (a refresh this member initiates).</summary>
+    protected void BeginOwnNextRun()
+    {
+        AbandonRun();
+        Run++;
+        ResetRunLog();
+        IsSettled = false;
+    }
+
+    protected void Broadcast(byte type, byte[] payload) => Send(null, type, payload);
+
+    protected void Unicast(string to, byte type, byte[] payload) => Send(to, type, payload);
+
+    /// <summary>Derives and announces the key of this run from the group element, then erases the element.</summary>
+    protected void Finish(byte[] element)
+    {
+        var epoch = new Epoch(View!.ViewId, Run);
+        byte[] transcript = KeySchedule.TranscriptHash(Protocol, Options.Group, Dh, epoch, View.Members, _transcript);
+        (byte[] key, byte[] confirmation) = KeySchedule.Derive(element, transcript);
+        LastElementDigestBefore = LastElementDigest;
+        LastElementDigest = SHA256.HashData(element);
+        CryptographicOperations.ZeroMemory(element);
+        if (LastKey is not null)
+        {
+            CryptographicOperations.ZeroMemory(LastKey);
+        }
+
+        LastKey = (byte[])key.Clone();
+        CurrentEpoch = epoch;
+        IsSettled = true;
+        _outputs.Add(new KeyEstablished(epoch, key, confirmation) { CostStamp = Counter.TotalExponentiations });
+    }
+
+    /// <summary>element^scalar for an element that came from another member: validated first where the group needs it.</summary>
+    protected byte[] ExpReceived(byte[] element, byte[] scalar)
+    {
+        if (!Dh.ExpValidatesInput && !Dh.IsValidElement(element, Counter))
+        {
+            throw new CryptographicException("Received element is not in the group.");
+        }
+
+        return Dh.Exp(element, scalar, Counter);
+    }
+
+    /// <summary>Validation at receipt for elements stored for later use.</summary>
+    protected bool IsValidReceived(byte[] element) => Dh.IsValidElement(element, Counter);
+
+    protected static void Erase(byte[]? secret)
+    {
+        if (secret is not null)
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    protected static void WriteState(IncrementalHash hash, byte[]? value)
+    {
+        hash.AppendData(value is null ? [0] : [1]);
+        if (value is not null)
+        {
+            hash.AppendData(value);
+        }
+    }
+
+    protected static void WriteState(IncrementalHash hash, string value) => hash.AppendData(System.Text.Encoding.UTF8.GetBytes(value + "\0"));
+
+    /// <summary>Every secret scalar this member holds now (tests: what a removed or added member could use).</summary>
+    internal abstract IEnumerable<byte[]> KnownScalars { get; }
+
+    /// <summary>Every group element this member holds now.</summary>
+    internal abstract IEnumerable<byte[]> KnownElements { get; }
+
+    /// <summary>The group elements carried by a wire message of this protocol (what an eavesdropper learns).</summary>
+    internal IEnumerable<byte[]> ElementsIn(byte[] wire) =>
+        Envelope.TryParse(wire, out Envelope envelope) ? ElementsIn(envelope) : [];
+
+    protected abstract IEnumerable<byte[]> ElementsIn(Envelope envelope);
+
+    protected abstract void StartView(KeyAgreementView view);
+
+    protected abstract Rejection Handle(Envelope envelope);
+
+    protected abstract void Refresh();
+
+    /// <summary>True if this message may open run <c>Run + 1</c> of a settled view (a refresh).</summary>
+    protected abstract bool StartsNextRun(Envelope envelope);
+
+    /// <summary>Erases the secrets of the run in progress (shares not yet committed, inverses, pending values).</summary>
+    protected abstract void AbandonRun();
+
+    /// <summary>Erases every secret (on dispose).</summary>
+    protected abstract void EraseAll();
+
+    protected abstract void DescribeState(IncrementalHash hash);
+
+    /// <summary>Broadcasts a message tagged with another run of this view (a refresh that opens the next run).</summary>
+    protected void SendInRun(uint run, byte type, byte[] payload) => Send(null, type, payload, run);
+
+    private void Send(string? to, byte type, byte[] payload, uint? run = null)
+    {
+        var envelope = new Envelope
+        {
+            Protocol = Protocol,
+            Type = type,
+            ViewId = View!.ViewId,
+            Run = run ?? Run,
+            Group = Options.Group,
+            Sender = Self,
+            Recipient = to,
+            Payload = payload,
+        };
+        byte[] wire = envelope.Seal(Options.Identity, Counter);
+        _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
+    }
+
+    private void ResetRunLog()
+    {
+        _transcript.Clear();
+        _seen.Clear();
+    }
+
+    private StepResult Collect(Rejection rejection)
+    {
+        var outputs = _outputs;
+        _outputs = [];
+        return rejection == Rejection.None ? new StepResult(outputs, Rejection.None) : StepResult.Rejected(rejection);
+    }
+
+    private static string Digest(Envelope envelope) => Convert.ToHexString(SHA256.HashData(envelope.Signed));
+}

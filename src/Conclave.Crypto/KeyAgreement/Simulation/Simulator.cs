@@ -1,0 +1,209 @@
+using System.Diagnostics;
+
+namespace Conclave.Crypto.KeyAgreement.Simulation;
+
+/// <summary>
+/// Drives key agreement modules through an in-memory, deterministic network with the delivery guarantees the
+/// modules assume (views before messages, agreed-order broadcasts including self-delivery, FIFO unicasts).
+/// </summary>
+/// <remarks>
+/// Also measures each event's serial cost: a Lamport-style clock per member carries the exponentiations (and
+/// elapsed ticks) of the longest causal chain, so "serial exponentiations" is measured, not computed by formula.
+/// Used by the tests and by <c>conclave bench kx</c>.
+/// </remarks>
+internal sealed class Simulator : IDisposable
+{
+    private readonly KeyAgreementProtocol _protocol;
+    private readonly DhGroup _group;
+    private readonly int _seed;
+    private readonly MemberDirectory _directory = new();
+    private readonly Dictionary<string, SimulatedMember> _members = new(StringComparer.Ordinal);
+    private readonly List<string> _age = [];
+    private readonly Queue<Delivery> _queue = new();
+    private ulong _viewId;
+    private int _created;
+
+    public Simulator(KeyAgreementProtocol protocol, DhGroup group, int seed)
+    {
+        _protocol = protocol;
+        _group = group;
+        _seed = seed;
+    }
+
+    /// <summary>Every rejection seen while running (a correct run has none).</summary>
+    public List<(string Member, Rejection Why)> Rejections { get; } = [];
+
+    /// <summary>The current components (disjoint views), each in age order.</summary>
+    public List<List<string>> Components { get; } = [];
+
+    /// <summary>Total elapsed ticks spent inside modules since the last <see cref="ResetMeasurement"/>.</summary>
+    public long TotalTicks { get; private set; }
+
+    /// <summary>Wire messages broadcast since the last <see cref="ResetMeasurement"/> (what an eavesdropper sees).</summary>
+    public List<byte[]> Broadcasts { get; } = [];
+
+    public SimulatedMember this[string name] => _members[name];
+
+    public IEnumerable<SimulatedMember> Members => _members.Values;
+
+    /// <summary>Creates a member (not yet in any view).</summary>
+    public SimulatedMember Create(string? name = null)
+    {
+        name ??= $"m{_created:D4}";
+        int index = _created++;
+        var seedBytes = new byte[32];
+        new SeededRandomSource(HashCode.Combine(_seed, index, 0x5eed)).Fill(seedBytes);
+        MemberIdentity identity = MemberIdentity.FromSeed(seedBytes);
+        _directory.Add(name, identity.PublicKey);
+        var counter = new OperationCounter();
+        var options = new KeyAgreementOptions
+        {
+            Group = "sim-group",
+            Self = name,
+            Identity = identity,
+            Directory = _directory,
+            DhGroup = _group,
+            Random = new SeededRandomSource(HashCode.Combine(_seed, index)),
+            Counter = counter,
+        };
+        var member = new SimulatedMember(name, KeyAgreementFactory.Create(_protocol, options), identity, counter);
+        _members.Add(name, member);
+        _age.Add(name);
+        return member;
+    }
+
+    /// <summary>Installs a view over <paramref name="members"/> (ordered oldest first) and runs it to quiescence.</summary>
+    public void Install(IEnumerable<string> members)
+    {
+        var set = new HashSet<string>(members, StringComparer.Ordinal);
+        List<string> ordered = _age.Where(set.Contains).ToList();
+        Components.RemoveAll(c => c.Any(set.Contains));
+        Components.Add(ordered);
+        ulong viewId = ++_viewId;
+        foreach (string name in ordered)
+        {
+            SimulatedMember member = _members[name];
+            var previous = new HashSet<string>(member.PreviousView, StringComparer.Ordinal);
+            var view = new KeyAgreementView(
+                viewId,
+                ordered,
+                ordered.Where(m => m != name && !previous.Contains(m)).ToList(),
+                member.PreviousView.Where(m => !set.Contains(m)).ToList());
+            member.PreviousView = ordered;
+            Step(member, 0, 0, () => member.Module.OnView(view));
+        }
+    }
+
+    /// <summary>Installs several views "at once" (a partition) before running any message.</summary>
+    public void InstallAll(IEnumerable<IEnumerable<string>> components)
+    {
+        foreach (IEnumerable<string> component in components)
+        {
+            Install(component);
+        }
+    }
+
+    /// <summary>Asks <paramref name="member"/> for a refresh.</summary>
+    public StepResult Refresh(string member)
+    {
+        StepResult result = null!;
+        SimulatedMember m = _members[member];
+        Step(m, m.SerialClock, m.SerialTicks, () => result = m.Module.RequestRefresh());
+        return result;
+    }
+
+    /// <summary>Delivers queued messages until none is left (or <paramref name="limit"/> deliveries).</summary>
+    public void Run(int limit = int.MaxValue)
+    {
+        while (_queue.Count > 0 && limit-- > 0)
+        {
+            Delivery d = _queue.Dequeue();
+            SimulatedMember to = _members[d.To];
+            if (!Components.Any(c => c.Contains(d.To) && c.Contains(d.From)))
+            {
+                continue; // the view changed: the network no longer connects them
+            }
+
+            to.Received.Add(d.Wire);
+            Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+        }
+    }
+
+    /// <summary>Drops every queued message (a view change that cuts a run short).</summary>
+    public int DropQueued()
+    {
+        int n = _queue.Count;
+        _queue.Clear();
+        return n;
+    }
+
+    public int Queued => _queue.Count;
+
+    public void ResetMeasurement()
+    {
+        foreach (SimulatedMember m in _members.Values)
+        {
+            m.SerialClock = 0;
+            m.SerialTicks = 0;
+            m.KeyStamp = (0, 0);
+        }
+
+        TotalTicks = 0;
+        Broadcasts.Clear();
+    }
+
+    /// <summary>Serial exponentiations and ticks of the last event: the latest key establishment in <paramref name="component"/>.</summary>
+    public (long Exps, long Ticks) SerialCost(IEnumerable<string> component) =>
+        (component.Max(n => _members[n].KeyStamp.Exps), component.Max(n => _members[n].KeyStamp.Ticks));
+
+    private void Step(SimulatedMember member, long clock, long ticks, Func<StepResult> action)
+    {
+        long start = Math.Max(member.SerialClock, clock);
+        long startTicks = Math.Max(member.SerialTicks, ticks);
+        long before = member.Counter.TotalExponentiations;
+        long t0 = Stopwatch.GetTimestamp();
+        StepResult result = action();
+        long elapsed = Stopwatch.GetTimestamp() - t0;
+        TotalTicks += elapsed;
+        if (result.Rejection != Rejection.None)
+        {
+            Rejections.Add((member.Name, result.Rejection));
+            return;
+        }
+
+        member.SerialClock = start + (member.Counter.TotalExponentiations - before);
+        member.SerialTicks = startTicks + elapsed;
+        foreach (KeyAgreementOutput output in result.Outputs)
+        {
+            long stamp = start + (output.CostStamp - before);
+            switch (output)
+            {
+                case KeyEstablished key:
+                    member.Keys.Add(key);
+                    member.KeyStamp = (stamp, startTicks + elapsed);
+                    break;
+                case SendMessage { To: null } broadcast:
+                    Broadcasts.Add(broadcast.Wire);
+                    foreach (string to in Components.First(c => c.Contains(member.Name)))
+                    {
+                        _queue.Enqueue(new Delivery(member.Name, to, broadcast.Wire, stamp, startTicks + elapsed));
+                    }
+
+                    break;
+                case SendMessage unicast:
+                    _queue.Enqueue(new Delivery(member.Name, unicast.To!, unicast.Wire, stamp, startTicks + elapsed));
+                    break;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (SimulatedMember m in _members.Values)
+        {
+            m.Dispose();
+        }
+    }
+
+    private readonly record struct Delivery(string From, string To, byte[] Wire, long Exps, long Ticks);
+}

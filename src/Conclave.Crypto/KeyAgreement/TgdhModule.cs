@@ -1,0 +1,554 @@
+using System.Security.Cryptography;
+
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>
+/// Tree-based group Diffie–Hellman (Kim, Perrig, Tsudik; key-agreement.md §1b). Leaves hold members' shares, an
+/// internal node's key is H(g^(k_left·k_right)) and its blinded key g^k is public; the root's DH value is the group
+/// secret. Costs grow with the tree height, not the group size.
+/// </summary>
+/// <remarks>
+/// One procedure handles every event. (1) Each member prunes leavers from its last tree; if the view has members
+/// outside its tree, the rightmost member of each component announces its tree and all members merge the announced
+/// trees in a deterministic order (larger first), inserting each at the shallowest rightmost place. (2) Every
+/// lowest node whose blinded key is missing gets a sponsor, its rightmost leaf, which refreshes its share.
+/// (3) Rounds: a member that is the rightmost leaf under the lowest missing node on its path computes its path and
+/// broadcasts the new blinded keys; everyone else computes what it can. The run ends, at every member on the same
+/// broadcast, when every blinded key is public and the root key is known. A member may also refresh its own leaf at
+/// any time (one broadcast): post-compromise healing.
+/// </remarks>
+internal sealed class TgdhModule : ModuleBase
+{
+    private const byte Announce = 1;
+    private const byte BlindedKeys = 2;
+    private const byte RefreshPath = 3;
+    private const string NodeKeyLabel = "conclave tgdh node v1";
+
+    private TreeNode? _tree;
+
+    // The run in progress.
+    private Phase _phase;
+    private TreeNode? _work;
+    private readonly List<(string Sponsor, TreeNode Tree)> _announced = [];
+    private readonly HashSet<TreeNode> _published = [];
+    private TreeNode? _pendingRefresh;
+
+    public TgdhModule(KeyAgreementOptions options)
+        : base(options)
+    {
+    }
+
+    private enum Phase
+    {
+        Idle,
+        CollectAnnouncements,
+        Fill,
+    }
+
+    public override KeyAgreementProtocol Protocol => KeyAgreementProtocol.Tgdh;
+
+    internal override IEnumerable<byte[]> KnownScalars =>
+        new[] { _tree, _work, _pendingRefresh }.OfType<TreeNode>().SelectMany(TgdhTree.Nodes).Select(n => n.Key).OfType<byte[]>();
+
+    internal override IEnumerable<byte[]> KnownElements =>
+        new[] { _tree, _work, _pendingRefresh }.OfType<TreeNode>().SelectMany(TgdhTree.Nodes)
+            .SelectMany(n => new[] { n.Bk, n.Element }).OfType<byte[]>()
+            .Concat(_announced.SelectMany(a => TgdhTree.Nodes(a.Tree)).Select(n => n.Bk).OfType<byte[]>());
+
+    /// <summary>Height of the current tree (for benchmarks).</summary>
+    internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
+
+    protected override IEnumerable<byte[]> ElementsIn(Envelope envelope)
+    {
+        var reader = new PayloadReader(envelope.Payload);
+        switch (envelope.Type)
+        {
+            case Announce when TgdhTree.TryRead(ref reader, Dh.ElementLength, 1 << 20, out TreeNode? tree):
+                return TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>().ToList();
+            case BlindedKeys or RefreshPath when TryReadKeys(envelope.Payload, out List<(int, byte[])> keys):
+                return keys.Select(k => k.Item2).ToList();
+            default:
+                return [];
+        }
+    }
+
+    protected override void StartView(KeyAgreementView view)
+    {
+        if (_tree is null)
+        {
+            // A new member: a one-leaf tree with a fresh share, published when announced.
+            TreeNode leaf = TgdhTree.Leaf(Self);
+            leaf.Key = Dh.RandomScalar(Options.Random);
+            leaf.Bk = Dh.ExpBase(leaf.Key, Counter);
+            _tree = leaf;
+        }
+
+        _work = TgdhTree.Prune(TgdhTree.Clone(_tree), new HashSet<string>(view.Members, StringComparer.Ordinal))!;
+        HashSet<string> mine = TgdhTree.Leaves(_work).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
+        if (view.Members.Any(m => !mine.Contains(m)))
+        {
+            _phase = Phase.CollectAnnouncements;
+            if (TgdhTree.Rightmost(_work).Member == Self)
+            {
+                var writer = new PayloadWriter();
+                TgdhTree.Write(_work, writer);
+                Broadcast(Announce, writer.ToArray());
+            }
+
+            return;
+        }
+
+        StartFill();
+    }
+
+    protected override Rejection Handle(Envelope envelope) => envelope.Type switch
+    {
+        Announce when envelope.Recipient is null => OnAnnounce(envelope),
+        BlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
+        RefreshPath when envelope.Recipient is null => OnRefreshPath(envelope),
+        _ => Rejection.Unexpected,
+    };
+
+    protected override bool StartsNextRun(Envelope envelope) => envelope.Type == RefreshPath && envelope.Recipient is null;
+
+    /// <summary>Refreshes this member's own leaf: new share, new path, one broadcast that opens the next run.</summary>
+    protected override void Refresh()
+    {
+        ErasePendingRefresh();
+        TreeNode copy = TgdhTree.Clone(_tree!);
+        TreeNode leaf = TgdhTree.Leaves(copy).First(l => l.Member == Self);
+        TgdhTree.Invalidate(leaf);
+        TgdhTree.Forget(leaf);
+        leaf.Key = Dh.RandomScalar(Options.Random);
+        var keys = new List<(int, byte[])>();
+        int steps = 0;
+        for (TreeNode node = leaf; ; node = node.Parent!, steps++)
+        {
+            if (node.Parent is null)
+            {
+                break;
+            }
+
+            node.Bk = Dh.ExpBase(node.Key!, Counter);
+            keys.Add((steps, node.Bk));
+            ComputeParent(node);
+        }
+
+        if (leaf.Parent is null)
+        {
+            leaf.Element = Dh.ExpBase(leaf.Key, Counter);
+        }
+
+        _pendingRefresh = copy;
+        var writer = new PayloadWriter();
+        WriteKeys(writer, keys);
+        // The refresh is a run of its own: it is tagged with the next run id and takes effect when delivered.
+        SendInRun(Run + 1, RefreshPath, writer.ToArray());
+    }
+
+    private Rejection OnAnnounce(Envelope envelope)
+    {
+        if (_phase != Phase.CollectAnnouncements)
+        {
+            return Rejection.Unexpected;
+        }
+
+        var reader = new PayloadReader(envelope.Payload);
+        if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd)
+        {
+            return Rejection.Invalid;
+        }
+
+        List<string> leaves = TgdhTree.Leaves(tree!).Select(l => l.Member!).ToList();
+        HashSet<string> covered = _announced.SelectMany(a => TgdhTree.Leaves(a.Tree)).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
+        if (TgdhTree.Rightmost(tree!).Member != envelope.Sender || leaves.Distinct().Count() != leaves.Count
+            || leaves.Any(l => !View.Members.Contains(l) || covered.Contains(l)))
+        {
+            return Rejection.Invalid;
+        }
+
+        bool own = leaves.Contains(Self);
+        if (own)
+        {
+            // Our own component's announcement must be exactly the tree we hold.
+            var writer = new PayloadWriter();
+            TgdhTree.Write(_work!, writer);
+            if (!writer.ToArray().AsSpan().SequenceEqual(envelope.Payload))
+            {
+                return Rejection.Invalid;
+            }
+        }
+        else
+        {
+            foreach (byte[] bk in TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>())
+            {
+                if (!IsValidReceived(bk))
+                {
+                    return Rejection.Invalid;
+                }
+            }
+        }
+
+        Accept(envelope);
+        _announced.Add((envelope.Sender, own ? _work! : tree!));
+        if (covered.Count + leaves.Count == View.Members.Count)
+        {
+            MergeAnnounced();
+            StartFill();
+        }
+
+        return Rejection.None;
+    }
+
+    private Rejection OnBlindedKeys(Envelope envelope)
+    {
+        if (_phase != Phase.Fill)
+        {
+            return Rejection.Unexpected;
+        }
+
+        if (!TryApplyKeys(envelope, _work!, out List<(TreeNode Node, byte[] Bk)> updates))
+        {
+            return Rejection.Invalid;
+        }
+
+        Accept(envelope);
+        foreach ((TreeNode node, byte[] bk) in updates)
+        {
+            node.Bk = bk;
+        }
+
+        Progress();
+        return Rejection.None;
+    }
+
+    private Rejection OnRefreshPath(Envelope envelope)
+    {
+        if (!OpensNextRun)
+        {
+            return Rejection.Unexpected;
+        }
+
+        bool own = envelope.Sender == Self;
+        if (own && _pendingRefresh is null)
+        {
+            return Rejection.Unexpected;
+        }
+
+        TreeNode work = own ? _pendingRefresh! : TgdhTree.Clone(_tree!);
+        TreeNode? leaf = TgdhTree.Leaves(work).FirstOrDefault(l => l.Member == envelope.Sender);
+        if (leaf is null)
+        {
+            return Rejection.Invalid;
+        }
+
+        if (!own)
+        {
+            // Everything on the sender's path changes; our keys for those nodes are void.
+            TgdhTree.Invalidate(leaf);
+        }
+
+        if (!TryApplyKeys(envelope, work, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
+        {
+            if (!own)
+            {
+                TgdhTree.EraseSecrets(work);
+            }
+
+            return Rejection.Invalid;
+        }
+
+        _pendingRefresh = own ? null : _pendingRefresh;
+        Accept(envelope); // opens the next run (and abandons any refresh of our own that lost the race)
+        foreach ((TreeNode node, byte[] bk) in updates)
+        {
+            node.Bk = bk;
+        }
+
+        _work = work;
+        _phase = Phase.Fill;
+        Progress();
+        return Rejection.None;
+    }
+
+    /// <summary>Merges the announced trees: larger first, ties by the earliest member in the view.</summary>
+    private void MergeAnnounced()
+    {
+        List<string> members = View!.Members.ToList();
+        List<TreeNode> ordered = _announced
+            .Select(a => a.Tree)
+            .OrderByDescending(t => TgdhTree.Leaves(t).Count)
+            .ThenBy(t => TgdhTree.Leaves(t).Min(l => members.IndexOf(l.Member!)))
+            .ToList();
+        TreeNode root = ordered[0];
+        foreach (TreeNode tree in ordered.Skip(1))
+        {
+            // A component's root blinded key was never public: it is now an ordinary node that needs one.
+            tree.Bk = tree.IsLeaf ? tree.Bk : null;
+            root = TgdhTree.Insert(root, tree);
+        }
+
+        if (!ordered[0].IsLeaf && ordered.Count > 1 && ordered[0].Parent is not null)
+        {
+            ordered[0].Bk = null;
+        }
+
+        root.Parent = null;
+        _work = root;
+        _announced.Clear();
+    }
+
+    /// <summary>Chooses the sponsors (the rightmost leaf under each lowest node missing its blinded key), refreshes, starts the rounds.</summary>
+    private void StartFill()
+    {
+        _phase = Phase.Fill;
+        TreeNode root = _work!;
+        if (root.IsLeaf)
+        {
+            // Alone: a fresh share, and the key comes from it directly.
+            TgdhTree.Forget(root);
+            root.Key = Dh.RandomScalar(Options.Random);
+            root.Bk = null;
+            root.Element = Dh.ExpBase(root.Key, Counter);
+            Complete();
+            return;
+        }
+
+        var missing = TgdhTree.Nodes(root).Where(n => n.Parent is not null && n.Bk is null).ToHashSet();
+        var lowest = missing.Where(n => n.IsLeaf || (!missing.Contains(n.Left!) && !missing.Contains(n.Right!))).ToList();
+        List<TreeNode> sponsors = lowest.Count == 0 ? [TgdhTree.Rightmost(root)] : lowest.Select(TgdhTree.Rightmost).Distinct().ToList();
+        foreach (TreeNode sponsor in sponsors)
+        {
+            TgdhTree.Invalidate(sponsor);
+            if (sponsor.Member == Self)
+            {
+                TgdhTree.Forget(sponsor);
+                sponsor.Key = Dh.RandomScalar(Options.Random);
+            }
+        }
+
+        // Our own path keys below the first invalid ancestor are still good; above it they will be recomputed.
+        Progress();
+    }
+
+    /// <summary>Computes what this member can on its path, publishes what it is sponsor for, and finishes when complete.</summary>
+    private void Progress()
+    {
+        TreeNode leaf = MyLeaf(_work!);
+        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
+        {
+            if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
+            {
+                if (node.Sibling.Bk is null)
+                {
+                    break;
+                }
+
+                ComputeParent(node);
+            }
+        }
+
+        // Publish from the lowest missing node on our path if we are the rightmost leaf under it.
+        TreeNode? lowestMissing = null;
+        for (TreeNode node = leaf; node.Parent is not null; node = node.Parent)
+        {
+            if (node.Bk is null && !_published.Contains(node))
+            {
+                lowestMissing = node;
+                break;
+            }
+        }
+
+        if (lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf && lowestMissing.Key is not null)
+        {
+            var keys = new List<(int, byte[])>();
+            int steps = Depth(leaf) - Depth(lowestMissing);
+            for (TreeNode node = lowestMissing; node.Parent is not null && node.Key is not null; node = node.Parent, steps++)
+            {
+                if (node.Bk is null && !_published.Contains(node))
+                {
+                    keys.Add((steps, Dh.ExpBase(node.Key, Counter)));
+                    _published.Add(node);
+                }
+            }
+
+            var writer = new PayloadWriter();
+            WriteKeys(writer, keys);
+            Broadcast(BlindedKeys, writer.ToArray());
+        }
+
+        if (TgdhTree.Nodes(_work!).All(n => n.Parent is null || n.Bk is not null) && _work!.Element is not null)
+        {
+            Complete();
+        }
+    }
+
+    private void Complete()
+    {
+        byte[] element = (byte[])_work!.Element!.Clone();
+        if (_tree is not null && !ReferenceEquals(_tree, _work))
+        {
+            TgdhTree.EraseSecrets(_tree);
+        }
+
+        _tree = _work;
+        _work = null;
+        _published.Clear();
+        _phase = Phase.Idle;
+        Finish(element);
+    }
+
+    /// <summary>k_parent = H(bk_sibling ^ k_node); the root keeps its DH value, the group secret.</summary>
+    private void ComputeParent(TreeNode node)
+    {
+        TreeNode parent = node.Parent!;
+        byte[] element = ExpReceived(node.Sibling.Bk!, node.Key!);
+        TgdhTree.Forget(parent);
+        parent.Key = KeySchedule.ElementToScalar(Dh, NodeKeyLabel, element);
+        if (parent.Parent is null)
+        {
+            parent.Element = element;
+        }
+        else
+        {
+            CryptographicOperations.ZeroMemory(element);
+        }
+    }
+
+    private bool TryApplyKeys(Envelope envelope, TreeNode tree, out List<(TreeNode Node, byte[] Bk)> updates)
+    {
+        updates = [];
+        TreeNode? leaf = TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == envelope.Sender);
+        if (leaf is null || !TryReadKeys(envelope.Payload, out List<(int Steps, byte[] Bk)> keys))
+        {
+            return false;
+        }
+
+        if (keys.Count == 0)
+        {
+            return envelope.Type == RefreshPath && leaf.Parent is null; // a lone member's refresh
+        }
+
+        int last = -1;
+        foreach ((int steps, byte[] bk) in keys)
+        {
+            TreeNode node = leaf;
+            for (int i = 0; i < steps && node.Parent is not null; i++)
+            {
+                node = node.Parent;
+            }
+
+            bool ownEcho = envelope.Sender == Self;
+            if (steps <= last || node.Parent is null || Depth(leaf) - Depth(node) != steps
+                || (node.Bk is not null && !ownEcho) || (!ownEcho && !IsValidReceived(bk)))
+            {
+                updates = [];
+                return false;
+            }
+
+            last = steps;
+            updates.Add((node, bk));
+        }
+
+        return true;
+    }
+
+    private static bool TryReadKeys(byte[] payload, out List<(int Steps, byte[] Bk)> keys)
+    {
+        keys = [];
+        var reader = new PayloadReader(payload);
+        if (!reader.U16(out int count) || !reader.U16(out int length))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (!reader.U16(out int steps) || !reader.Bytes(length, out byte[] bk))
+            {
+                return false;
+            }
+
+            keys.Add((steps, bk));
+        }
+
+        return reader.AtEnd;
+    }
+
+    private void WriteKeys(PayloadWriter writer, List<(int Steps, byte[] Bk)> keys)
+    {
+        writer.U16(keys.Count).U16(Dh.ElementLength);
+        foreach ((int steps, byte[] bk) in keys)
+        {
+            writer.U16(steps).Bytes(bk);
+        }
+    }
+
+    private TreeNode MyLeaf(TreeNode tree) => TgdhTree.Leaves(tree).First(l => l.Member == Self);
+
+    private static int Depth(TreeNode node)
+    {
+        int depth = 0;
+        for (; node.Parent is not null; node = node.Parent)
+        {
+            depth++;
+        }
+
+        return depth;
+    }
+
+    private void ErasePendingRefresh()
+    {
+        if (_pendingRefresh is not null)
+        {
+            TgdhTree.EraseSecrets(_pendingRefresh);
+            _pendingRefresh = null;
+        }
+    }
+
+    protected override void AbandonRun()
+    {
+        if (_work is not null && !ReferenceEquals(_work, _tree))
+        {
+            TgdhTree.EraseSecrets(_work);
+        }
+
+        _work = null;
+        _announced.Clear();
+        _published.Clear();
+        ErasePendingRefresh();
+        _phase = Phase.Idle;
+    }
+
+    protected override void EraseAll()
+    {
+        if (_tree is not null)
+        {
+            TgdhTree.EraseSecrets(_tree);
+        }
+    }
+
+    protected override void DescribeState(IncrementalHash hash)
+    {
+        WriteState(hash, _phase.ToString());
+        foreach (TreeNode? tree in new[] { _tree, _work, _pendingRefresh })
+        {
+            if (tree is null)
+            {
+                WriteState(hash, "-");
+                continue;
+            }
+
+            foreach (TreeNode n in TgdhTree.Nodes(tree))
+            {
+                WriteState(hash, n.Member ?? "*");
+                WriteState(hash, n.Bk);
+                WriteState(hash, n.Key);
+                WriteState(hash, n.Element);
+            }
+        }
+
+        WriteState(hash, _announced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteState(hash, _published.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+}

@@ -1,0 +1,337 @@
+using System.Security.Cryptography;
+
+namespace Conclave.Crypto.KeyAgreement;
+
+/// <summary>A node of a TGDH key tree: a member's leaf or an internal node with two children.</summary>
+internal sealed class TreeNode
+{
+    public TreeNode? Left { get; set; }
+
+    public TreeNode? Right { get; set; }
+
+    public TreeNode? Parent { get; set; }
+
+    /// <summary>The member at a leaf; null for internal nodes.</summary>
+    public string? Member { get; init; }
+
+    /// <summary>The blinded key g^k, when it is public in the current run.</summary>
+    public byte[]? Bk { get; set; }
+
+    /// <summary>The node key k (a scalar): known only on this member's own path.</summary>
+    public byte[]? Key { get; set; }
+
+    /// <summary>The DH element a node key was mapped from (kept for the root only: it is the group secret).</summary>
+    public byte[]? Element { get; set; }
+
+    public bool IsLeaf => Member is not null;
+
+    public TreeNode Sibling => Parent!.Left == this ? Parent.Right! : Parent.Left!;
+}
+
+/// <summary>Pure operations on TGDH key trees: copy, prune, insert, serialise. No cryptography but erasure.</summary>
+internal static class TgdhTree
+{
+    private const int MaxDepth = 4096;
+
+    public static TreeNode Leaf(string member) => new() { Member = member };
+
+    public static TreeNode Join(TreeNode left, TreeNode right)
+    {
+        var node = new TreeNode { Left = left, Right = right };
+        left.Parent = node;
+        right.Parent = node;
+        return node;
+    }
+
+    /// <summary>Deep copy, including this member's private keys (the copy owns new arrays).</summary>
+    public static TreeNode Clone(TreeNode node)
+    {
+        var copy = new TreeNode
+        {
+            Member = node.Member,
+            Bk = node.Bk,
+            Key = (byte[]?)node.Key?.Clone(),
+            Element = (byte[]?)node.Element?.Clone(),
+        };
+        if (!node.IsLeaf)
+        {
+            copy.Left = Clone(node.Left!);
+            copy.Right = Clone(node.Right!);
+            copy.Left.Parent = copy;
+            copy.Right.Parent = copy;
+        }
+
+        return copy;
+    }
+
+    public static void EraseSecrets(TreeNode node)
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(node);
+        while (stack.Count > 0)
+        {
+            TreeNode n = stack.Pop();
+            if (n.Key is not null)
+            {
+                CryptographicOperations.ZeroMemory(n.Key);
+            }
+
+            if (n.Element is not null)
+            {
+                CryptographicOperations.ZeroMemory(n.Element);
+            }
+
+            n.Key = null;
+            n.Element = null;
+            if (!n.IsLeaf)
+            {
+                stack.Push(n.Left!);
+                stack.Push(n.Right!);
+            }
+        }
+    }
+
+    public static List<TreeNode> Leaves(TreeNode root)
+    {
+        var leaves = new List<TreeNode>();
+        var stack = new Stack<TreeNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            TreeNode n = stack.Pop();
+            if (n.IsLeaf)
+            {
+                leaves.Add(n);
+            }
+            else
+            {
+                stack.Push(n.Right!);
+                stack.Push(n.Left!);
+            }
+        }
+
+        return leaves;
+    }
+
+    public static IEnumerable<TreeNode> Nodes(TreeNode root)
+    {
+        var stack = new Stack<TreeNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
+        {
+            TreeNode n = stack.Pop();
+            yield return n;
+            if (!n.IsLeaf)
+            {
+                stack.Push(n.Right!);
+                stack.Push(n.Left!);
+            }
+        }
+    }
+
+    public static TreeNode Rightmost(TreeNode node)
+    {
+        while (!node.IsLeaf)
+        {
+            node = node.Right!;
+        }
+
+        return node;
+    }
+
+    public static int Height(TreeNode node) => node.IsLeaf ? 0 : 1 + Math.Max(Height(node.Left!), Height(node.Right!));
+
+    /// <summary>Marks a node and all its ancestors as changed: no public blinded key, no node key (a leaf keeps its share).</summary>
+    public static void Invalidate(TreeNode? node)
+    {
+        for (; node is not null; node = node.Parent)
+        {
+            node.Bk = null;
+            if (!node.IsLeaf)
+            {
+                Forget(node);
+            }
+        }
+    }
+
+    public static void Forget(TreeNode node)
+    {
+        if (node.Key is not null)
+        {
+            CryptographicOperations.ZeroMemory(node.Key);
+        }
+
+        if (node.Element is not null)
+        {
+            CryptographicOperations.ZeroMemory(node.Element);
+        }
+
+        node.Key = null;
+        node.Element = null;
+    }
+
+    /// <summary>Removes every leaf not in <paramref name="keep"/>: a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
+    public static TreeNode? Prune(TreeNode root, ISet<string> keep)
+    {
+        foreach (TreeNode leaf in Leaves(root).Where(l => !keep.Contains(l.Member!)))
+        {
+            Forget(leaf);
+            TreeNode? parent = leaf.Parent;
+            if (parent is null)
+            {
+                return null;
+            }
+
+            TreeNode sibling = leaf.Sibling;
+            TreeNode? grand = parent.Parent;
+            sibling.Parent = grand;
+            Forget(parent);
+            if (grand is null)
+            {
+                root = sibling;
+            }
+            else
+            {
+                if (grand.Left == parent)
+                {
+                    grand.Left = sibling;
+                }
+                else
+                {
+                    grand.Right = sibling;
+                }
+
+                Invalidate(grand);
+            }
+        }
+
+        return root;
+    }
+
+    /// <summary>
+    /// Inserts <paramref name="subtree"/> at the shallowest, rightmost node where it does not increase the height
+    /// (at the root if there is none); the new internal node and its ancestors are invalid. Returns the new root.
+    /// </summary>
+    public static TreeNode Insert(TreeNode root, TreeNode subtree)
+    {
+        int height = Height(root);
+        int subHeight = Height(subtree);
+        var heights = new Dictionary<TreeNode, int>();
+        Fill(root, heights);
+        TreeNode target = root;
+        var level = new List<TreeNode> { root };
+        for (int depth = 0; level.Count > 0; depth++)
+        {
+            TreeNode? fit = level.LastOrDefault(v => depth + 1 + Math.Max(heights[v], subHeight) <= height);
+            if (fit is not null)
+            {
+                target = fit;
+                break;
+            }
+
+            level = level.Where(v => !v.IsLeaf).SelectMany(v => new[] { v.Left!, v.Right! }).ToList();
+        }
+
+        TreeNode? parent = target.Parent;
+        TreeNode joined = Join(target, subtree);
+        joined.Parent = parent;
+        if (parent is null)
+        {
+            return joined;
+        }
+
+        if (parent.Left == target)
+        {
+            parent.Left = joined;
+        }
+        else
+        {
+            parent.Right = joined;
+        }
+
+        Invalidate(joined);
+        return root;
+    }
+
+    private static int Fill(TreeNode node, Dictionary<TreeNode, int> heights)
+    {
+        int h = node.IsLeaf ? 0 : 1 + Math.Max(Fill(node.Left!, heights), Fill(node.Right!, heights));
+        heights[node] = h;
+        return h;
+    }
+
+    /// <summary>Preorder: u8 leaf?; leaf: u16-counted name; u8 has-bk; bk.</summary>
+    public static void Write(TreeNode node, PayloadWriter writer)
+    {
+        writer.U8(node.IsLeaf ? 1 : 0);
+        if (node.IsLeaf)
+        {
+            writer.Names([node.Member!]);
+        }
+
+        writer.U8(node.Bk is null ? 0 : 1);
+        if (node.Bk is not null)
+        {
+            writer.Bytes(node.Bk);
+        }
+
+        if (!node.IsLeaf)
+        {
+            Write(node.Left!, writer);
+            Write(node.Right!, writer);
+        }
+    }
+
+    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
+    {
+        int budget = maxNodes;
+        return TryRead(ref reader, elementLength, ref budget, 0, out node);
+    }
+
+    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node)
+    {
+        node = null;
+        if (--budget < 0 || depth > MaxDepth || !reader.U8(out int kind) || kind > 1)
+        {
+            return false;
+        }
+
+        string? member = null;
+        if (kind == 1)
+        {
+            if (!reader.Names(out List<string> names) || names.Count != 1)
+            {
+                return false;
+            }
+
+            member = names[0];
+        }
+
+        if (!reader.U8(out int hasBk) || hasBk > 1)
+        {
+            return false;
+        }
+
+        byte[]? bk = null;
+        if (hasBk == 1 && !reader.Bytes(elementLength, out bk))
+        {
+            return false;
+        }
+
+        if (kind == 1)
+        {
+            node = new TreeNode { Member = member, Bk = bk };
+            return true;
+        }
+
+        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left)
+            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right))
+        {
+            return false;
+        }
+
+        node = Join(left!, right!);
+        node.Bk = bk;
+        return true;
+    }
+}

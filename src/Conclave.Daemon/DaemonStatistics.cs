@@ -1,0 +1,32 @@
+namespace Conclave.Daemon;
+
+/// <summary>A snapshot of a daemon's counters.</summary>
+public sealed record DaemonStatistics
+{
+    /// <summary>Sessions currently connected (handshake complete).</summary>
+    public int Sessions { get; init; }
+
+    /// <summary>Groups in the table.</summary>
+    public int Groups { get; init; }
+
+    /// <summary>Sessions accepted since start.</summary>
+    public long SessionsAccepted { get; init; }
+
+    /// <summary>Handshakes refused (bad version, name, authentication, quota) or abandoned.</summary>
+    public long HandshakesRejected { get; init; }
+
+    /// <summary>Sessions closed because a frame broke the protocol.</summary>
+    public long MalformedFrames { get; init; }
+
+    /// <summary>Sessions closed because they stopped reading.</summary>
+    public long SlowReadersDisconnected { get; init; }
+
+    /// <summary>Requests refused with a reject message.</summary>
+    public long Rejects { get; init; }
+
+    /// <summary>Well-formed frames received from clients and handled by the event loop.</summary>
+    public long FramesIn { get; init; }
+
+    /// <summary>Frames queued to clients.</summary>
+    public long FramesOut { get; init; }
+}

@@ -1,0 +1,151 @@
+using System.Collections.Concurrent;
+using Conclave.Protocol.Groups;
+using Conclave.Protocol.Ordering;
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Daemon.Internal;
+
+/// <summary>
+/// The daemon's serialised core: the only code that touches the group table and the ordering layer.
+/// Session readers enter it one at a time, on their own threads, so a message reaches its
+/// recipients' queues without a thread hop; inside, nothing waits on a socket (frames are only
+/// queued), so the gate is held for microseconds.
+/// </summary>
+internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
+{
+    private readonly Lock _gate = new();
+    private readonly ConcurrentDictionary<string, ClientSession> _sessions;
+    private readonly DaemonOptions _options;
+    private readonly DaemonCounters _counters;
+    private readonly Microsoft.Extensions.Logging.ILogger _logger;
+    private readonly GroupTable _table;
+    private readonly IOrderingLayer _ordering;
+
+    public DaemonLoop(DaemonOptions options, DaemonCounters counters, Microsoft.Extensions.Logging.ILogger logger, ConcurrentDictionary<string, ClientSession> sessionsByPrivateName, MembershipId initialConfiguration, Func<IOrderingListener, IOrderingLayer> orderingFactory)
+    {
+        _options = options;
+        _counters = counters;
+        _logger = logger;
+        _sessions = sessionsByPrivateName;
+        IReadOnlyList<string> order = options.ConfigurationOrder.Count > 0 ? options.ConfigurationOrder : [options.Name];
+        _table = new GroupTable(options.Name, order, initialConfiguration);
+        _ordering = orderingFactory(this);
+    }
+
+    public int GroupCount => Volatile.Read(ref _groupCount);
+
+    private int _groupCount;
+
+    /// <summary>Handles one item now, serialised with every other.</summary>
+    public void Post(LoopItem item)
+    {
+        lock (_gate)
+        {
+            Handle(item);
+            _groupCount = _table.GroupCount;
+        }
+    }
+
+    private void Handle(LoopItem item)
+    {
+        ClientSession session = item.Session;
+        if (!item.IsSessionEnd)
+        {
+            Interlocked.Increment(ref _counters.FramesIn);
+        }
+
+        if (session.KillSubmitted)
+        {
+            return; // Anything after the ordered disconnect belongs to no one.
+        }
+
+        if (item.IsSessionEnd || (item.RequestType & ServiceType.KillRequest) != 0)
+        {
+            session.KillSubmitted = true;
+            _sessions.TryRemove(new KeyValuePair<string, ClientSession>(session.PrivateGroupName, session));
+            _ordering.Submit(GroupMessage.Kill(session.PrivateGroupName));
+            DaemonLog.SessionClosed(_logger, session.PrivateGroupName);
+            return;
+        }
+
+        GroupMessage message = item.Message!;
+        if (message.Kind is GroupMessageKind.Join or GroupMessageKind.Leave && RejectReason(message) is { } reason)
+        {
+            Reject(session, item, reason);
+            return;
+        }
+
+        _ordering.Submit(message);
+    }
+
+    /// <summary>Why a join or leave is refused, or null. Refusals come back as reject messages (§3.7).</summary>
+    private string? RejectReason(GroupMessage message)
+    {
+        string group = message.Groups[0];
+        if (!NameField.IsLegalGroupName(group))
+        {
+            return "illegal group name";
+        }
+
+        if (message.Kind == GroupMessageKind.Join)
+        {
+            int local = 0;
+            foreach (string member in _table.MembersOf(group))
+            {
+                if (member.EndsWith("#" + _options.Name, StringComparison.Ordinal))
+                {
+                    local++;
+                }
+            }
+
+            if (local >= _options.MaxLocalGroupMembers)
+            {
+                return $"the group has {local} members at this daemon, the limit";
+            }
+        }
+
+        return null;
+    }
+
+    private void Reject(ClientSession session, LoopItem item, string reason)
+    {
+        ServiceType original = item.RequestType;
+        ServiceType cause = (original & ServiceType.JoinRequest) != 0 ? ServiceType.CausedByJoin : ServiceType.CausedByLeave;
+        ServiceType rejectType = ServiceType.Reject | cause | (original & ServiceType.SelfDiscard);
+        byte[] frame = item.Frame!;
+        int bodyAt = MessageHeader.Size + (item.Message!.Groups.Count * SpreadLimits.GroupNameSize);
+        uint hint = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(40));
+        byte[] reject = FrameWriter.BuildReject(rejectType, original, session.PrivateGroupName, item.Message.Groups, hint, frame.AsSpan(bodyAt));
+        Interlocked.Increment(ref _counters.Rejects);
+        DaemonLog.RequestRejected(_logger, session.PrivateGroupName, cause == ServiceType.CausedByJoin ? "join" : "leave", item.Message.Groups[0], reason);
+        session.Enqueue(reject);
+    }
+
+    // ---- ordering listener: the ordered stream drives the group table ----
+
+    public void OnDeliver(GroupMessage message) => _table.Deliver(message, this);
+
+    public void OnTransitional(IReadOnlyList<string> daemons, MembershipId id) => _table.OnTransitional(daemons, id, this);
+
+    public void OnRegular(IReadOnlyList<string> daemons, MembershipId id) => _table.OnRegular(daemons, id, this);
+
+    // ---- group table output: frames to local sessions ----
+
+    public void DeliverData(string mailbox, GroupMessage message)
+    {
+        if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished)
+        {
+            session.Enqueue(message.Frame);
+        }
+    }
+
+    public void DeliverMembership(string mailbox, ReadOnlyMemory<byte> frame)
+    {
+        if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished && session.WantsMembership)
+        {
+            session.Enqueue(frame);
+        }
+    }
+
+    public void SubmitGroupsState(GroupsStateMessage state) => _ordering.Submit(GroupMessage.GroupsState(_options.Name, state));
+}

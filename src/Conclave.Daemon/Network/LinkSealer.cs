@@ -1,0 +1,239 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Conclave.Daemon.Network;
+
+/// <summary>
+/// Seals and opens daemon-to-daemon packets (docs/daemon-link.md): AES-256-GCM under a per-sender key
+/// derived from the cluster key, with replay protection. Anything that fails is dropped and counted.
+/// </summary>
+/// <remarks>
+/// <code>
+///  off size sealed packet (format 1)           plaintext packet (format 0, only if configured)
+///    0    1 format = 1                          format = 0
+///    1    4 cluster key id                      sender node id (4), then the payload
+///    5    4 sender node id
+///    9    8 sender incarnation
+///   17    8 packet counter
+///   25    … ciphertext of the payload
+///  end   16 GCM tag; the 25 header bytes are the associated data
+/// </code>
+/// The sender's key is HKDF-SHA256(cluster key, info = "conclave daemon link v1" ‖ node ‖ incarnation),
+/// and the nonce is 4 zero bytes ‖ counter: a (key, nonce) pair is never reused while incarnations
+/// grow across restarts and counters within one.
+/// </remarks>
+public sealed class LinkSealer : IDisposable
+{
+    /// <summary>Bytes a sealed packet adds to its payload.</summary>
+    public const int Overhead = HeaderSize + TagSize;
+
+    private const byte SealedFormat = 1;
+    private const byte PlainFormat = 0;
+    private const int HeaderSize = 25;
+    private const int TagSize = 16;
+    private static readonly byte[] KdfLabel = Encoding.ASCII.GetBytes("conclave daemon link v1");
+
+    private readonly ClusterKey? _key;
+    private readonly uint _node;
+    private readonly ulong _incarnation;
+    private readonly AesGcm? _sendCipher;
+    private readonly Dictionary<(uint Node, ulong Incarnation), AesGcm> _receiveCiphers = [];
+    private readonly Dictionary<uint, ReplayWindow> _windows = [];
+    private readonly Lock _sendLock = new();
+    private readonly Lock _receiveLock = new();
+    private ulong _counter;
+
+    /// <summary>Creates the sealer of daemon <paramref name="node"/> in boot <paramref name="incarnation"/>.</summary>
+    /// <param name="key">The cluster key, or null for plaintext links (only when the configuration says so).</param>
+    /// <param name="node">This daemon's node id.</param>
+    /// <param name="incarnation">Grows with every restart (e.g. the ring's persisted incarnation or boot time).</param>
+    public LinkSealer(ClusterKey? key, uint node, ulong incarnation)
+    {
+        _key = key;
+        _node = node;
+        _incarnation = incarnation;
+        _sendCipher = key is null ? null : new AesGcm(DeriveKey(key, node, incarnation), TagSize);
+    }
+
+    /// <summary>True when packets are sealed.</summary>
+    public bool IsSealed => _key is not null;
+
+    /// <summary>What was sealed, opened and dropped.</summary>
+    public LinkCounters Counters { get; } = new();
+
+    /// <summary>Seals a payload into a packet.</summary>
+    public byte[] Seal(ReadOnlySpan<byte> payload)
+    {
+        if (_sendCipher is null)
+        {
+            byte[] plain = new byte[5 + payload.Length];
+            plain[0] = PlainFormat;
+            BinaryPrimitives.WriteUInt32LittleEndian(plain.AsSpan(1), _node);
+            payload.CopyTo(plain.AsSpan(5));
+            return plain;
+        }
+
+        byte[] packet = new byte[HeaderSize + payload.Length + TagSize];
+        lock (_sendLock)
+        {
+            ulong counter = ++_counter;
+            packet[0] = SealedFormat;
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(1), _key!.KeyId);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(5), _node);
+            BinaryPrimitives.WriteUInt64LittleEndian(packet.AsSpan(9), _incarnation);
+            BinaryPrimitives.WriteUInt64LittleEndian(packet.AsSpan(17), counter);
+            _sendCipher.Encrypt(Nonce(counter), payload, packet.AsSpan(HeaderSize, payload.Length), packet.AsSpan(HeaderSize + payload.Length), packet.AsSpan(0, HeaderSize));
+        }
+
+        Interlocked.Increment(ref Counters.Sealed);
+        return packet;
+    }
+
+    /// <summary>Opens a received packet; false (and counted) for anything not authentic, fresh and of this cluster.</summary>
+    public bool TryOpen(ReadOnlySpan<byte> packet, out uint sender, out byte[] payload)
+    {
+        sender = 0;
+        payload = [];
+        if (packet.Length < 5)
+        {
+            Interlocked.Increment(ref Counters.Malformed);
+            return false;
+        }
+
+        if (packet[0] == PlainFormat)
+        {
+            if (_key is not null)
+            {
+                Interlocked.Increment(ref Counters.Unsealed);
+                return false;
+            }
+
+            sender = BinaryPrimitives.ReadUInt32LittleEndian(packet[1..]);
+            payload = packet[5..].ToArray();
+            return true;
+        }
+
+        if (packet[0] != SealedFormat || packet.Length < HeaderSize + TagSize || _key is null)
+        {
+            Interlocked.Increment(ref Counters.Malformed);
+            return false;
+        }
+
+        if (BinaryPrimitives.ReadUInt32LittleEndian(packet[1..]) != _key.KeyId)
+        {
+            Interlocked.Increment(ref Counters.OtherCluster);
+            return false;
+        }
+
+        sender = BinaryPrimitives.ReadUInt32LittleEndian(packet[5..]);
+        ulong incarnation = BinaryPrimitives.ReadUInt64LittleEndian(packet[9..]);
+        ulong counter = BinaryPrimitives.ReadUInt64LittleEndian(packet[17..]);
+        lock (_receiveLock)
+        {
+            ReplayWindow window = WindowOf(sender);
+            if (!window.IsFresh(incarnation, counter))
+            {
+                Interlocked.Increment(ref Counters.Replayed);
+                return false;
+            }
+
+            byte[] plain = new byte[packet.Length - HeaderSize - TagSize];
+            try
+            {
+                CipherOf(sender, incarnation).Decrypt(Nonce(counter), packet[HeaderSize..^TagSize], packet[^TagSize..], plain, packet[..HeaderSize]);
+            }
+            catch (AuthenticationTagMismatchException)
+            {
+                Interlocked.Increment(ref Counters.Forged);
+                return false;
+            }
+
+            window.Accept(incarnation, counter);
+            payload = plain;
+        }
+
+        Interlocked.Increment(ref Counters.Opened);
+        return true;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _sendCipher?.Dispose();
+        foreach (AesGcm cipher in _receiveCiphers.Values)
+        {
+            cipher.Dispose();
+        }
+    }
+
+    private ReplayWindow WindowOf(uint sender)
+    {
+        if (!_windows.TryGetValue(sender, out ReplayWindow? window))
+        {
+            window = new ReplayWindow();
+            _windows[sender] = window;
+        }
+
+        return window;
+    }
+
+    private AesGcm CipherOf(uint sender, ulong incarnation)
+    {
+        if (!_receiveCiphers.TryGetValue((sender, incarnation), out AesGcm? cipher))
+        {
+            // A sender's older incarnations are replays now: keep only the newest key per sender.
+            foreach ((uint, ulong) old in _receiveCiphers.Keys.Where(k => k.Node == sender).ToList())
+            {
+                _receiveCiphers[old].Dispose();
+                _receiveCiphers.Remove(old);
+            }
+
+            cipher = new AesGcm(DeriveKey(_key!, sender, incarnation), TagSize);
+            _receiveCiphers[(sender, incarnation)] = cipher;
+        }
+
+        return cipher;
+    }
+
+    private static byte[] DeriveKey(ClusterKey key, uint node, ulong incarnation)
+    {
+        byte[] info = new byte[KdfLabel.Length + 12];
+        KdfLabel.CopyTo(info, 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(info.AsSpan(KdfLabel.Length), node);
+        BinaryPrimitives.WriteUInt64LittleEndian(info.AsSpan(KdfLabel.Length + 4), incarnation);
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, key.Secret.ToArray(), 32, salt: [], info);
+    }
+
+    private static byte[] Nonce(ulong counter)
+    {
+        byte[] nonce = new byte[12];
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce.AsSpan(4), counter);
+        return nonce;
+    }
+}
+
+/// <summary>Daemon-link packet counters.</summary>
+public sealed class LinkCounters
+{
+    /// <summary>Packets sealed for sending.</summary>
+    public long Sealed;
+
+    /// <summary>Packets authenticated and opened.</summary>
+    public long Opened;
+
+    /// <summary>Too short or of an unknown format.</summary>
+    public long Malformed;
+
+    /// <summary>Sealed under another cluster's key.</summary>
+    public long OtherCluster;
+
+    /// <summary>Failed authentication: altered or forged.</summary>
+    public long Forged;
+
+    /// <summary>Authentic but already seen, or from an older incarnation.</summary>
+    public long Replayed;
+
+    /// <summary>Plaintext packets received while links are sealed.</summary>
+    public long Unsealed;
+}

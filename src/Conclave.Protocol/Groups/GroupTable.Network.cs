@@ -1,0 +1,345 @@
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Protocol.Groups;
+
+/// <summary>Daemon configuration changes and the group-state exchange (ring-protocol.md §5.4, N0–N11).</summary>
+public sealed partial class GroupTable
+{
+    private readonly Queue<GroupMessage> _deferred = new();
+    private readonly SortedDictionary<string, GroupsStateMessage> _collected = new(StringComparer.Ordinal);
+    private List<string> _syncedSet;
+    private int _daemonsGathered;
+    private (IReadOnlyList<string> Members, MembershipId Id)? _pendingTransitional;
+
+    /// <summary>The daemons whose group state is known to equal this one's, in configuration order.</summary>
+    public IReadOnlyList<string> SyncedSet => _syncedSet;
+
+    /// <summary>A transitional configuration was delivered: <paramref name="members"/> continue together.</summary>
+    public void OnTransitional(IReadOnlyList<string> members, MembershipId transId, IGroupTableOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(output);
+        switch (State)
+        {
+            case GroupLayerState.Operational:
+                ApplyTransitional(members, transId, output);
+                break;
+            case GroupLayerState.Gathering:
+                // N8: remember it; clients get their TRANSITION_MESS once the exchange settles.
+                TransMembers = SortByOrder(members);
+                TransId = transId;
+                _pendingTransitional = (TransMembers, transId);
+                foreach (Group group in _groups.Values)
+                {
+                    if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+                    {
+                        group.Changed = true;
+                    }
+                }
+
+                State = GroupLayerState.GatheringTransitional;
+                break;
+            default:
+                // Two transitional configurations in a row: the ring never does this; keep the newest.
+                TransMembers = SortByOrder(members);
+                TransId = transId;
+                break;
+        }
+    }
+
+    /// <summary>A regular configuration of <paramref name="members"/> was installed.</summary>
+    public void OnRegular(IReadOnlyList<string> members, MembershipId regId, IGroupTableOutput output)
+    {
+        ArgumentNullException.ThrowIfNull(members);
+        ArgumentNullException.ThrowIfNull(output);
+        if (State == GroupLayerState.Operational)
+        {
+            // The ring always delivers a transitional configuration first; synthesise one if not.
+            ApplyTransitional([.. RegMembers.Intersect(members, StringComparer.Ordinal)], regId, output);
+        }
+
+        List<string> sorted = SortByOrder(members);
+        if (State == GroupLayerState.GatheringTransitional)
+        {
+            RestartExchange(sorted, regId, output);
+            return;
+        }
+
+        RegMembers = sorted;
+        RegId = regId;
+        if (TransMembers.Count == RegMembers.Count)
+        {
+            FinishSubtractive(output);
+            return;
+        }
+
+        // N3, a merge: drop partitioned daemons, then exchange state with the newcomers.
+        RemovePartitionedDaemons();
+        BeginExchange(output);
+    }
+
+    /// <summary>N1: mark daemons that left, warn local members, and enter the transitional period.</summary>
+    private void ApplyTransitional(IReadOnlyList<string> members, MembershipId transId, IGroupTableOutput output)
+    {
+        TransMembers = SortByOrder(members);
+        TransId = transId;
+        foreach (Group group in _groups.Values)
+        {
+            bool lost = false;
+            foreach (DaemonEntry entry in group.Daemons.Values)
+            {
+                if (!TransMembers.Contains(entry.Daemon, StringComparer.Ordinal))
+                {
+                    entry.MembId = null;
+                    lost = true;
+                }
+            }
+
+            if (!lost)
+            {
+                continue; // N0: untouched groups hear nothing.
+            }
+
+            SendTransition(group, output);
+            group.MembId = transId;
+            group.Index = 1;
+            group.Changed = true;
+            foreach (DaemonEntry entry in group.Daemons.Values)
+            {
+                if (entry.MembId is not null)
+                {
+                    entry.MembId = transId;
+                }
+            }
+        }
+
+        _syncedSet = [.. _syncedSet.Where(d => TransMembers.Contains(d, StringComparer.Ordinal))];
+        State = GroupLayerState.Transitional;
+    }
+
+    /// <summary>N3, purely subtractive: no exchange is needed; changed groups get their network view.</summary>
+    private void FinishSubtractive(IGroupTableOutput output)
+    {
+        RemovePartitionedDaemons();
+        NotifyNetworkViews(output);
+        State = GroupLayerState.Operational;
+    }
+
+    private void BeginExchange(IGroupTableOutput output)
+    {
+        _collected.Clear();
+        _daemonsGathered = 0;
+        State = GroupLayerState.Gathering;
+        if (IsSyncedSetLeader)
+        {
+            output.SubmitGroupsState(BuildState());
+        }
+    }
+
+    /// <summary>N10: a regular configuration arrived before the exchange finished.</summary>
+    private void RestartExchange(List<string> members, MembershipId regId, IGroupTableOutput output)
+    {
+        bool ownSetComplete = _syncedSet.Count > 0 && _collected.ContainsKey(_syncedSet[0]);
+        if (ownSetComplete)
+        {
+            MergeCollected();
+        }
+
+        _collected.Clear();
+        _pendingTransitional = null;
+
+        // The cascaded change removed daemons: their groups' members hear of it before the next view.
+        foreach (Group group in _groups.Values)
+        {
+            if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+            {
+                SendTransition(group, output);
+            }
+        }
+
+        RemovePartitionedDaemons(TransMembers);
+        _syncedSet = [.. _syncedSet.Where(d => TransMembers.Contains(d, StringComparer.Ordinal))];
+        RegMembers = members;
+        RegId = regId;
+        BeginExchange(output);
+    }
+
+    private void HandleGroupsState(GroupMessage message, IGroupTableOutput output)
+    {
+        GroupsStateMessage? state = message.State;
+        if (state is null || !IsExchanging || state.RegId != RegId || _collected.ContainsKey(message.Sender))
+        {
+            DroppedMessages++; // Stale (another configuration's exchange) or duplicated.
+            return;
+        }
+
+        _collected.Add(message.Sender, state);
+        _daemonsGathered += state.SyncedSet.Count;
+        if (_daemonsGathered < RegMembers.Count)
+        {
+            return;
+        }
+
+        MergeCollected();
+        _collected.Clear();
+        NotifyNetworkViews(output);
+        State = GroupLayerState.Operational;
+        if (_pendingTransitional is { } pending)
+        {
+            // N9: the cascaded change is replayed now, so clients see TRANSITION before the next view.
+            _pendingTransitional = null;
+            ApplyTransitional(pending.Members, pending.Id, output);
+            return;
+        }
+
+        while (_deferred.Count > 0 && !IsExchanging)
+        {
+            Apply(_deferred.Dequeue(), output);
+        }
+    }
+
+    /// <summary>N6: fold the other synced sets' tables into mine.</summary>
+    private void MergeCollected()
+    {
+        string myLeader = _syncedSet.Count > 0 ? _syncedSet[0] : Self;
+        foreach ((string leader, GroupsStateMessage state) in _collected)
+        {
+            if (string.Equals(leader, myLeader, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (GroupState reported in state.Groups)
+            {
+                if (!_groups.TryGetValue(reported.Name, out Group? group))
+                {
+                    group = new Group(reported.Name, reported.MembId, reported.Index);
+                    _groups.Add(reported.Name, group);
+                }
+
+                if (reported.Changed)
+                {
+                    group.Changed = true;
+                }
+
+                foreach (DaemonState daemon in reported.Daemons)
+                {
+                    if (!_daemonOrder.TryGetValue(daemon.Daemon, out int order))
+                    {
+                        DroppedMessages++;
+                        continue;
+                    }
+
+                    DaemonEntry entry = new(daemon.Daemon, order, daemon.MembId);
+                    entry.Members.UnionWith(daemon.Members);
+                    group.Daemons[order] = entry;
+                    if (daemon.MembId != group.MembId)
+                    {
+                        group.Changed = true;
+                    }
+                }
+            }
+
+            foreach (string daemon in state.SyncedSet)
+            {
+                if (!_syncedSet.Contains(daemon, StringComparer.Ordinal))
+                {
+                    _syncedSet.Add(daemon);
+                }
+            }
+        }
+
+        _syncedSet = SortByOrder(_syncedSet);
+    }
+
+    /// <summary>N3/N7: every changed group gets its network view, with vs-sets of the previous configurations.</summary>
+    private void NotifyNetworkViews(IGroupTableOutput output)
+    {
+        foreach (Group group in _groups.Values)
+        {
+            if (!group.Changed)
+            {
+                continue;
+            }
+
+            (List<List<string>> sets, int localIndex, _) = VsSets.Compute(group, _selfOrder, lateJoiner: null);
+            group.MembId = RegId;
+            group.Index = 1;
+            group.Changed = false;
+            group.TransitionSent = false;
+            foreach (DaemonEntry entry in group.Daemons.Values)
+            {
+                entry.MembId = RegId;
+            }
+
+            if (group.Find(_selfOrder) is { } local)
+            {
+                byte[] frame = MembershipFrames.Regular(group.Name, group.Members(), IdOf(group), ServiceType.CausedByNetwork, sets, Math.Max(localIndex, 0));
+                foreach (string mailbox in local.Members)
+                {
+                    output.DeliverMembership(mailbox, frame);
+                }
+            }
+        }
+    }
+
+    /// <summary>TRANSITION_MESS with the group's current id, at most once between two views.</summary>
+    private void SendTransition(Group group, IGroupTableOutput output)
+    {
+        if (group.TransitionSent)
+        {
+            return;
+        }
+
+        group.TransitionSent = true;
+        if (group.Find(_selfOrder) is { } local)
+        {
+            byte[] transition = MembershipFrames.Transitional(group.Name, IdOf(group));
+            foreach (string mailbox in local.Members)
+            {
+                output.DeliverMembership(mailbox, transition);
+            }
+        }
+    }
+
+    private void RemovePartitionedDaemons(IReadOnlyList<string>? keep = null)
+    {
+        foreach (Group group in _groups.Values.ToList())
+        {
+            foreach (DaemonEntry entry in group.Daemons.Values.ToList())
+            {
+                bool gone = keep is null ? entry.MembId is null : !keep.Contains(entry.Daemon, StringComparer.Ordinal);
+                if (gone)
+                {
+                    group.Daemons.Remove(entry.Order);
+                    group.Changed = true;
+                }
+            }
+
+            if (group.IsEmpty)
+            {
+                _groups.Remove(group.Name);
+            }
+        }
+    }
+
+    private bool IsSyncedSetLeader => _syncedSet.Count == 0 || string.Equals(_syncedSet[0], Self, StringComparison.Ordinal);
+
+    private GroupsStateMessage BuildState()
+    {
+        var groups = new List<GroupState>(_groups.Count);
+        foreach (Group group in _groups.Values)
+        {
+            var daemons = group.Daemons.Values
+                .Where(d => _syncedSet.Contains(d.Daemon, StringComparer.Ordinal) || d.Daemon == Self)
+                .Select(d => new DaemonState(d.Daemon, d.MembId, [.. d.Members]))
+                .ToList();
+            groups.Add(new GroupState(group.Name, group.MembId, group.Index, group.Changed, daemons));
+        }
+
+        return new GroupsStateMessage(RegId, [.. _syncedSet], groups);
+    }
+
+    private List<string> SortByOrder(IEnumerable<string> daemons) =>
+        [.. daemons.Where(_daemonOrder.ContainsKey).Distinct(StringComparer.Ordinal).OrderBy(d => _daemonOrder[d])];
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Conclave.Daemon;
+
+namespace Conclave.Client.Tests.EndToEnd;
+
+/// <summary>A Conclave daemon named "localhost" in this process: TCP on an ephemeral loopback port, and a Unix socket /tmp/N.</summary>
+internal sealed class InProcessDaemon : IAsyncDisposable
+{
+    private InProcessDaemon(SpreadDaemon daemon, int unixPort)
+    {
+        Daemon = daemon;
+        UnixPort = unixPort;
+    }
+
+    public SpreadDaemon Daemon { get; }
+
+    /// <summary>The N of the Unix socket /tmp/N: a number taken from an ephemeral TCP port so parallel runs do not collide.</summary>
+    public int UnixPort { get; }
+
+    public string TcpSpreadName => $"{Daemon.TcpEndpoints[0].Port}@127.0.0.1";
+
+    public string UnixSpreadName => UnixPort.ToString(CultureInfo.InvariantCulture);
+
+    public string SpreadName(bool unix) => unix ? UnixSpreadName : TcpSpreadName;
+
+    public static InProcessDaemon Start(Func<DaemonOptions, DaemonOptions>? configure = null)
+    {
+        int unixPort;
+        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            unixPort = ((IPEndPoint)probe.LocalEndPoint!).Port;
+        }
+
+        var options = new DaemonOptions
+        {
+            Name = "localhost",
+            TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
+            UnixSocketPath = $"/tmp/{unixPort}",
+        };
+        var daemon = new SpreadDaemon(configure?.Invoke(options) ?? options);
+        daemon.Start();
+        return new InProcessDaemon(daemon, unixPort);
+    }
+
+    public ValueTask DisposeAsync() => Daemon.DisposeAsync();
+}
