@@ -23,13 +23,14 @@ internal static class SimCommand
         var scenario = new Option<string>("--scenario") { Description = "Scenario: random or one of the named ones.", DefaultValueFactory = _ => "random" };
         var trace = new Option<bool>("--trace") { Description = "Print the trace slice around each violation (or the run's configurations when clean)." };
         var traceFile = new Option<string?>("--trace-file") { Description = "Write the whole trace of a single-seed run as JSON lines." };
+        var groups = new Option<bool>("--groups") { Description = "Run the group layer on the ring with client churn and check the group tables." };
         var jobs = new Option<int>("--jobs") { Description = "Runs in parallel.", DefaultValueFactory = _ => 1 };
 
         var command = new Command("sim", "Run deterministic ring simulations and check the EVS properties.");
-        foreach (Option o in new Option[] { seeds, first, seed, daemons, loss, faults, scenario, trace, traceFile, jobs }) command.Options.Add(o);
+        foreach (Option o in new Option[] { seeds, first, seed, daemons, loss, faults, scenario, trace, traceFile, groups, jobs }) command.Options.Add(o);
         command.SetAction(parse =>
         {
-            var options = new CampaignOptions(parse.GetValue(daemons), parse.GetValue(loss), CampaignOptions.ParseFaults(parse.GetValue(faults)!));
+            var options = new CampaignOptions(parse.GetValue(daemons), parse.GetValue(loss), CampaignOptions.ParseFaults(parse.GetValue(faults)!), parse.GetValue(groups));
             string scenarioName = parse.GetValue(scenario)!;
             ulong? single = parse.GetValue(seed);
             ulong start = single ?? parse.GetValue(first);
@@ -60,7 +61,7 @@ internal static class SimCommand
         SimulationResult[] failed = [.. results.Where(r => r.Violations.Count > 0)];
         long[] conv = [.. results.Where(r => r.ConvergenceUs >= 0).Select(r => r.ConvergenceUs).Order()];
         var inv = CultureInfo.InvariantCulture;
-        Console.WriteLine(string.Create(inv, $"campaign: scenario={scenario} seeds={start}..{start + (ulong)count - 1} ({count}) daemons={(options.Daemons == 0 ? "3-7" : options.Daemons)} max-loss={options.MaxLoss} faults={CampaignOptions.FormatFaults(options.Faults)}"));
+        Console.WriteLine(string.Create(inv, $"campaign: scenario={scenario} seeds={start}..{start + (ulong)count - 1} ({count}) daemons={(options.Daemons == 0 ? "3-7" : options.Daemons)} max-loss={options.MaxLoss} faults={CampaignOptions.FormatFaults(options.Faults)} groups={options.Groups}"));
         Console.WriteLine(string.Create(inv, $"simulated: {simulated / 1e6:F1} s in {wall:F1} s wall ({simulated / 1e6 / Math.Max(wall, 1e-9):F0}x)"));
         Console.WriteLine(string.Create(inv, $"delivered: {delivered} messages, {confs} configurations installed"));
         if (conv.Length > 0)
@@ -71,7 +72,7 @@ internal static class SimCommand
         foreach (SimulationResult r in failed)
         {
             Console.WriteLine($"  seed {r.Seed}: {r.Violations.Count} violations, first: {r.Violations[0]}");
-            Console.WriteLine($"  replay: conclave sim --seed {r.Seed} --daemons {options.ConfigFor(r.Seed).Daemons} --loss {options.MaxLoss.ToString(inv)} --faults {CampaignOptions.FormatFaults(options.Faults)} --scenario {scenario} --trace");
+            Console.WriteLine($"  replay: conclave sim --seed {r.Seed} --daemons {options.ConfigFor(r.Seed).Daemons} --loss {options.MaxLoss.ToString(inv)} --faults {CampaignOptions.FormatFaults(options.Faults)} --scenario {scenario}{(options.Groups ? " --groups" : "")} --trace");
             if (showTrace && r.Trace is not null) PrintSlice(r.Trace, r.Violations[0]);
         }
         if (showTrace && failed.Length == 0 && count == 1 && results[0].Trace is { } t)

@@ -4,7 +4,8 @@ namespace Conclave.Protocol.Simulation;
 /// <param name="Daemons">Daemons per run, or 0 to draw 3–7 from the seed.</param>
 /// <param name="MaxLoss">Upper bound of the per-run base loss, drawn uniformly from the seed.</param>
 /// <param name="Faults">Fault classes.</param>
-public sealed record CampaignOptions(int Daemons = 0, double MaxLoss = 0.2, FaultKinds Faults = FaultKinds.All)
+/// <param name="Groups">Run the group layer with client churn and check the group tables.</param>
+public sealed record CampaignOptions(int Daemons = 0, double MaxLoss = 0.2, FaultKinds Faults = FaultKinds.All, bool Groups = false)
 {
     /// <summary>The run configuration of <paramref name="seed"/>; the same seed and options give the same run.</summary>
     public SimulationConfig ConfigFor(ulong seed)
@@ -13,7 +14,7 @@ public sealed record CampaignOptions(int Daemons = 0, double MaxLoss = 0.2, Faul
         int drawn = 3 + rng.Next(5);
         int daemons = Daemons > 0 ? Daemons : drawn;
         double loss = MaxLoss * rng.NextDouble();
-        return new SimulationConfig { Seed = seed, Daemons = daemons, Loss = loss, Faults = Faults };
+        return new SimulationConfig { Seed = seed, Daemons = daemons, Loss = loss, Faults = Faults, Groups = Groups };
     }
 
     /// <summary>Parses a comma-separated fault list (partitions, crashes, restarts, oneway, pauses, loss, all, none).</summary>

@@ -60,6 +60,8 @@ public sealed record SimulationConfig
     public double SafeFraction { get; init; } = 0.3;
     /// <summary>Ring timeouts and constants.</summary>
     public RingOptions Ring { get; init; } = new();
+    /// <summary>Run the group layer on the ring with client churn, and check G-P1 at the end.</summary>
+    public bool Groups { get; init; }
     /// <summary>Keep the whole trace (needed for the checker).</summary>
     public bool RecordTrace { get; init; } = true;
 }

@@ -38,7 +38,9 @@ public static class SimulationRunner
     {
         var watch = Stopwatch.StartNew();
         var sim = new Simulator(config);
+        GroupSimulation? groups = config.Groups ? new GroupSimulation(sim) : null;
         long end = scenario.Setup(sim);
+        groups?.StartChurn(0, Math.Min(sim.LoadUntil, end));
         sim.Run(end);
         var violations = new List<Violation>(new TraceChecker().Check(sim.Trace));
         if (sim.HealTime >= 0)
@@ -51,6 +53,7 @@ public static class SimulationRunner
                     violations.Add(new Violation("P12", $"daemon {n} ends in {m.State}", sim.Now, [new ProcId(n, m.Incarnation)]));
                 }
             }
+            groups?.Check(violations);
         }
         long convergence = -1;
         if (sim.HealTime >= 0 && !violations.Any(v => v.Property == "P12"))
