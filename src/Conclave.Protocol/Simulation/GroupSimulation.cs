@@ -133,7 +133,17 @@ internal sealed class GroupSimulation
         }
 
         // Called while the simulator drains this daemon's outputs: submit on the next event instead.
-        public void SubmitGroupsState(GroupsStateMessage state) =>
-            owner._sim.At(owner._sim.Now, () => owner._sim.Submit(node, RingService.Agreed, GroupMessageCodec.Encode(GroupMessage.GroupsState(owner._names[node], state))));
+        public void SubmitGroupsState(GroupsStateMessage state)
+        {
+            ulong incarnation = owner._incarnation[node];
+            owner._sim.At(owner._sim.Now, () =>
+            {
+                // A table's state must not outlive its incarnation.
+                if (owner._sim.Machine(node)?.Incarnation == incarnation)
+                {
+                    owner._sim.Submit(node, RingService.Agreed, GroupMessageCodec.Encode(GroupMessage.GroupsState(owner._names[node], state)));
+                }
+            });
+        }
     }
 }
