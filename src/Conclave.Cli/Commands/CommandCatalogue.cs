@@ -13,5 +13,6 @@ internal static class CommandCatalogue
         yield return BenchCommand.Create();
         yield return VersionCommand.Create();
         yield return KeygenCommand.Create();
+        yield return SimCommand.Create();
     }
 }

@@ -1,0 +1,149 @@
+using Conclave.Protocol.Groups;
+using Conclave.Protocol.Ring;
+using Conclave.Protocol.Spread;
+using Conclave.Protocol.Tracing;
+
+namespace Conclave.Protocol.Simulation;
+
+/// <summary>
+/// The group layer on the ring in the simulator (ring-protocol.md §5): one <see cref="GroupTable"/>
+/// per daemon incarnation, fed by the ring's delivery stream, with clients that join, leave and
+/// multicast. Group-state messages the tables emit are submitted back to the ring (Agreed).
+/// At the end of a quiescent run every live daemon must hold the same table (checked as G-P1:
+/// same groups, same members in the same order, same group ids).
+/// </summary>
+internal sealed class GroupSimulation
+{
+    private readonly Simulator _sim;
+    private readonly string[] _names;
+    private readonly GroupTable?[] _tables;
+    private readonly ulong[] _incarnation;
+    private readonly Output[] _outputs;
+
+    public GroupSimulation(Simulator sim)
+    {
+        _sim = sim;
+        _names = [.. Enumerable.Range(0, sim.Count + 1).Select(i => $"d{i}")];
+        _tables = new GroupTable?[sim.Count + 1];
+        _incarnation = new ulong[sim.Count + 1];
+        _outputs = new Output[sim.Count + 1];
+        for (uint n = 1; n <= sim.Count; n++) _outputs[n] = new Output(this, n);
+        sim.OnDelivery = OnDelivery;
+    }
+
+    public long GroupMessagesDelivered { get; private set; }
+
+    /// <summary>Clients on random daemons join, leave or multicast every <paramref name="periodUs"/> until <paramref name="untilUs"/>.</summary>
+    public void StartChurn(long fromUs, long untilUs, long periodUs = 20_000)
+    {
+        void Step()
+        {
+            if (_sim.Now >= untilUs) return;
+            SimRandom rng = _sim.Scenario;
+            uint node = (uint)rng.Range(1, _sim.Count + 1);
+            if (_sim.IsUp(node))
+            {
+                string client = $"#c{rng.Next(3)}#{_names[node]}";
+                string group = $"g{rng.Next(3)}";
+                double r = rng.NextDouble();
+                GroupMessage m = r < 0.45 ? GroupMessage.Join(client, group)
+                    : r < 0.75 ? GroupMessage.Leave(client, group)
+                    : r < 0.8 ? GroupMessage.Kill(client)
+                    : GroupMessage.Data(client, [group], ServiceType.Agreed, new byte[] { 1, 2, 3 });
+                _sim.Submit(node, r < 0.8 ? RingService.Agreed : RingService.Safe, GroupMessageCodec.Encode(m));
+            }
+            _sim.At(_sim.Now + periodUs, Step);
+        }
+        _sim.At(fromUs, Step);
+    }
+
+    private static MembershipId Mid(RingId ring) => new((int)ring.Rep, (int)ring.Seq);
+
+    private GroupTable Table(uint node)
+    {
+        ulong inc = _sim.Machine(node)!.Incarnation;
+        if (_tables[node] is null || _incarnation[node] != inc)
+        {
+            // A restarted daemon is a new daemon: its old clients are gone (§5.4).
+            _tables[node] = new GroupTable(_names[node], _names[1..], Mid(_sim.Machine(node)!.MyRingId));
+            _incarnation[node] = inc;
+        }
+        return _tables[node]!;
+    }
+
+    private void OnDelivery(uint node, RingDelivery d)
+    {
+        GroupTable table = Table(node);
+        switch (d)
+        {
+            case RingMessage m:
+                if (GroupMessageCodec.TryDecode(m.Payload, out GroupMessage? gm) && gm is not null)
+                {
+                    GroupMessagesDelivered++;
+                    table.Deliver(gm, _outputs[node]);
+                }
+                break;
+            case RingConfiguration c when c.Id.Kind == ConfKind.Transitional:
+                table.OnTransitional([.. c.Members.Select(x => _names[x])], Mid(c.Id.Old), _outputs[node]);
+                break;
+            case RingConfiguration c:
+                if (table.RegId == Mid(c.Id.Ring)) break; // the boot singleton the table starts in
+                table.OnRegular([.. c.Members.Select(x => _names[x])], Mid(c.Id.Ring), _outputs[node]);
+                break;
+        }
+    }
+
+    /// <summary>G-P1 at the end of a quiescent run: every live daemon holds the same group table.</summary>
+    public void Check(ICollection<Violation> violations)
+    {
+        uint? first = null;
+        foreach (uint n in _sim.NodeIds)
+        {
+            if (!_sim.IsUp(n) || _tables[n] is not { } t) continue;
+            if (t.IsExchanging) violations.Add(new Violation("G-P1", $"daemon {n} still in a group-state exchange", _sim.Now, [new ProcId(n, _incarnation[n])]));
+            if (first is null)
+            {
+                first = n;
+                continue;
+            }
+            GroupTable a = _tables[first.Value]!;
+            if (!a.GroupNames.SequenceEqual(t.GroupNames, StringComparer.Ordinal))
+            {
+                violations.Add(new Violation("G-P1", $"daemons {first} and {n} end with different groups", _sim.Now, [new ProcId(first.Value, _incarnation[first.Value]), new ProcId(n, _incarnation[n])]));
+                continue;
+            }
+            foreach (string g in a.GroupNames)
+            {
+                if (!a.MembersOf(g).SequenceEqual(t.MembersOf(g), StringComparer.Ordinal) || a.GroupIdOf(g) != t.GroupIdOf(g))
+                {
+                    violations.Add(new Violation("G-P1", $"daemons {first} and {n} end with different views of {g}: [{string.Join(",", a.MembersOf(g))}] id {a.GroupIdOf(g)} vs [{string.Join(",", t.MembersOf(g))}] id {t.GroupIdOf(g)}", _sim.Now, [new ProcId(first.Value, _incarnation[first.Value]), new ProcId(n, _incarnation[n])]));
+                }
+            }
+        }
+    }
+
+    private sealed class Output(GroupSimulation owner, uint node) : IGroupTableOutput
+    {
+        public void DeliverData(string mailbox, GroupMessage message)
+        {
+        }
+
+        public void DeliverMembership(string mailbox, ReadOnlyMemory<byte> frame)
+        {
+        }
+
+        // Called while the simulator drains this daemon's outputs: submit on the next event instead.
+        public void SubmitGroupsState(GroupsStateMessage state)
+        {
+            ulong incarnation = owner._incarnation[node];
+            owner._sim.At(owner._sim.Now, () =>
+            {
+                // A table's state must not outlive its incarnation.
+                if (owner._sim.Machine(node)?.Incarnation == incarnation)
+                {
+                    owner._sim.Submit(node, RingService.Agreed, GroupMessageCodec.Encode(GroupMessage.GroupsState(owner._names[node], state)));
+                }
+            });
+        }
+    }
+}
