@@ -2,12 +2,13 @@ using System.CommandLine;
 
 namespace Conclave.Cli.Commands;
 
-/// <summary>`conclave bench …`: the project's end-to-end benchmarks, one subcommand each.</summary>
+/// <summary>`conclave bench …`: the paper's experiments and the daemon's benchmarks, one subcommand each.</summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var command = new Command("bench", "Benchmarks: key agreement cost, daemon memory, throughput.");
+        var command = new Command("bench", "Run benchmarks (key agreement cost, daemon memory) and regenerate their documents and plots.");
+        command.Subcommands.Add(BenchKxCommand.Create());
         command.Subcommands.Add(BenchSessionsCommand.Create());
         return command;
     }

@@ -9,8 +9,10 @@ namespace Conclave.Crypto.KeyAgreement;
 /// <code>
 ///  u8 version=1 | u8 protocol | u8 type | u64 view id | u32 run
 ///  u16 len + UTF-8 group | u16 len + UTF-8 sender | u16 len + UTF-8 recipient (0 = broadcast)
-///  u32 len + payload | 64-byte Ed25519 signature over "conclave/ka/v1" ‖ every byte before it
+///  u32 len + payload | 64-byte Ed25519 signature over "conclave/ka/v1" ‖ SHA-256(every byte before it)
 /// </code>
+/// Signing the SHA-256 digest keeps large messages (a TGDH tree) to one hash pass; the same digest names the
+/// message in the transcript and in replay detection.
 /// </remarks>
 internal sealed class Envelope
 {
@@ -38,8 +40,8 @@ internal sealed class Envelope
 
     public byte[] Signature { get; private set; } = [];
 
-    /// <summary>The signed bytes (everything but the signature), set by <see cref="Seal"/> or <see cref="TryParse"/>.</summary>
-    public byte[] Signed { get; private set; } = [];
+    /// <summary>SHA-256 of the signed bytes (everything but the signature), set by <see cref="Seal"/> or <see cref="TryParse"/>.</summary>
+    public byte[] Digest { get; private set; } = [];
 
     /// <summary>Encodes and signs; returns the full wire message.</summary>
     public byte[] Seal(MemberIdentity identity, OperationCounter counter)
@@ -67,8 +69,8 @@ internal sealed class Envelope
         BinaryPrimitives.WriteInt32BigEndian(span[at..], Payload.Length);
         at += 4;
         Payload.CopyTo(span[at..]);
-        Signed = wire[..length];
-        Signature = identity.Sign(SignedMessage(Signed));
+        Digest = System.Security.Cryptography.SHA256.HashData(wire.AsSpan(0, length));
+        Signature = identity.Sign(SignedMessage(Digest));
         counter.Signatures++;
         Signature.CopyTo(span[length..]);
         return wire;
@@ -117,7 +119,7 @@ internal sealed class Envelope
             Recipient = recipient.Length == 0 ? null : recipient,
             Payload = wire.Slice(at, payloadLength).ToArray(),
         };
-        envelope.Signed = wire[..body].ToArray();
+        envelope.Digest = System.Security.Cryptography.SHA256.HashData(wire[..body]);
         envelope.Signature = wire[body..].ToArray();
         return true;
     }
@@ -125,14 +127,14 @@ internal sealed class Envelope
     public bool Verify(ReadOnlySpan<byte> publicKey, OperationCounter counter)
     {
         counter.Verifications++;
-        return MemberIdentity.Verify(publicKey, SignedMessage(Signed), Signature);
+        return MemberIdentity.Verify(publicKey, SignedMessage(Digest), Signature);
     }
 
-    private static byte[] SignedMessage(byte[] signed)
+    private static byte[] SignedMessage(byte[] digest)
     {
-        var message = new byte[SignaturePrefix.Length + signed.Length];
+        var message = new byte[SignaturePrefix.Length + digest.Length];
         SignaturePrefix.CopyTo(message, 0);
-        signed.CopyTo(message, SignaturePrefix.Length);
+        digest.CopyTo(message, SignaturePrefix.Length);
         return message;
     }
 

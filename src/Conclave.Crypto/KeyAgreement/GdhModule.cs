@@ -84,8 +84,10 @@ internal sealed class GdhModule : ModuleBase
 
     protected override void StartView(KeyAgreementView view)
     {
-        if (_order.Count == 0)
+        if (_order.Count == 0 || !HasStateFromPreviousView)
         {
+            // No state shared with our previous view (new, or its run was cut short): start as a group of one.
+            EraseCommitted();
             BecomeSingleton();
         }
 
@@ -463,7 +465,7 @@ internal sealed class GdhModule : ModuleBase
     }
 
     private bool IsPermutationOfView(List<string> order) =>
-        order.Count == View!.Members.Count && order.All(View.Members.Contains);
+        order.Count == View!.Members.Count && order.All(ViewIndex.ContainsKey);
 
     private static byte[] WriteList(IReadOnlyList<string> order, IReadOnlyList<byte[]> partials) =>
         new PayloadWriter().Names(order).Elements(partials).ToArray();

@@ -52,7 +52,19 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected KeyAgreementView? View { get; private set; }
 
+    /// <summary>Each member of the current view and its position in the agreed order.</summary>
+    protected Dictionary<string, int> ViewIndex { get; private set; } = new(StringComparer.Ordinal);
+
     protected uint Run { get; private set; }
+
+    /// <summary>The id of the view installed before the current one.</summary>
+    protected ulong? PreviousViewId { get; private set; }
+
+    /// <summary>
+    /// True if this member's last key belongs to its previous view. View synchrony makes this the same for every
+    /// member that comes from that view, so they can trust their shared state; otherwise a member starts afresh.
+    /// </summary>
+    protected bool HasStateFromPreviousView => CurrentEpoch is { } epoch && epoch.ViewId == PreviousViewId;
 
     public StepResult OnView(KeyAgreementView view)
     {
@@ -69,7 +81,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         }
 
         AbandonRun();
+        PreviousViewId = View?.ViewId;
         View = view;
+        ViewIndex = Index(view);
         Run = 0;
         ResetRunLog();
         IsSettled = false;
@@ -102,7 +116,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             return StepResult.Rejected(Rejection.StaleRun);
         }
 
-        if (!View.Members.Contains(envelope.Sender) || !Options.Directory.TryGet(envelope.Sender, out byte[] publicKey))
+        if (!ViewIndex.ContainsKey(envelope.Sender) || !Options.Directory.TryGet(envelope.Sender, out byte[] publicKey))
         {
             return StepResult.Rejected(Rejection.UnknownSender);
         }
@@ -176,6 +190,23 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         }
     }
 
+    /// <summary>
+    /// Benchmarks only: puts the module straight into a settled view with the given group secret, as if a run had
+    /// just finished (set-up for measuring one event in a large group without replaying its whole history).
+    /// </summary>
+    internal void InstallSettledForBenchmark(KeyAgreementView view, byte[] element)
+    {
+        AbandonRun();
+        PreviousViewId = View?.ViewId;
+        View = view;
+        ViewIndex = Index(view);
+        Run = 0;
+        ResetRunLog();
+        _outputs = [];
+        Finish(element);
+        _outputs = [];
+    }
+
     /// <summary>A digest of the whole protocol state, for tests that check refused input changes nothing.</summary>
     internal byte[] StateDigest()
     {
@@ -210,7 +241,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         _seen.Add(Digest(envelope));
         if (envelope.Recipient is null)
         {
-            _transcript.Add(SHA256.HashData(envelope.Signed));
+            _transcript.Add(envelope.Digest);
         }
     }
 
@@ -332,6 +363,17 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
     }
 
+    private static Dictionary<string, int> Index(KeyAgreementView view)
+    {
+        var index = new Dictionary<string, int>(view.Members.Count, StringComparer.Ordinal);
+        for (int i = 0; i < view.Members.Count; i++)
+        {
+            index[view.Members[i]] = i;
+        }
+
+        return index;
+    }
+
     private void ResetRunLog()
     {
         _transcript.Clear();
@@ -345,5 +387,5 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         return rejection == Rejection.None ? new StepResult(outputs, Rejection.None) : StepResult.Rejected(rejection);
     }
 
-    private static string Digest(Envelope envelope) => Convert.ToHexString(SHA256.HashData(envelope.Signed));
+    private static string Digest(Envelope envelope) => Convert.ToHexString(envelope.Digest);
 }

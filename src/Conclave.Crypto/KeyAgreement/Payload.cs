@@ -67,6 +67,8 @@ internal sealed class PayloadWriter
 /// <summary>Reads payloads written by <see cref="PayloadWriter"/>; every read checks bounds and returns false when short.</summary>
 internal ref struct PayloadReader(ReadOnlySpan<byte> data)
 {
+    private static readonly UTF8Encoding Strict = new(false, true);
+
     private readonly ReadOnlySpan<byte> _data = data;
     private int _at;
 
@@ -80,7 +82,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             return false;
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        HashSet<string>? seen = count > 1 ? new HashSet<string>(count, StringComparer.Ordinal) : null;
         for (int i = 0; i < count; i++)
         {
             if (!U16(out int length) || _at + length > _data.Length)
@@ -91,7 +93,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             string name;
             try
             {
-                name = new UTF8Encoding(false, true).GetString(_data.Slice(_at, length));
+                name = Strict.GetString(_data.Slice(_at, length));
             }
             catch (DecoderFallbackException)
             {
@@ -99,7 +101,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             }
 
             _at += length;
-            if (name.Length == 0 || !seen.Add(name))
+            if (name.Length == 0 || (seen is not null && !seen.Add(name)))
             {
                 return false;
             }
@@ -108,6 +110,35 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         }
 
         return true;
+    }
+
+    /// <summary>Reads a u16-counted UTF-8 string and compares it with <paramref name="expected"/>.</summary>
+    public bool NameEquals(string expected)
+    {
+        if (!U16(out int length) || _at + length > _data.Length)
+        {
+            return false;
+        }
+
+        int max = Encoding.UTF8.GetMaxByteCount(expected.Length);
+        Span<byte> buffer = max <= 256 ? stackalloc byte[max] : new byte[max];
+        int written = Encoding.UTF8.GetBytes(expected, buffer);
+        bool equal = buffer[..written].SequenceEqual(_data.Slice(_at, length));
+        _at += length;
+        return equal;
+    }
+
+    /// <summary>Reads <paramref name="expected"/>.Length bytes and compares them with it.</summary>
+    public bool BytesEqual(ReadOnlySpan<byte> expected)
+    {
+        if (_at + expected.Length > _data.Length)
+        {
+            return false;
+        }
+
+        bool equal = _data.Slice(_at, expected.Length).SequenceEqual(expected);
+        _at += expected.Length;
+        return equal;
     }
 
     public bool Bytes(int length, out byte[] value)

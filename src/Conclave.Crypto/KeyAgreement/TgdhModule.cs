@@ -32,6 +32,13 @@ internal sealed class TgdhModule : ModuleBase
     private readonly List<(string Sponsor, TreeNode Tree)> _announced = [];
     private readonly HashSet<TreeNode> _published = [];
     private TreeNode? _pendingRefresh;
+    private TreeNode? _myLeaf;
+    private bool _poisoned;
+    private bool[] _mine = [];
+    private bool[] _covered = [];
+    private int _coveredCount;
+    private int _ownCount;
+    private bool _ownAnnounced;
 
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -58,6 +65,79 @@ internal sealed class TgdhModule : ModuleBase
     /// <summary>Height of the current tree (for benchmarks).</summary>
     internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
 
+    /// <summary>
+    /// Benchmarks only: a dealer builds a balanced tree over <paramref name="view"/>'s members with every key known,
+    /// and gives each member its own copy (public blinded keys shared, private keys on its own path only).
+    /// </summary>
+    internal static void DealForBenchmark(IReadOnlyList<TgdhModule> modules, KeyAgreementView view)
+    {
+        DhGroup dh = modules[0].Dh;
+        var counter = new OperationCounter();
+        var random = new SeededRandomSource(view.Members.Count);
+        TreeNode root = TgdhTree.Leaf(view.Members[0]);
+        foreach (string member in view.Members.Skip(1))
+        {
+            root = TgdhTree.Insert(root, TgdhTree.Leaf(member));
+            root.Parent = null;
+        }
+
+        // Post-order: leaf shares, then every internal key from its children; blinded keys below the root.
+        var stack = new Stack<(TreeNode Node, bool Done)>();
+        stack.Push((root, false));
+        while (stack.Count > 0)
+        {
+            (TreeNode node, bool done) = stack.Pop();
+            if (node.IsLeaf)
+            {
+                node.Key = dh.RandomScalar(random);
+            }
+            else if (!done)
+            {
+                stack.Push((node, true));
+                stack.Push((node.Right!, false));
+                stack.Push((node.Left!, false));
+                continue;
+            }
+            else
+            {
+                byte[] element = dh.Exp(node.Left!.Bk!, node.Right!.Key!, counter);
+                node.Key = KeySchedule.ElementToScalar(dh, NodeKeyLabel, element);
+                node.Element = node.Parent is null ? element : null;
+            }
+
+            if (node.Parent is not null || !node.IsLeaf)
+            {
+                node.Bk = node.Parent is null ? null : dh.ExpBase(node.Key, counter);
+            }
+        }
+
+        if (root.IsLeaf)
+        {
+            root.Element = dh.ExpBase(root.Key!, counter);
+        }
+
+        foreach (TgdhModule module in modules)
+        {
+            TreeNode copy = TgdhTree.Clone(root);
+            // Keep private keys on this member's path only.
+            var path = new HashSet<TreeNode>();
+            for (TreeNode? n = TgdhTree.Leaves(copy).First(l => l.Member == module.Self); n is not null; n = n.Parent)
+            {
+                path.Add(n);
+            }
+
+            foreach (TreeNode n in TgdhTree.Nodes(copy).Where(n => !path.Contains(n)))
+            {
+                TgdhTree.Forget(n);
+            }
+
+            module._tree = copy;
+            module.InstallSettledForBenchmark(view, (byte[])root.Element!.Clone());
+        }
+
+        TgdhTree.EraseSecrets(root);
+    }
+
     protected override IEnumerable<byte[]> ElementsIn(Envelope envelope)
     {
         var reader = new PayloadReader(envelope.Payload);
@@ -74,6 +154,13 @@ internal sealed class TgdhModule : ModuleBase
 
     protected override void StartView(KeyAgreementView view)
     {
+        if (_tree is not null && !HasStateFromPreviousView)
+        {
+            // Our tree is not the one our previous view agreed on (that run was cut short): start afresh.
+            TgdhTree.EraseSecrets(_tree);
+            _tree = null;
+        }
+
         if (_tree is null)
         {
             // A new member: a one-leaf tree with a fresh share, published when announced.
@@ -83,11 +170,23 @@ internal sealed class TgdhModule : ModuleBase
             _tree = leaf;
         }
 
-        _work = TgdhTree.Prune(TgdhTree.Clone(_tree), new HashSet<string>(view.Members, StringComparer.Ordinal))!;
-        HashSet<string> mine = TgdhTree.Leaves(_work).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
-        if (view.Members.Any(m => !mine.Contains(m)))
+        // The tree is changed in place: if this run is cut short, the next view finds no state from its previous
+        // view and starts afresh, so the old tree is never needed again.
+        _tree = TgdhTree.Prune(_tree, new HashSet<string>(view.Members, StringComparer.Ordinal))!;
+        _work = _tree;
+        List<TreeNode> mine = TgdhTree.Leaves(_work);
+        if (mine.Count < view.Members.Count)
         {
             _phase = Phase.CollectAnnouncements;
+            _mine = new bool[view.Members.Count];
+            _covered = new bool[view.Members.Count];
+            _coveredCount = 0;
+            _ownCount = mine.Count;
+            foreach (TreeNode leaf in mine)
+            {
+                _mine[ViewIndex[leaf.Member!]] = true;
+            }
+
             if (TgdhTree.Rightmost(_work).Member == Self)
             {
                 var writer = new PayloadWriter();
@@ -154,44 +253,51 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         var reader = new PayloadReader(envelope.Payload);
-        if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd)
-        {
-            return Rejection.Invalid;
-        }
-
-        List<string> leaves = TgdhTree.Leaves(tree!).Select(l => l.Member!).ToList();
-        HashSet<string> covered = _announced.SelectMany(a => TgdhTree.Leaves(a.Tree)).Select(l => l.Member!).ToHashSet(StringComparer.Ordinal);
-        if (TgdhTree.Rightmost(tree!).Member != envelope.Sender || leaves.Distinct().Count() != leaves.Count
-            || leaves.Any(l => !View.Members.Contains(l) || covered.Contains(l)))
-        {
-            return Rejection.Invalid;
-        }
-
-        bool own = leaves.Contains(Self);
-        if (own)
+        if (envelope.Sender == TgdhTree.Rightmost(_work!).Member)
         {
             // Our own component's announcement must be exactly the tree we hold.
-            var writer = new PayloadWriter();
-            TgdhTree.Write(_work!, writer);
-            if (!writer.ToArray().AsSpan().SequenceEqual(envelope.Payload))
+            if (_covered.Length == 0 || !TgdhTree.Matches(_work!, ref reader, Dh.ElementLength) || !reader.AtEnd || _ownAnnounced)
             {
                 return Rejection.Invalid;
             }
+
+            Accept(envelope);
+            _ownAnnounced = true;
+            _coveredCount += _ownCount;
+            _announced.Add((envelope.Sender, _work!));
         }
         else
         {
-            foreach (byte[] bk in TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>())
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd
+                || TgdhTree.Rightmost(tree!).Member != envelope.Sender)
             {
-                if (!IsValidReceived(bk))
+                return Rejection.Invalid;
+            }
+
+            // Group membership of announced blinded keys is checked where each is first used as a base
+            // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
+            List<TreeNode> leaves = TgdhTree.Leaves(tree!);
+            var indexes = new HashSet<int>(leaves.Count);
+            foreach (TreeNode leaf in leaves)
+            {
+                if (!ViewIndex.TryGetValue(leaf.Member!, out int at) || _mine[at] || _covered[at] || !indexes.Add(at))
                 {
                     return Rejection.Invalid;
                 }
+
             }
+
+            Accept(envelope);
+            foreach (int at in indexes)
+            {
+                _covered[at] = true;
+            }
+
+            _coveredCount += leaves.Count;
+            _announced.Add((envelope.Sender, tree!));
         }
 
-        Accept(envelope);
-        _announced.Add((envelope.Sender, own ? _work! : tree!));
-        if (covered.Count + leaves.Count == View.Members.Count)
+        if (_coveredCount == View!.Members.Count)
         {
             MergeAnnounced();
             StartFill();
@@ -207,7 +313,7 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        if (!TryApplyKeys(envelope, _work!, out List<(TreeNode Node, byte[] Bk)> updates))
+        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
         {
             return Rejection.Invalid;
         }
@@ -235,31 +341,30 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        TreeNode work = own ? _pendingRefresh! : TgdhTree.Clone(_tree!);
+        TreeNode work = own ? _pendingRefresh! : _tree!;
         TreeNode? leaf = TgdhTree.Leaves(work).FirstOrDefault(l => l.Member == envelope.Sender);
-        if (leaf is null)
+        if (leaf is null || !TryApplyKeys(envelope, work, replacing: true, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
         {
-            return Rejection.Invalid;
-        }
-
-        if (!own)
-        {
-            // Everything on the sender's path changes; our keys for those nodes are void.
-            TgdhTree.Invalidate(leaf);
-        }
-
-        if (!TryApplyKeys(envelope, work, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
-        {
-            if (!own)
-            {
-                TgdhTree.EraseSecrets(work);
-            }
-
             return Rejection.Invalid;
         }
 
         _pendingRefresh = own ? null : _pendingRefresh;
         Accept(envelope); // opens the next run (and abandons any refresh of our own that lost the race)
+        if (own)
+        {
+            if (!ReferenceEquals(_tree, work))
+            {
+                TgdhTree.EraseSecrets(_tree!);
+            }
+
+            _tree = work;
+        }
+        else
+        {
+            // Everything on the sender's path changes; our keys for those nodes are void.
+            TgdhTree.Invalidate(leaf);
+        }
+
         foreach ((TreeNode node, byte[] bk) in updates)
         {
             node.Bk = bk;
@@ -274,11 +379,10 @@ internal sealed class TgdhModule : ModuleBase
     /// <summary>Merges the announced trees: larger first, ties by the earliest member in the view.</summary>
     private void MergeAnnounced()
     {
-        List<string> members = View!.Members.ToList();
         List<TreeNode> ordered = _announced
             .Select(a => a.Tree)
             .OrderByDescending(t => TgdhTree.Leaves(t).Count)
-            .ThenBy(t => TgdhTree.Leaves(t).Min(l => members.IndexOf(l.Member!)))
+            .ThenBy(t => TgdhTree.Leaves(t).Min(l => ViewIndex[l.Member!]))
             .ToList();
         TreeNode root = ordered[0];
         foreach (TreeNode tree in ordered.Skip(1))
@@ -295,6 +399,7 @@ internal sealed class TgdhModule : ModuleBase
 
         root.Parent = null;
         _work = root;
+        _tree = root;
         _announced.Clear();
     }
 
@@ -334,7 +439,26 @@ internal sealed class TgdhModule : ModuleBase
     /// <summary>Computes what this member can on its path, publishes what it is sponsor for, and finishes when complete.</summary>
     private void Progress()
     {
-        TreeNode leaf = MyLeaf(_work!);
+        if (_poisoned)
+        {
+            return;
+        }
+
+        try
+        {
+            ProgressUnchecked();
+        }
+        catch (CryptographicException)
+        {
+            // A blinded key accepted earlier turned out not to be a group element: this run cannot finish;
+            // the next view restarts it (a malicious insider can always stall a run, never bias the key).
+            _poisoned = true;
+        }
+    }
+
+    private void ProgressUnchecked()
+    {
+        TreeNode leaf = _myLeaf ??= MyLeaf(_work!);
         for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
@@ -393,6 +517,7 @@ internal sealed class TgdhModule : ModuleBase
 
         _tree = _work;
         _work = null;
+        _myLeaf = null;
         _published.Clear();
         _phase = Phase.Idle;
         Finish(element);
@@ -415,7 +540,7 @@ internal sealed class TgdhModule : ModuleBase
         }
     }
 
-    private bool TryApplyKeys(Envelope envelope, TreeNode tree, out List<(TreeNode Node, byte[] Bk)> updates)
+    private bool TryApplyKeys(Envelope envelope, TreeNode tree, bool replacing, out List<(TreeNode Node, byte[] Bk)> updates)
     {
         updates = [];
         TreeNode? leaf = TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == envelope.Sender);
@@ -440,7 +565,7 @@ internal sealed class TgdhModule : ModuleBase
 
             bool ownEcho = envelope.Sender == Self;
             if (steps <= last || node.Parent is null || Depth(leaf) - Depth(node) != steps
-                || (node.Bk is not null && !ownEcho) || (!ownEcho && !IsValidReceived(bk)))
+                || (node.Bk is not null && !ownEcho && !replacing) || (!ownEcho && !IsValidReceived(bk)))
             {
                 updates = [];
                 return false;
@@ -514,6 +639,11 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         _work = null;
+        _myLeaf = null;
+        _poisoned = false;
+        _ownAnnounced = false;
+        _mine = [];
+        _covered = [];
         _announced.Clear();
         _published.Clear();
         ErasePendingRefresh();

@@ -23,6 +23,9 @@ internal sealed class TreeNode
     /// <summary>The DH element a node key was mapped from (kept for the root only: it is the group secret).</summary>
     public byte[]? Element { get; set; }
 
+    /// <summary>Scratch space for tree algorithms (subtree height during an insertion).</summary>
+    public int Scratch { get; set; }
+
     public bool IsLeaf => Member is not null;
 
     public TreeNode Sibling => Parent!.Left == this ? Parent.Right! : Parent.Left!;
@@ -214,15 +217,13 @@ internal static class TgdhTree
     /// </summary>
     public static TreeNode Insert(TreeNode root, TreeNode subtree)
     {
-        int height = Height(root);
+        int height = FillHeights(root);
         int subHeight = Height(subtree);
-        var heights = new Dictionary<TreeNode, int>();
-        Fill(root, heights);
         TreeNode target = root;
         var level = new List<TreeNode> { root };
         for (int depth = 0; level.Count > 0; depth++)
         {
-            TreeNode? fit = level.LastOrDefault(v => depth + 1 + Math.Max(heights[v], subHeight) <= height);
+            TreeNode? fit = level.LastOrDefault(v => depth + 1 + Math.Max(v.Scratch, subHeight) <= height);
             if (fit is not null)
             {
                 target = fit;
@@ -253,11 +254,33 @@ internal static class TgdhTree
         return root;
     }
 
-    private static int Fill(TreeNode node, Dictionary<TreeNode, int> heights)
+    private static int FillHeights(TreeNode node)
     {
-        int h = node.IsLeaf ? 0 : 1 + Math.Max(Fill(node.Left!, heights), Fill(node.Right!, heights));
-        heights[node] = h;
+        int h = node.IsLeaf ? 0 : 1 + Math.Max(FillHeights(node.Left!), FillHeights(node.Right!));
+        node.Scratch = h;
         return h;
+    }
+
+    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Write"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
+    {
+        if (!reader.U8(out int kind) || kind != (node.IsLeaf ? 1 : 0))
+        {
+            return false;
+        }
+
+        if (node.IsLeaf && (!reader.U16(out int count) || count != 1 || !reader.NameEquals(node.Member!)))
+        {
+            return false;
+        }
+
+        if (!reader.U8(out int hasBk) || hasBk != (node.Bk is null ? 0 : 1)
+            || (node.Bk is not null && !reader.BytesEqual(node.Bk)))
+        {
+            return false;
+        }
+
+        return node.IsLeaf || (Matches(node.Left!, ref reader, elementLength) && Matches(node.Right!, ref reader, elementLength));
     }
 
     /// <summary>Preorder: u8 leaf?; leaf: u16-counted name; u8 has-bk; bk.</summary>

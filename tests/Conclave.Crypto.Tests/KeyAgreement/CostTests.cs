@@ -23,6 +23,39 @@ public sealed class CostTests
         Measure(KeyAgreementProtocol.Ckd, join: n => n + 4, leave: n => n, controllerLeave: n => (2 * n) + 1);
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(16)]
+    [InlineData(50)]
+    [InlineData(100)]
+    [InlineData(300)]
+    public void Tgdh_join_and_leave_cost_grows_with_the_tree_height(int n)
+    {
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, n);
+        List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
+        int bound = 3 * (int)Math.Ceiling(Math.Log2(n));
+
+        sim.DealTgdh(members[..^1]);
+        sim.Install([members[^1]]);
+        sim.Run();
+        sim.ResetMeasurement();
+        sim.Install(members);
+        sim.Run();
+        Checks.AllAgree(sim, $"join n={n}");
+        long join = sim.SerialCost(members).Exps;
+        Assert.True(join >= 2 && join <= bound, $"TGDH join at n={n}: {join} serial exponentiations, bound 3⌈log2 n⌉ = {bound}");
+
+        sim.DealTgdh(members);
+        members.RemoveAt(n / 2);
+        sim.ResetMeasurement();
+        sim.Install(members);
+        sim.Run();
+        Checks.AllAgree(sim, $"leave n={n}");
+        long leave = sim.SerialCost(members).Exps;
+        Assert.True(leave >= 1 && leave <= bound, $"TGDH leave at n={n}: {leave} serial exponentiations, bound {bound}");
+    }
+
     internal static void Measure(KeyAgreementProtocol protocol, Func<int, long> join, Func<int, long> leave, Func<int, long> controllerLeave)
     {
         using var sim = new Simulator(protocol, DhGroup.Ristretto255, 5);

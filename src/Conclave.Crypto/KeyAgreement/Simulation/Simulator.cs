@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Conclave.Crypto.KeyAgreement.Simulation;
 
@@ -36,7 +35,7 @@ internal sealed class Simulator : IDisposable
     /// <summary>The current components (disjoint views), each in age order.</summary>
     public List<List<string>> Components { get; } = [];
 
-    /// <summary>Total elapsed ticks spent inside modules since the last <see cref="ResetMeasurement"/>.</summary>
+    /// <summary>Total CPU nanoseconds spent inside modules since the last <see cref="ResetMeasurement"/>.</summary>
     public long TotalTicks { get; private set; }
 
     /// <summary>Wire messages broadcast since the last <see cref="ResetMeasurement"/> (what an eavesdropper sees).</summary>
@@ -94,6 +93,22 @@ internal sealed class Simulator : IDisposable
         }
     }
 
+    /// <summary>Benchmarks only: installs a settled TGDH group over <paramref name="members"/> without running its history.</summary>
+    public void DealTgdh(IEnumerable<string> members)
+    {
+        var set = new HashSet<string>(members, StringComparer.Ordinal);
+        List<string> ordered = _age.Where(set.Contains).ToList();
+        Components.RemoveAll(c => c.Any(set.Contains));
+        Components.Add(ordered);
+        var view = new KeyAgreementView(++_viewId, ordered, [], []);
+        foreach (string name in ordered)
+        {
+            _members[name].PreviousView = ordered;
+        }
+
+        TgdhModule.DealForBenchmark(ordered.Select(n => (TgdhModule)_members[n].Module).ToList(), view);
+    }
+
     /// <summary>Installs several views "at once" (a partition) before running any message.</summary>
     public void InstallAll(IEnumerable<IEnumerable<string>> components)
     {
@@ -117,15 +132,20 @@ internal sealed class Simulator : IDisposable
     {
         while (_queue.Count > 0 && limit-- > 0)
         {
+            // A broadcast reaches all its recipients at once, so members that stay together deliver the same
+            // messages (view synchrony) even when a run is cut short between two deliveries.
             Delivery d = _queue.Dequeue();
-            SimulatedMember to = _members[d.To];
-            if (!Components.Any(c => c.Contains(d.To) && c.Contains(d.From)))
+            foreach (string recipient in d.To)
             {
-                continue; // the view changed: the network no longer connects them
-            }
+                if (!Components.Any(c => c.Contains(recipient) && c.Contains(d.From)))
+                {
+                    continue; // the view changed: the network no longer connects them
+                }
 
-            to.Received.Add(d.Wire);
-            Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+                SimulatedMember to = _members[recipient];
+                to.Received.Add(d.Wire);
+                Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+            }
         }
     }
 
@@ -161,9 +181,9 @@ internal sealed class Simulator : IDisposable
         long start = Math.Max(member.SerialClock, clock);
         long startTicks = Math.Max(member.SerialTicks, ticks);
         long before = member.Counter.TotalExponentiations;
-        long t0 = Stopwatch.GetTimestamp();
+        long t0 = ThreadCpuClock.NowNanoseconds();
         StepResult result = action();
-        long elapsed = Stopwatch.GetTimestamp() - t0;
+        long elapsed = ThreadCpuClock.NowNanoseconds() - t0;
         TotalTicks += elapsed;
         if (result.Rejection != Rejection.None)
         {
@@ -184,14 +204,10 @@ internal sealed class Simulator : IDisposable
                     break;
                 case SendMessage { To: null } broadcast:
                     Broadcasts.Add(broadcast.Wire);
-                    foreach (string to in Components.First(c => c.Contains(member.Name)))
-                    {
-                        _queue.Enqueue(new Delivery(member.Name, to, broadcast.Wire, stamp, startTicks + elapsed));
-                    }
-
+                    _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed));
                     break;
                 case SendMessage unicast:
-                    _queue.Enqueue(new Delivery(member.Name, unicast.To!, unicast.Wire, stamp, startTicks + elapsed));
+                    _queue.Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed));
                     break;
             }
         }
@@ -205,5 +221,5 @@ internal sealed class Simulator : IDisposable
         }
     }
 
-    private readonly record struct Delivery(string From, string To, byte[] Wire, long Exps, long Ticks);
+    private readonly record struct Delivery(string From, string[] To, byte[] Wire, long Exps, long Ticks);
 }

@@ -1,0 +1,301 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using Conclave.Client.Flush.Internal;
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Client.Flush;
+
+/// <summary>
+/// A Spread session with Spread's Flush (View Synchrony) semantics, wire-compatible with Spread's own
+/// Flush library: closed groups, views with vs-sets, flush requests answered by <see cref="FlushOkAsync"/>,
+/// and every message delivered in the view in which it was sent.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Keep receiving: the protocol advances only as <see cref="ReceiveAsync"/> (or <see cref="ReadAllAsync"/>)
+/// consumes the session's messages, and sends held during a flush complete only when the next view is installed.
+/// Receiving is single-consumer; sends may run concurrently with it and with each other.
+/// </para>
+/// <para>Message types below -32765 are reserved by the Flush layer.</para>
+/// </remarks>
+public sealed class FlushConnection : IAsyncDisposable
+{
+    private const ServiceType LegalSendBits = ServiceType.RegularMask | ServiceType.SelfDiscard;
+
+    private readonly GroupConnection _connection;
+    private readonly FlushCore _core;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TaskCompletionSource _progress = NewSignal();
+    private int _receiving;
+
+    private FlushConnection(GroupConnection connection, FlushOptions options)
+    {
+        _connection = connection;
+        _core = new FlushCore(connection.PrivateGroup, options.AutoFlushOk);
+    }
+
+    /// <summary>Gets this session's private group, <c>#name#daemon</c>.</summary>
+    public string PrivateGroup => _connection.PrivateGroup;
+
+    /// <summary>Connects to a daemon (always asking for membership messages, as FL_connect does).</summary>
+    /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty, as for <see cref="GroupConnection.ConnectAsync(string?, string, bool, CancellationToken)"/>.</param>
+    /// <param name="privateName">The requested session name (at most 10 bytes; empty = generated).</param>
+    /// <param name="options">The layer's options, or null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The open session.</returns>
+    /// <exception cref="SpreadException">As for <see cref="GroupConnection.ConnectAsync(string?, string, bool, CancellationToken)"/>.</exception>
+    public static async ValueTask<FlushConnection> ConnectAsync(string? spreadName, string privateName, FlushOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        GroupConnection connection = await GroupConnection.ConnectAsync(spreadName, privateName, groupMembership: true, cancellationToken).ConfigureAwait(false);
+        return new FlushConnection(connection, options ?? new FlushOptions());
+    }
+
+    /// <summary>Joins a group; its first <see cref="FlushView"/> follows once every member flushed.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="cancellationToken">Cancels waiting to send.</param>
+    /// <returns>A task that completes when the request is written.</returns>
+    /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is already involved with the group or the name is illegal.</exception>
+    public async ValueTask JoinAsync(string group, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _core.CheckJoin(group);
+            await _connection.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Leaves a group; events of the group flow until a <see cref="FlushSelfLeave"/>.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="cancellationToken">Cancels waiting to send.</param>
+    /// <returns>A task that completes when the request is written.</returns>
+    /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is not a member or already leaving.</exception>
+    public async ValueTask LeaveAsync(string group, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _core.Leave(group);
+            await _connection.LeaveAsync(group, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Answers the group's pending <see cref="FlushRequest"/>: the application is done sending in the current view.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="cancellationToken">Cancels waiting for the layer.</param>
+    /// <returns>A task that completes when the FLUSH_OK is written.</returns>
+    /// <remarks>A session that is leaving the group need not answer: its leave completes the flush for it, and an answer is ignored.</remarks>
+    /// <exception cref="InvalidOperationException">No flush request of the group is waiting for an answer.</exception>
+    /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is not involved with the group.</exception>
+    public async ValueTask FlushOkAsync(string group, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            _core.FlushOk(group);
+            await DrainSendsAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Multicasts to the members of the group's current view, or sends to a private group.</summary>
+    /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
+    /// <param name="group">A group this session is a member of, or a private group <c>#name#daemon</c>.</param>
+    /// <param name="messageType">The application's message type, at least -32765.</param>
+    /// <param name="body">The body.</param>
+    /// <param name="cancellationToken">Cancels waiting (for a held send, too).</param>
+    /// <returns>A task that completes when the message is written; during a flush, after the next view is installed.</returns>
+    /// <exception cref="SpreadException">
+    /// <see cref="SpreadError.IllegalService"/>, <see cref="SpreadError.IllegalMessage"/> for a reserved type,
+    /// <see cref="SpreadError.IllegalGroup"/> if the session is not a member, or <see cref="SpreadError.ConnectionClosed"/>.
+    /// </exception>
+    public ValueTask MulticastAsync(ServiceType service, string group, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendAsync(service, group, null, messageType, body, cancellationToken);
+
+    /// <summary>Sends to one member of the group's current view (FL_unicast).</summary>
+    /// <remarks>
+    /// As Spread's Flush library does, the message carries FL's SUBGROUP_CAST bit (0x40000000) in its type word;
+    /// only daemons that forward that bit deliver it (Conclave's daemon currently closes a session that sets it).
+    /// </remarks>
+    /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
+    /// <param name="group">The group whose view the message belongs to.</param>
+    /// <param name="receiver">The receiver's private group; it must be in the current view.</param>
+    /// <param name="messageType">The application's message type, at least -32765.</param>
+    /// <param name="body">The body.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>A task that completes when the message is written.</returns>
+    /// <exception cref="SpreadException">As for <see cref="MulticastAsync"/>; <see cref="SpreadError.IllegalGroup"/> if the receiver is not in the view.</exception>
+    public ValueTask UnicastAsync(ServiceType service, string group, string receiver, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        SendAsync(service, group, [receiver], messageType, body, cancellationToken);
+
+    /// <summary>Sends to a subset of the group's current view (FL_subgroupcast).</summary>
+    /// <remarks>The message carries FL's SUBGROUP_CAST type bit, as for <see cref="UnicastAsync"/>.</remarks>
+    /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
+    /// <param name="group">The group whose view the message belongs to.</param>
+    /// <param name="receivers">1..100 receivers, all in the current view.</param>
+    /// <param name="messageType">The application's message type, at least -32765.</param>
+    /// <param name="body">The body.</param>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>A task that completes when the message is written.</returns>
+    /// <exception cref="SpreadException">As for <see cref="UnicastAsync"/>.</exception>
+    public ValueTask SubgroupcastAsync(ServiceType service, string group, IReadOnlyList<string> receivers, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(receivers);
+        if (receivers.Count is 0 or > SpreadLimits.MaxGroupsPerMessage)
+        {
+            throw new SpreadException(SpreadError.IllegalGroup, $"A subgroupcast needs 1..{SpreadLimits.MaxGroupsPerMessage} receivers.");
+        }
+
+        return SendAsync(service, group, [.. receivers], messageType, body, cancellationToken);
+    }
+
+    /// <summary>Receives the next event: data, flush request, transitional signal, view or self-leave, in one order.</summary>
+    /// <param name="cancellationToken">Cancels waiting; a message already read from the daemon is never lost.</param>
+    /// <returns>The next event.</returns>
+    /// <exception cref="SpreadException"><see cref="SpreadError.ConnectionClosed"/> when the session ends.</exception>
+    public async ValueTask<FlushEvent> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) != 0)
+        {
+            throw new InvalidOperationException("Another receive is in progress: a Flush session has one ordered stream.");
+        }
+
+        try
+        {
+            while (true)
+            {
+                await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    if (_core.Deliveries.TryDequeue(out FlushEvent? ready))
+                    {
+                        return ready;
+                    }
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+
+                SpreadMessage message = await _connection.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+
+                // Once read, a message must reach the core: no cancellation from here on.
+                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+                try
+                {
+                    _core.Handle(message);
+                    await DrainSendsAsync().ConfigureAwait(false);
+                }
+                finally
+                {
+                    TaskCompletionSource progress = _progress;
+                    _progress = NewSignal();
+                    _gate.Release();
+                    progress.SetResult();
+                }
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Receives events until the session is closed locally.</summary>
+    /// <param name="cancellationToken">Ends the enumeration.</param>
+    /// <returns>The events, in order.</returns>
+    public async IAsyncEnumerable<FlushEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            FlushEvent e;
+            try
+            {
+                e = await ReceiveAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (SpreadException ex) when (ex.Error == SpreadError.ConnectionClosed && _connection.WasClosedLocally)
+            {
+                yield break;
+            }
+
+            yield return e;
+        }
+    }
+
+    /// <summary>Disconnects from the daemon; the other members see this session leave every group.</summary>
+    /// <param name="cancellationToken">Cancels waiting to send the request.</param>
+    /// <returns>A task that completes when the session is closed.</returns>
+    public ValueTask DisconnectAsync(CancellationToken cancellationToken = default) => _connection.DisconnectAsync(cancellationToken);
+
+    /// <summary>Disconnects (see <see cref="DisconnectAsync"/>) and releases the session.</summary>
+    /// <returns>A task that completes when the session is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        await _connection.DisposeAsync().ConfigureAwait(false);
+        _gate.Dispose();
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private async ValueTask SendAsync(ServiceType service, string group, IReadOnlyList<string>? receivers, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        if ((service & ~LegalSendBits) != 0 || BitOperations.PopCount((uint)(service & ServiceType.RegularMask)) != 1)
+        {
+            throw new SpreadException(SpreadError.IllegalService, $"{service} is not one data service, optionally with SELF_DISCARD.");
+        }
+
+        if (receivers is null && group.Contains('#', StringComparison.Ordinal))
+        {
+            // FL lets a session send to a private group outside any view.
+            await _connection.MulticastAsync(service, group, messageType, body, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        while (true)
+        {
+            Task progress;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                Outgoing? message = _core.PrepareSend(group, service, messageType, body.Span, receivers);
+                if (message is not null)
+                {
+                    await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+
+                progress = _progress.Task;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            // Held between our FLUSH_OK and the next view: wait for the receive side to move the protocol.
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask DrainSendsAsync()
+    {
+        while (_core.Sends.TryDequeue(out Outgoing? message))
+        {
+            await SendOneAsync(message, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
+    private ValueTask SendOneAsync(Outgoing message, CancellationToken cancellationToken) =>
+        _connection.SendFlushFrameAsync(message.Service, message.Groups, message.MessageType, message.Body, cancellationToken);
+}

@@ -1,0 +1,8 @@
+namespace Conclave.Client.Flush;
+
+/// <summary>Options of a <see cref="FlushConnection"/>.</summary>
+public sealed record FlushOptions
+{
+    /// <summary>Gets a value indicating whether the layer answers every <see cref="FlushRequest"/> itself, as soon as it delivers it.</summary>
+    public bool AutoFlushOk { get; init; }
+}

@@ -1,0 +1,165 @@
+using System.Buffers.Binary;
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Client.Flush.Internal;
+
+/// <summary>
+/// Sans-IO Flush layer of one session: feed it every Spread message the session receives and every
+/// application action; take the events to deliver and the Spread messages to send, in order.
+/// </summary>
+/// <remarks>Not thread-safe: its driver serialises calls and performs the sends in the order they are queued.</remarks>
+internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
+{
+    private readonly Dictionary<string, FlushGroup> _groups = new(StringComparer.Ordinal);
+
+    public string PrivateGroup { get; } = privateGroup;
+
+    public bool AutoFlushOk { get; } = autoFlushOk;
+
+    /// <summary>Events for the application, oldest first.</summary>
+    public Queue<FlushEvent> Deliveries { get; } = new();
+
+    /// <summary>Spread messages to send, oldest first; a send must be on the wire before any later one.</summary>
+    public Queue<Outgoing> Sends { get; } = new();
+
+    public FlushGroup? Group(string name) => _groups.GetValueOrDefault(name);
+
+    internal void Deliver(FlushEvent e) => Deliveries.Enqueue(e);
+
+    internal void Send(Outgoing message) => Sends.Enqueue(message);
+
+    /// <summary>Checks that the session may join <paramref name="group"/>: FL refuses a group it is still involved with.</summary>
+    public void CheckJoin(string group)
+    {
+        if (_groups.ContainsKey(group))
+        {
+            throw new SpreadException(SpreadError.IllegalGroup, $"The session is already a member of '{group}'.");
+        }
+    }
+
+    /// <summary>Marks the group as being left: no more sends or flushes; events flow until the self-leave.</summary>
+    public void Leave(string group)
+    {
+        FlushGroup g = Member(group);
+        if (!g.Joined || g.Leaving)
+        {
+            throw new SpreadException(SpreadError.IllegalGroup, $"The session is not a member of '{group}'.");
+        }
+
+        g.Leaving = true;
+    }
+
+    public void FlushOk(string group) => Member(group).FlushOk();
+
+    public Outgoing? PrepareSend(string group, ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers)
+    {
+        if (messageType < FlushWire.MinApplicationType)
+        {
+            throw new SpreadException(SpreadError.IllegalMessage, $"Message types below {FlushWire.MinApplicationType} are reserved by the Flush layer.");
+        }
+
+        return Member(group).PrepareSend(service, messageType, body, receivers);
+    }
+
+    /// <summary>Handles one message from the Spread session.</summary>
+    public void Handle(SpreadMessage message)
+    {
+        switch (message)
+        {
+            case DataMessage data:
+                OnData(data);
+                break;
+            case MembershipMessage m:
+                if (!_groups.TryGetValue(m.Group, out FlushGroup? group))
+                {
+                    group = new FlushGroup(this, m.Group);
+                    _groups.Add(m.Group, group);
+                }
+
+                group.OnMembership(m);
+                break;
+            case TransitionalMembershipMessage t:
+                _groups.GetValueOrDefault(t.Group)?.OnTransitional();
+                break;
+            case SelfLeaveMessage leave:
+                _groups.Remove(leave.Group);
+                Deliver(new FlushSelfLeave(leave.Group));
+                break;
+        }
+    }
+
+    private FlushGroup Member(string group) =>
+        _groups.TryGetValue(group, out FlushGroup? g) ? g : throw new SpreadException(SpreadError.IllegalGroup, $"The session is not a member of '{group}'.");
+
+    private void OnData(DataMessage data)
+    {
+        ReadOnlyMemory<byte> body = data.Body;
+        bool subgroup = (data.ServiceType & FlushWire.SubgroupCast) != 0;
+        string? destination;
+        if (subgroup)
+        {
+            if (body.Length < SpreadLimits.GroupNameSize)
+            {
+                return;
+            }
+
+            destination = NameField.Read(body.Span[^SpreadLimits.GroupNameSize..]);
+            body = body[..^SpreadLimits.GroupNameSize];
+        }
+        else
+        {
+            destination = data.Groups.Count > 0 ? data.Groups[0] : null;
+        }
+
+        if (destination is null)
+        {
+            return;
+        }
+
+        if (!_groups.TryGetValue(destination, out FlushGroup? group))
+        {
+            if (string.Equals(destination, PrivateGroup, StringComparison.Ordinal))
+            {
+                Deliver(new FlushDataMessage(PrivateGroup, data.Sender, data.Service, data.MessageType, null, data.EndianMismatch, data.Body));
+            }
+
+            return;
+        }
+
+        short messageType = data.MessageType;
+        GroupId? tagged = null;
+        if (messageType < FlushWire.MinApplicationType)
+        {
+            if (body.Length < GroupId.Size)
+            {
+                return;
+            }
+
+            tagged = GroupId.Read(body.Span[^GroupId.Size..], data.EndianMismatch);
+            body = body[..^GroupId.Size];
+            if (messageType == FlushWire.FlushOk)
+            {
+                group.OnFlushOk(data.Sender, tagged.Value);
+                return;
+            }
+
+            if (messageType == FlushWire.FlushRecv)
+            {
+                group.OnFlushRecv(tagged.Value);
+                return;
+            }
+
+            if (messageType != FlushWire.Vulnerable || body.Length < 2)
+            {
+                return;
+            }
+
+            ReadOnlySpan<byte> type = body.Span[^2..];
+            messageType = data.EndianMismatch ? BinaryPrimitives.ReadInt16BigEndian(type) : BinaryPrimitives.ReadInt16LittleEndian(type);
+            body = body[..^2];
+        }
+
+        IReadOnlyList<string>? receivers = subgroup ? data.Groups : null;
+        group.OnData(new FlushDataMessage(group.Name, data.Sender, data.Service, messageType, receivers, data.EndianMismatch, body), tagged);
+    }
+}

@@ -1,0 +1,158 @@
+using System.Runtime;
+
+namespace Conclave.Crypto.KeyAgreement.Simulation;
+
+/// <summary>One measured membership event.</summary>
+/// <param name="Protocol">The protocol.</param>
+/// <param name="Group">The DH group's name.</param>
+/// <param name="Event"><c>join</c> or <c>leave</c>.</param>
+/// <param name="N">Group size, counting the joiner or the leaver.</param>
+/// <param name="SerialExps">Exponentiations on the longest causal chain (what the paper's Tables 2–4 count).</param>
+/// <param name="TotalExps">Exponentiations by all members together.</param>
+/// <param name="Validations">Group-membership checks of received elements by all members (MODP: a full exponentiation each).</param>
+/// <param name="SerialMs">Computation time along the longest causal chain (single thread, milliseconds).</param>
+/// <param name="TotalMs">Computation time of all members together (milliseconds).</param>
+internal sealed record KxSample(
+    KeyAgreementProtocol Protocol, string Group, string Event, int N, long SerialExps, long TotalExps, long Validations, double SerialMs, double TotalMs);
+
+/// <summary>
+/// The key agreement benchmark behind <c>conclave bench kx</c>: join and leave cost against group size, measured
+/// in the deterministic simulator (pure computation, no network). n counts the joiner for a join and the leaver for
+/// a leave, as in the paper's Table 2–4 footnote.
+/// </summary>
+internal static class KxBenchmark
+{
+    private const long NoGcBudget = 1L << 30;
+
+    /// <summary>
+    /// GDH and CKD: the group grows by single joins to <paramref name="maxN"/> (each join measured), then shrinks by
+    /// single leaves of a middle member (each measured). TGDH: for each size a balanced tree is dealt, then one join and one leave are measured.
+    /// </summary>
+    public static IEnumerable<KxSample> Run(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress = null)
+    {
+        // Warm-up: a small throw-away run so the first measured sizes do not pay for JIT compilation.
+        foreach (KxSample unused in protocol == KeyAgreementProtocol.Tgdh
+            ? RunDealt(protocol, group, 4, _ => true, null)
+            : RunGrowth(protocol, group, 4, _ => true, null))
+        {
+            _ = unused;
+        }
+
+        return protocol == KeyAgreementProtocol.Tgdh ? RunDealt(protocol, group, maxN, sample, progress) : RunGrowth(protocol, group, maxN, sample, progress);
+    }
+
+    private static IEnumerable<KxSample> RunGrowth(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress)
+    {
+        using var sim = new Simulator(protocol, group, 1);
+        List<string> members = [sim.Create().Name];
+        sim.Install(members);
+        sim.Run();
+        for (int n = 2; n <= maxN; n++)
+        {
+            progress?.Invoke($"{protocol} {group.Name} join n={n}/{maxN}");
+            members.Add(sim.Create().Name);
+            KxSample s = Measure(sim, protocol, group, "join", n, members, () => sim.Install(members));
+            if (sample(n))
+            {
+                yield return s;
+            }
+        }
+
+        for (int n = maxN; n >= 2; n--)
+        {
+            progress?.Invoke($"{protocol} {group.Name} leave n={n}/{maxN}");
+            members.RemoveAt(n / 2);
+            KxSample s = Measure(sim, protocol, group, "leave", n, members, () => sim.Install(members));
+            if (sample(n))
+            {
+                yield return s;
+            }
+        }
+    }
+
+    private static IEnumerable<KxSample> RunDealt(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress)
+    {
+        for (int n = 2; n <= maxN; n++)
+        {
+            if (!sample(n))
+            {
+                continue;
+            }
+
+            progress?.Invoke($"{protocol} {group.Name} n={n}/{maxN}");
+            using var sim = new Simulator(protocol, group, n);
+            List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
+
+            // Join at n: n-1 settled members and one newcomer.
+            string joiner = members[^1];
+            sim.DealTgdh(members[..^1]);
+            sim.Install([joiner]);
+            sim.Run();
+            yield return Measure(sim, protocol, group, "join", n, members, () => sim.Install(members));
+
+            // Leave at n: n settled members, one in the middle leaves.
+            sim.DealTgdh(members);
+            members.RemoveAt(n / 2);
+            yield return Measure(sim, protocol, group, "leave", n, members, () => sim.Install(members));
+        }
+    }
+
+    private static KxSample Measure(Simulator sim, KeyAgreementProtocol protocol, DhGroup group, string kind, int n, List<string> members, Action install)
+    {
+        long expsBefore = sim.Members.Sum(m => m.Counter.TotalExponentiations);
+        long validationsBefore = sim.Members.Sum(m => m.Counter.Validations);
+        sim.ResetMeasurement();
+        // Set-up garbage is collected before the event, and the event runs in a no-GC region when it fits: the
+        // simulator keeps every member's tree in one heap, and a full collection of a thousand members' state
+        // is an artefact of simulating them in one process, not a cost any one member would pay.
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        bool noGc = false;
+        for (long budget = NoGcBudget; !noGc && budget >= 64L << 20; budget /= 2)
+        {
+            try
+            {
+                noGc = GC.TryStartNoGCRegion(budget);
+            }
+            catch (ArgumentOutOfRangeException)
+            {
+            }
+        }
+
+        int gcBefore = GC.CollectionCount(0);
+        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        try
+        {
+            install();
+            sim.Run();
+            if (Environment.GetEnvironmentVariable("CONCLAVE_KX_DEBUG") is not null)
+            {
+                Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB");
+            }
+        }
+        finally
+        {
+            if (noGc && GCSettings.LatencyMode == GCLatencyMode.NoGCRegion)
+            {
+                GC.EndNoGCRegion();
+            }
+        }
+
+        if (sim.Rejections.Count > 0 || members.Any(m => !sim[m].Module.IsSettled))
+        {
+            throw new InvalidOperationException($"{protocol}/{group.Name} {kind} at n={n} did not converge.");
+        }
+
+        (long serialExps, long serialTicks) = sim.SerialCost(members);
+        return new KxSample(
+            protocol,
+            group.Name,
+            kind,
+            n,
+            serialExps,
+            sim.Members.Sum(m => m.Counter.TotalExponentiations) - expsBefore,
+            sim.Members.Sum(m => m.Counter.Validations) - validationsBefore,
+            serialTicks / 1e6,
+            sim.TotalTicks / 1e6);
+    }
+}

@@ -1,0 +1,272 @@
+using System.Buffers.Binary;
+using Conclave.Client.Flush;
+using Conclave.Client.Flush.Internal;
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Client.Tests.Flush;
+
+/// <summary>
+/// A seeded model of Spread's extended virtual synchrony for one group, driving one <see cref="FlushCore"/>
+/// per process: components with a totally ordered log each, lightweight joins, leaves and disconnects, and
+/// partitions and merges with transitional sets (members moving together deliver the same prefix of the old
+/// log, which covers everything they sent). Every process consumes its own log at its own pace.
+/// </summary>
+internal sealed partial class EvsSimulator
+{
+    public const string Group = "g";
+
+    private readonly Random _rng;
+    private readonly List<Proc> _procs = [];
+    private readonly List<Component> _components = [];
+    private int _gidTime = 1;
+
+    public EvsSimulator(int seed, int processes)
+    {
+        _rng = new Random(seed);
+        var everyone = new Component();
+        _components.Add(everyone);
+        for (int i = 0; i < processes; i++)
+        {
+            var p = new Proc(i, $"#p{i}#d", everyone);
+            p.Segments.Add(new Segment(everyone.Log));
+            _procs.Add(p);
+            everyone.Procs.Add(p);
+        }
+    }
+
+    public IReadOnlyList<Proc> Procs => _procs;
+
+    public List<string> Events { get; } = [];
+
+    public int HeldSends { get; private set; }
+
+    public int InstalledViews => _procs.Sum(p => p.Views.Count);
+
+    public void Step()
+    {
+        int roll = _rng.Next(100);
+        Proc p = _procs[_rng.Next(_procs.Count)];
+        if (p.Crashed)
+        {
+            return;
+        }
+
+        switch (roll)
+        {
+            case < 45:
+                DeliverOne(p);
+                break;
+            case < 65:
+                TrySend(p);
+                break;
+            case < 75:
+                AnswerFlush(p);
+                break;
+            case < 81:
+                Join(p);
+                break;
+            case < 85:
+                Leave(p);
+                break;
+            case < 86:
+                Disconnect(p);
+                break;
+            case < 93:
+                Events.Add($"partition {_gidTime}");
+                Partition(p.Component);
+                break;
+            default:
+                Events.Add($"merge {_gidTime}");
+                Merge();
+                break;
+        }
+    }
+
+    /// <summary>Stops changes and runs every process until nothing moves.</summary>
+    public void Quiesce()
+    {
+        bool moved = true;
+        while (moved)
+        {
+            moved = false;
+            foreach (Proc p in _procs.Where(p => !p.Crashed))
+            {
+                moved |= AnswerFlush(p);
+                while (DeliverOne(p))
+                {
+                    moved = true;
+                }
+
+                moved |= p.Held.Count > 0 && TrySend(p);
+            }
+        }
+    }
+
+    private bool DeliverOne(Proc p)
+    {
+        while (true)
+        {
+            Segment s = p.Segments[0];
+            if (p.Position < s.Log.Count && (s.End is null || p.Position < s.End))
+            {
+                break;
+            }
+
+            if (s.End is null)
+            {
+                return false;
+            }
+
+            p.Segments.RemoveAt(0);
+            p.Position = 0;
+        }
+
+        Entry entry = p.Segments[0].Log[p.Position++];
+        if (!entry.Recipients.Contains(p.Name))
+        {
+            return true;
+        }
+
+        p.Trace.Add("<" + entry.GetType().Name + ":" + entry.Origin + (entry is MembershipEntry me ? me.Id.ToString() : entry is NetworkEntry ne ? ne.Id.ToString() : ""));
+
+        foreach (SpreadMessage m in entry.To(p.Name))
+        {
+            p.Core.Handle(m);
+            Drain(p);
+        }
+
+        return true;
+    }
+
+    private void Drain(Proc p)
+    {
+        while (p.Core.Sends.TryDequeue(out Outgoing? o))
+        {
+            Append(p.Component, new DataEntry(p.Name, o));
+        }
+
+        while (p.Core.Deliveries.TryDequeue(out FlushEvent? e))
+        {
+            p.Observe(e);
+            if (e is FlushRequest)
+            {
+                p.FlushAnswerDue = true;
+            }
+        }
+    }
+
+    private bool TrySend(Proc p)
+    {
+        FlushGroup? g = p.Core.Group(Group);
+        if (g is null || !g.Joined || g.Leaving)
+        {
+            return false;
+        }
+
+        bool sent = false;
+        if (p.Held.Count == 0)
+        {
+            p.Held.Add(_rng.Next(3) switch { 0 => ServiceType.Fifo, 1 => ServiceType.Agreed, _ => ServiceType.Reliable });
+        }
+
+        while (p.Held.Count > 0)
+        {
+            var body = new byte[8 + GroupId.Size];
+            BinaryPrimitives.WriteInt32LittleEndian(body, p.Index);
+            BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(4), p.NextSeq);
+            g.View.Id.Write(body.AsSpan(8));
+            Outgoing? o = p.Core.PrepareSend(Group, p.Held[0], 1, body, null);
+            if (o is null)
+            {
+                // Held: only legal between our FLUSH_OK and the next view.
+                if (g.Phase != FlushPhase.Agree)
+                {
+                    throw new InvalidOperationException($"{p.Name}: send held in phase {g.Phase}");
+                }
+
+                HeldSends++;
+                return sent;
+            }
+
+            if (p.FlushedInView == p.CurrentView && p.FlushedInView is not null)
+            {
+                throw new InvalidOperationException($"{p.Name}: a send went out after FLUSH_OK, before the next view");
+            }
+
+            p.NextSeq++;
+            p.Held.RemoveAt(0);
+            p.Sent.Add((p.CurrentView!.Value, (p.Index, p.NextSeq - 1)));
+            Append(p.Component, new DataEntry(p.Name, o));
+            sent = true;
+        }
+
+        return sent;
+    }
+
+    private bool AnswerFlush(Proc p)
+    {
+        FlushGroup? g = p.Core.Group(Group);
+        if (!p.FlushAnswerDue || g is null || g.Phase != FlushPhase.Authorize || g.Leaving)
+        {
+            return false;
+        }
+
+        p.FlushAnswerDue = false;
+        p.FlushedInView = p.CurrentView;
+        p.Core.FlushOk(Group);
+        Drain(p);
+        return true;
+    }
+
+    private void Join(Proc p)
+    {
+        if (p.Core.Group(Group) is not null || p.Component.Members.Contains(p.Name))
+        {
+            return;
+        }
+
+        Component c = p.Component;
+        c.Members.Add(p.Name);
+        Append(c, new MembershipEntry(p.Name, ServiceType.CausedByJoin, Members(c), NextGid(), [[p.Name]], Leaver: null));
+    }
+
+    private void Leave(Proc p)
+    {
+        FlushGroup? g = p.Core.Group(Group);
+        if (g is null || !g.Joined || g.Leaving || !p.Component.Members.Contains(p.Name))
+        {
+            return;
+        }
+
+        p.Core.Leave(Group);
+        Component c = p.Component;
+        Append(c, new MembershipEntry(p.Name, ServiceType.CausedByLeave, [.. Members(c).Where(m => m != p.Name)], NextGid(), [[p.Name]], Leaver: p.Name));
+        c.Members.Remove(p.Name);
+    }
+
+    private void Disconnect(Proc p)
+    {
+        p.Crashed = true;
+        Component c = p.Component;
+        c.Procs.Remove(p);
+        if (c.Members.Remove(p.Name))
+        {
+            Append(c, new MembershipEntry(p.Name, ServiceType.CausedByDisconnect, Members(c), NextGid(), [[p.Name]], Leaver: null));
+        }
+    }
+
+    private GroupId NextGid() => new(1, _gidTime++, 1);
+
+    private static string[] Members(Component c) => [.. c.Members.Order(StringComparer.Ordinal)];
+
+    private static void Append(Component c, Entry e)
+    {
+        e.Recipients.UnionWith(c.Members);
+        if (e is MembershipEntry { Leaver: string leaver })
+        {
+            e.Recipients.Add(leaver);
+        }
+
+        c.Log.Add(e);
+    }
+}

@@ -1,0 +1,127 @@
+using Conclave.Protocol.Spread;
+
+namespace Conclave.Client.Tests.Flush;
+
+/// <summary>
+/// The sans-IO flush core under seeded random EVS histories (joins, leaves, disconnects, partitions,
+/// merges, cascading changes during flushes): the View Synchrony guarantees and liveness once changes stop.
+/// </summary>
+public sealed class FlushCoreSimulationTests
+{
+    public static TheoryData<int> Seeds()
+    {
+        var data = new TheoryData<int>();
+        for (int seed = 0; seed < 40; seed++)
+        {
+            data.Add(seed);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Random_histories_keep_view_synchrony(int seed)
+    {
+        for (int run = 0; run < 10; run++)
+        {
+            int runSeed = (seed * 10) + run;
+            var sim = new EvsSimulator(runSeed, processes: 3 + (runSeed % 3));
+            try
+            {
+                for (int step = 0; step < 400; step++)
+                {
+                    sim.Step();
+                }
+
+                sim.Quiesce();
+                Check(sim);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"seed {runSeed}: {e}");
+            }
+            catch (Xunit.Sdk.XunitException e)
+            {
+                string dump = string.Join("\n", sim.Procs.Select(p => $"{p.Name} crashed={p.Crashed} phase={p.Core.Group(EvsSimulator.Group)?.Phase} leaving={p.Core.Group(EvsSimulator.Group)?.Leaving} due={p.FlushAnswerDue} state={p.Core.Group(EvsSimulator.Group)} comp={string.Join(",", p.Component.Members)}: {string.Join(" ", p.Trace.TakeLast(30))}"));
+                Assert.Fail($"seed {runSeed}: {e.Message}\n{dump}\n{string.Join(" ", sim.Events.TakeLast(60))}");
+            }
+        }
+    }
+
+    [Fact]
+    public void Histories_exercise_flushes_holds_and_network_views()
+    {
+        int views = 0, held = 0;
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var sim = new EvsSimulator(seed, processes: 4);
+            for (int step = 0; step < 400; step++)
+            {
+                sim.Step();
+            }
+
+            sim.Quiesce();
+            views += sim.InstalledViews;
+            held += sim.HeldSends;
+        }
+
+        Assert.True(views > 100, $"only {views} views installed");
+        Assert.True(held > 10, $"only {held} sends were held");
+    }
+
+    private static void Check(EvsSimulator sim)
+    {
+        // Same view id, same members.
+        var members = new Dictionary<GroupId, string>();
+        foreach (EvsSimulator.Proc p in sim.Procs)
+        {
+            foreach (EvsSimulator.ViewRecord v in p.Views.Where(v => v.Id != default))
+            {
+                string list = string.Join(",", v.Members);
+                Assert.True(members.TryAdd(v.Id, list) || members[v.Id] == list, $"view {v.Id}: members differ: {members[v.Id]} vs {list}");
+                Assert.Contains(p.Name, v.Members);
+            }
+        }
+
+        // View synchrony: processes moving together from V to V' delivered the same messages in V.
+        var moved = new Dictionary<(GroupId, GroupId), (string Who, HashSet<(int, int)> Set)>();
+        foreach (EvsSimulator.Proc p in sim.Procs)
+        {
+            for (int i = 1; i < p.Views.Count; i++)
+            {
+                EvsSimulator.ViewRecord before = p.Views[i - 1], after = p.Views[i];
+                if (after.Id == default || before.Id == default)
+                {
+                    continue;
+                }
+
+                if (moved.TryGetValue((before.Id, after.Id), out var other))
+                {
+                    Assert.True(
+                        other.Set.SetEquals(before.Delivered),
+                        $"{p.Name} and {other.Who} moved from {before.Id} to {after.Id} but delivered {before.Delivered.Count} vs {other.Set.Count} messages in {before.Id}");
+                }
+                else
+                {
+                    moved.Add((before.Id, after.Id), (p.Name, before.Delivered));
+                }
+
+                // A process delivers its own messages in the view it sent them in.
+                foreach (var sent in p.Sent.Where(s => s.View == before.Id))
+                {
+                    Assert.Contains(sent.Id, before.Delivered);
+                }
+            }
+        }
+
+        // Liveness: once changes stop, every live member ends in the component's view.
+        foreach (EvsSimulator.Proc p in sim.Procs.Where(p => !p.Crashed && p.Component.Members.Contains(p.Name)))
+        {
+            string expected = string.Join(",", p.Component.Members.Order(StringComparer.Ordinal));
+            Assert.True(p.Views.Count > 0 && p.Views[^1].Id != default, $"{p.Name} has no view; trace {string.Join(" ", p.Trace.TakeLast(40))}");
+            Assert.Equal(expected, string.Join(",", p.Views[^1].Members));
+            Assert.Equal(Client.Flush.Internal.FlushPhase.Steady, p.Core.Group(EvsSimulator.Group)!.Phase);
+        }
+    }
+}
