@@ -132,13 +132,10 @@ public sealed class HandshakeTests
     [Fact]
     public async Task A_bare_port_connects_to_the_unix_socket_in_tmp()
     {
-        // A number no TCP daemon here uses: an ephemeral port, so concurrent test runs do not collide.
-        int port;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            port = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        // A number taken from an ephemeral TCP port that stays bound, so concurrent tests cannot draw it too.
+        using var reservation = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reservation.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)reservation.LocalEndPoint!).Port;
 
         string path = $"/tmp/{port}";
         File.Delete(path);

@@ -8,10 +8,13 @@ namespace Conclave.Client.Tests.EndToEnd;
 /// <summary>A Conclave daemon named "localhost" in this process: TCP on an ephemeral loopback port, and a Unix socket /tmp/N.</summary>
 internal sealed class InProcessDaemon : IAsyncDisposable
 {
-    private InProcessDaemon(SpreadDaemon daemon, int unixPort)
+    private readonly Socket _reservation;
+
+    private InProcessDaemon(SpreadDaemon daemon, int unixPort, Socket reservation)
     {
         Daemon = daemon;
         UnixPort = unixPort;
+        _reservation = reservation;
     }
 
     public SpreadDaemon Daemon { get; }
@@ -27,12 +30,10 @@ internal sealed class InProcessDaemon : IAsyncDisposable
 
     public static InProcessDaemon Start(Func<DaemonOptions, DaemonOptions>? configure = null)
     {
-        int unixPort;
-        using (var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
-        {
-            probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-            unixPort = ((IPEndPoint)probe.LocalEndPoint!).Port;
-        }
+        // The TCP port stays bound while the daemon lives, so no parallel test can draw the same N.
+        var reservation = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        reservation.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int unixPort = ((IPEndPoint)reservation.LocalEndPoint!).Port;
 
         var options = new DaemonOptions
         {
@@ -45,8 +46,12 @@ internal sealed class InProcessDaemon : IAsyncDisposable
         };
         var daemon = new SpreadDaemon(configure?.Invoke(options) ?? options);
         daemon.Start();
-        return new InProcessDaemon(daemon, unixPort);
+        return new InProcessDaemon(daemon, unixPort, reservation);
     }
 
-    public ValueTask DisposeAsync() => Daemon.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Daemon.DisposeAsync();
+        _reservation.Dispose();
+    }
 }
