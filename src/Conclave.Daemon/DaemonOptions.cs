@@ -32,7 +32,10 @@ public sealed record DaemonOptions
     /// <summary>Most members one group may have at this daemon; a join beyond it gets a reject message.</summary>
     public int MaxLocalGroupMembers { get; init; } = 10_000;
 
-    /// <summary>Time a client has to complete the handshake (Spread waits 1 s for the connect request).</summary>
+    /// <summary>
+    /// Time a client has for each handshake phase: the connect request, then the authentication
+    /// choice (Spread waits 1 s for the connect request).
+    /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Where the daemon logs.</summary>

@@ -85,6 +85,8 @@ internal sealed partial class ClientSession
             }
 
             WantsMembership = (flagsAndLength[0] & ConnectRequest.MembershipFlag) != 0;
+            // The authentication phase gets its own budget, so a slow start does not eat into it.
+            deadline.CancelAfter(_host.Options.HandshakeTimeout);
             if (clientVersion.UsesAuthExchange && !await AuthenticateAsync(token))
             {
                 return false;
