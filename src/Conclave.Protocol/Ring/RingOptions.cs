@@ -1,0 +1,47 @@
+namespace Conclave.Protocol.Ring;
+
+/// <summary>
+/// Timeouts (microseconds) and constants of the ring (ring-protocol.md §2.7–§2.8). The defaults are
+/// scaled for a LAN and for the simulator; the relations consensus ≥ join, consensus &gt; token and
+/// retransmit &lt; token are checked by <see cref="Validate"/>.
+/// </summary>
+public sealed record RingOptions
+{
+    /// <summary>Token loss timeout.</summary>
+    public long TokenTimeoutUs { get; init; } = 200_000;
+    /// <summary>Token retransmit timeout.</summary>
+    public long TokenRetransmitTimeoutUs { get; init; } = 45_000;
+    /// <summary>Join re-send period in GATHER.</summary>
+    public long JoinTimeoutUs { get; init; } = 25_000;
+    /// <summary>Consensus timeout in GATHER.</summary>
+    public long ConsensusTimeoutUs { get; init; } = 240_000;
+    /// <summary>Representative's MergeDetect period.</summary>
+    public long MergeTimeoutUs { get; init; } = 100_000;
+    /// <summary>Flow-control window: messages in flight per rotation.</summary>
+    public int WindowSize { get; init; } = 50;
+    /// <summary>Maximum new messages one processor sends per token visit.</summary>
+    public int MaxMessages { get; init; } = 17;
+    /// <summary>Token visits with a stuck aru before its holder is declared failed (FR1).</summary>
+    public int FailToReceiveConst { get; init; } = 250;
+    /// <summary>Token visits a seq must be missing before it is requested (T6).</summary>
+    public int MissCountConst { get; init; } = 5;
+    /// <summary>Maximum retransmission requests on the token.</summary>
+    public int RtrMax { get; init; } = 30;
+    /// <summary>Sort-queue capacity guarded by F4.</summary>
+    public int QueueCapacity { get; init; } = 2000;
+    /// <summary>Largest payload accepted by <c>Submit</c>.</summary>
+    public int MaxPayload { get; init; } = 60_000;
+
+    /// <summary>Throws if the timer relations of ring-protocol.md §2.8 do not hold.</summary>
+    public void Validate()
+    {
+        if (ConsensusTimeoutUs < JoinTimeoutUs || ConsensusTimeoutUs <= TokenTimeoutUs || TokenRetransmitTimeoutUs >= TokenTimeoutUs)
+        {
+            throw new ArgumentException("Ring timers must satisfy consensus >= join, consensus > token, retransmit < token.");
+        }
+        if (WindowSize <= 0 || MaxMessages <= 0 || QueueCapacity <= WindowSize)
+        {
+            throw new ArgumentException("Ring flow-control constants are out of range.");
+        }
+    }
+}

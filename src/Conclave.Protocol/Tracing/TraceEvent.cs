@@ -1,0 +1,54 @@
+using Conclave.Protocol.Ring;
+
+namespace Conclave.Protocol.Tracing;
+
+/// <summary>Kinds of trace events (ring-protocol.md §4.1, docs/trace-format.md).</summary>
+public enum TraceKind : byte
+{
+    /// <summary>A processor incarnation started.</summary>
+    Boot = 1,
+    /// <summary>A processor crashed (recorded by the simulator or host).</summary>
+    Crash = 2,
+    /// <summary>The application handed a message to the daemon.</summary>
+    Send = 3,
+    /// <summary>A configuration was installed.</summary>
+    Conf = 4,
+    /// <summary>A message was delivered.</summary>
+    Deliver = 5,
+    /// <summary>Run metadata: the quiescent suffix starts here (all faults healed).</summary>
+    Healed = 6,
+}
+
+/// <summary>
+/// One event of a processor's local log. Which fields are meaningful depends on <see cref="Kind"/>;
+/// see docs/trace-format.md for the JSON-lines encoding.
+/// </summary>
+public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong Incarnation)
+{
+    /// <summary>Send, Deliver: the message.</summary>
+    public MessageId Message { get; init; }
+    /// <summary>Send, Deliver: the service.</summary>
+    public RingService Service { get; init; }
+    /// <summary>Send, Deliver: FNV-1a 64 hash of the payload.</summary>
+    public ulong PayloadHash { get; init; }
+    /// <summary>Conf: the configuration installed. Deliver: the configuration delivered in.</summary>
+    public ConfId Conf { get; init; }
+    /// <summary>Conf: the members, sorted ascending.</summary>
+    public uint[]? Members { get; init; }
+    /// <summary>Deliver: ring in which the message was sequenced.</summary>
+    public RingId Ring { get; init; }
+    /// <summary>Deliver: seq in that ring.</summary>
+    public ulong Seq { get; init; }
+
+    /// <summary>FNV-1a 64-bit hash, used for payload identity in traces.</summary>
+    public static ulong Hash(ReadOnlySpan<byte> payload)
+    {
+        ulong h = 14695981039346656037UL;
+        foreach (byte b in payload)
+        {
+            h ^= b;
+            h *= 1099511628211UL;
+        }
+        return h;
+    }
+}
