@@ -28,6 +28,9 @@ public sealed record DaemonRingOptions
     /// <summary>Directory of the state file holding the ring sequence and incarnation.</summary>
     public required string StateDirectory { get; init; }
 
+    /// <summary>A file to append ring trace events to (docs/trace-format.md), for the EVS checker; null for none.</summary>
+    public string? TracePath { get; init; }
+
     /// <summary>Throws if the options cannot work.</summary>
     public void Validate()
     {

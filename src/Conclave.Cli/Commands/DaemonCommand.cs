@@ -19,11 +19,12 @@ internal static class DaemonCommand
         var noUnix = new Option<bool>("--no-unix-socket") { Description = "Do not listen on the Unix socket /tmp/PORT." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most concurrent client sessions.", DefaultValueFactory = _ => 16_384 };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the ring sequence and incarnation are kept; default: a directory per daemon name under the temp directory." };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Append the ring's trace events (docs/trace-format.md) to this file, for the EVS checker." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed.", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
         {
-            config, name, port, listen, noUnix, maxSessions, stateDir, logLevel,
+            config, name, port, listen, noUnix, maxSessions, stateDir, trace, logLevel,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -42,7 +43,13 @@ internal static class DaemonCommand
                 if (configuration.Daemons.Count > 1)
                 {
                     string state = parse.GetValue(stateDir)?.FullName ?? Path.Combine(Path.GetTempPath(), $"conclave-{options.Name}");
-                    options = options with { Ring = RingConfiguration.Build(configuration, configuration.Find(options.Name)!, state, file?.DirectoryName) };
+                    options = options with
+                    {
+                        Ring = RingConfiguration.Build(configuration, configuration.Find(options.Name)!, state, file?.DirectoryName) with
+                        {
+                            TracePath = parse.GetValue(trace)?.FullName,
+                        },
+                    };
                 }
 
                 options.Validate();

@@ -16,4 +16,7 @@ internal static partial class RingLog
 
     [LoggerMessage(403, LogLevel.Warning, "Sending to daemon {Endpoint} failed: {Error}")]
     public static partial void SendFailed(ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(404, LogLevel.Trace, "Ring packet {Direction} node {Node}: {Bytes} B, type {Type}, state {State}")]
+    public static partial void Packet(ILogger logger, string direction, uint node, int bytes, int type, string state);
 }

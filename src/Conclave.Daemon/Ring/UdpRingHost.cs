@@ -5,6 +5,7 @@ using Conclave.Daemon.Internal;
 using Conclave.Daemon.Network;
 using Conclave.Protocol.Ordering;
 using Conclave.Protocol.Ring;
+using Conclave.Protocol.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace Conclave.Daemon.Ring;
@@ -36,6 +37,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
     private long _sendErrors;
     private long _strangers;
     private bool _stopped;
+    private StreamWriter? _trace;
 
     public UdpRingHost(DaemonOptions options, ILogger logger)
     {
@@ -74,11 +76,35 @@ internal sealed class UdpRingHost : IAsyncDisposable
         _socket.ReceiveBufferSize = 4 << 20;
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(_endpoints[_self - 1]);
+        if (_ring.TracePath is { } tracePath)
+        {
+            _trace = new StreamWriter(new FileStream(tracePath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        }
+
         RingOptions t = _ring.Timers;
         RingLog.RingStarting(_logger, _options.Name, _self, _socket.LocalEndPoint!.ToString()!, _endpoints.Length - 1, Sealer.IsSealed ? "AES-256-GCM" : "PLAINTEXT");
         RingLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
-        loop.Run(this, static host => host._layer!.Boot(host._persistedSeq, host._bootIncarnation));
+        loop.Run(this, static host =>
+        {
+            host._layer!.Boot(host._persistedSeq, host._bootIncarnation);
+        });
         _receiver = Task.Run(ReceiveLoopAsync);
+    }
+
+    /// <summary>
+    /// A packet this daemon addressed to itself (the token of a ring of one, a commit token): handed
+    /// back after a millisecond, outside this step, so a lone daemon's token does not spin a core.
+    /// </summary>
+    private async Task LoopBackAsync(byte[] packet)
+    {
+        await Task.Delay(1).ConfigureAwait(false);
+        _loop!.Run((this, packet), static s =>
+        {
+            if (!s.Item1._stopped)
+            {
+                s.Item1._layer!.OnPacket(s.packet);
+            }
+        });
     }
 
     private static long Clock() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
@@ -128,12 +154,12 @@ internal sealed class UdpRingHost : IAsyncDisposable
                 continue;
             }
 
-            _loop!.Run((this, payload), static s =>
+            _loop!.Run((this, payload, sender), static s =>
             {
                 if (!s.Item1._stopped)
                 {
                     s.Item1._layer!.OnPacket(s.payload);
-                }
+                        }
             });
         }
     }
@@ -154,6 +180,9 @@ internal sealed class UdpRingHost : IAsyncDisposable
                 }
 
                 break;
+            case SendPacket unicast when unicast.To == _self:
+                _ = LoopBackAsync(unicast.Packet);
+                break;
             case SendPacket unicast when unicast.To >= 1 && unicast.To <= _endpoints.Length:
                 Send(Sealer.Seal(unicast.Packet), _endpoints[unicast.To - 1]);
                 break;
@@ -162,6 +191,9 @@ internal sealed class UdpRingHost : IAsyncDisposable
                 break;
             case CancelTimer cancel:
                 _timers.Cancel(cancel.Timer);
+                break;
+            case Conclave.Protocol.Ring.Trace trace when _trace is not null:
+                _trace.WriteLine(TraceJson.Format(trace.Event));
                 break;
             case Persist persist:
                 _state.Save(persist.RingSeq, persist.Incarnation);
@@ -244,5 +276,9 @@ internal sealed class UdpRingHost : IAsyncDisposable
         _socket.Dispose();
         await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Sealer.Dispose();
+        if (_trace is not null)
+        {
+            await _trace.DisposeAsync();
+        }
     }
 }
