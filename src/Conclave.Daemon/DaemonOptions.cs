@@ -38,6 +38,9 @@ public sealed record DaemonOptions
     /// </summary>
     public TimeSpan HandshakeTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>The ring of daemons this one belongs to; null for a daemon alone.</summary>
+    public DaemonRingOptions? Ring { get; init; }
+
     /// <summary>Where the daemon logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
 
@@ -52,6 +55,15 @@ public sealed record DaemonOptions
         if (ConfigurationOrder.Count > 0 && !ConfigurationOrder.Contains(Name, StringComparer.Ordinal))
         {
             throw new ArgumentException($"Daemon name '{Name}' is not in the configuration ({string.Join(", ", ConfigurationOrder)}).");
+        }
+
+        if (Ring is not null)
+        {
+            Ring.Validate();
+            if (Ring.Endpoints.Count != ConfigurationOrder.Count)
+            {
+                throw new ArgumentException("The ring needs one endpoint per daemon of the configuration.");
+            }
         }
 
         if (TcpEndpoints.Count == 0 && UnixSocketPath is null)

@@ -29,4 +29,7 @@ public sealed record DaemonStatistics
 
     /// <summary>Frames queued to clients.</summary>
     public long FramesOut { get; init; }
+
+    /// <summary>The ring and its links, for a daemon in a ring; null for a daemon alone.</summary>
+    public DaemonRingStatus? Ring { get; init; }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using Conclave.Daemon.Internal;
+using Conclave.Daemon.Ring;
 using Conclave.Protocol.Groups;
 using Conclave.Protocol.Ordering;
 using Conclave.Protocol.Spread;
@@ -26,6 +27,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     private readonly DaemonLoop _loop;
     private readonly ILogger _logger;
     private readonly List<IPEndPoint> _boundTcp = [];
+    private readonly UdpRingHost? _ring;
     private int _sessionCount;
     private bool _started;
 
@@ -37,8 +39,10 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         Options = options;
         _logger = options.LoggerFactory.CreateLogger("Conclave.Daemon");
         var configuration = new MembershipId(ProcIdOf(options.Address), (int)DateTimeOffset.UtcNow.ToUnixTimeSeconds());
-        // One host: a local sequencer orders everything; the ring replaces it across daemons.
-        _loop = new DaemonLoop(options, _counters, _logger, _sessions, configuration, listener => new LocalSequencer(listener));
+        // One host: a local sequencer orders everything; across daemons, the ring over UDP.
+        _ring = options.Ring is null ? null : new UdpRingHost(options, _logger);
+        _loop = new DaemonLoop(options, _counters, _logger, _sessions, configuration,
+            listener => _ring is null ? new LocalSequencer(listener) : _ring.CreateLayer(listener));
     }
 
     /// <summary>The options the daemon runs with.</summary>
@@ -52,7 +56,10 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     ILogger ISessionHost.Logger => _logger;
 
     /// <summary>A snapshot of the daemon's counters.</summary>
-    public DaemonStatistics Statistics => _counters.Snapshot(_sessions.Count(s => s.Value.IsEstablished), _loop.GroupCount);
+    public DaemonStatistics Statistics => _counters.Snapshot(_sessions.Count(s => s.Value.IsEstablished), _loop.GroupCount) with
+    {
+        Ring = _started ? _ring?.Status() : null,
+    };
 
     /// <summary>Binds every listener and starts accepting clients.</summary>
     /// <exception cref="SocketException">A port or socket path is in use or cannot be bound.</exception>
@@ -66,6 +73,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         _started = true;
         try
         {
+            _ring?.Start(_loop);
             Listen();
         }
         catch
@@ -204,6 +212,11 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         foreach (ClientSession session in _sessions.Values)
         {
             session.Close();
+        }
+
+        if (_ring is not null)
+        {
+            await _ring.DisposeAsync();
         }
 
         await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);

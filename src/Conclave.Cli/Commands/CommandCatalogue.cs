@@ -11,8 +11,8 @@ internal static class CommandCatalogue
         yield return UserCommand.Create();
         yield return FloodCommand.Create();
         yield return BenchCommand.Create();
-        yield return VersionCommand.Create();
-        yield return KeygenCommand.Create();
         yield return SimCommand.Create();
+        yield return KeygenCommand.Create();
+        yield return VersionCommand.Create();
     }
 }

@@ -18,11 +18,13 @@ internal static class DaemonCommand
         var listen = new Option<string[]>("--listen") { Description = "TCP address(es) to accept clients on; default: the daemon's client interfaces.", AllowMultipleArgumentsPerToken = true };
         var noUnix = new Option<bool>("--no-unix-socket") { Description = "Do not listen on the Unix socket /tmp/PORT." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most concurrent client sessions.", DefaultValueFactory = _ => 16_384 };
+        var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the ring sequence and incarnation are kept; default: a directory per daemon name under the temp directory." };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Append the ring's trace events (docs/trace-format.md) to this file, for the EVS checker." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed.", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
         {
-            config, name, port, listen, noUnix, maxSessions, logLevel,
+            config, name, port, listen, noUnix, maxSessions, stateDir, trace, logLevel,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -32,14 +34,27 @@ internal static class DaemonCommand
             DaemonOptions options;
             try
             {
-                SpreadConfiguration configuration = parse.GetValue(config) is { } file
+                FileInfo? file = parse.GetValue(config);
+                SpreadConfiguration configuration = file is not null
                     ? SpreadConfigurationParser.ParseFile(file.FullName)
                     : SpreadConfiguration.Default;
                 options = BuildOptions(configuration, parse.GetValue(name), parse.GetValue(port), parse.GetValue(listen) ?? [], parse.GetValue(noUnix), loggers)
                     with { MaxSessions = parse.GetValue(maxSessions) };
+                if (configuration.Daemons.Count > 1)
+                {
+                    string state = parse.GetValue(stateDir)?.FullName ?? Path.Combine(Path.GetTempPath(), $"conclave-{options.Name}");
+                    options = options with
+                    {
+                        Ring = RingConfiguration.Build(configuration, configuration.Find(options.Name)!, state, file?.DirectoryName) with
+                        {
+                            TracePath = parse.GetValue(trace)?.FullName,
+                        },
+                    };
+                }
+
                 options.Validate();
             }
-            catch (Exception ex) when (ex is SpreadConfigurationException or ArgumentException)
+            catch (Exception ex) when (ex is SpreadConfigurationException or ArgumentException or Conclave.Daemon.Network.ClusterKeyException)
             {
                 await Console.Error.WriteLineAsync($"conclave daemon: {ex.Message}");
                 return 2;
@@ -53,6 +68,11 @@ internal static class DaemonCommand
             catch (System.Net.Sockets.SocketException ex)
             {
                 await Console.Error.WriteLineAsync($"conclave daemon: cannot listen: {ex.Message}");
+                return 1;
+            }
+            catch (IOException ex)
+            {
+                await Console.Error.WriteLineAsync($"conclave daemon: cannot keep the ring state: {ex.Message}");
                 return 1;
             }
 
@@ -73,11 +93,6 @@ internal static class DaemonCommand
     internal static DaemonOptions BuildOptions(SpreadConfiguration configuration, string? name, int? port, string[] listen, bool noUnix, ILoggerFactory loggers)
     {
         DaemonEntry self = SelectSelf(configuration, name);
-        if (configuration.Daemons.Count > 1)
-        {
-            throw new ArgumentException(
-                $"the configuration lists {configuration.Daemons.Count} daemons; this build runs a daemon alone (the daemon ring is a separate issue). Use a one-daemon configuration.");
-        }
 
         int clientPort = port ?? configuration.SegmentOf(self).Port;
         IEnumerable<IPAddress> addresses = listen.Length > 0 ? listen.Select(ParseListen) : self.ClientAddresses;

@@ -22,6 +22,7 @@ public static class SpreadConfigurationParser
     {
         "MaxSessionMessages", "Window", "PersonalWindow", "AcceleratedWindow",
         "TokenTimeout", "HurryTimeout", "AliveTimeout", "JoinTimeout", "RepTimeout", "SegTimeout", "GatherTimeout", "FormTimeout", "LookupTimeout",
+        "FragmentSize",
     };
 
     private static readonly HashSet<string> KnownKeywords = new(StringComparer.Ordinal)
@@ -32,7 +33,7 @@ public static class SpreadConfigurationParser
         "AcceleratedWindow", "TokenTimeout", "HurryTimeout", "AliveTimeout", "JoinTimeout", "RepTimeout", "SegTimeout",
         "GatherTimeout", "FormTimeout", "LookupTimeout", "LinkProtocol", "RouteMatrix",
         // Conclave's own: daemon link security (multi-daemon issue).
-        "ClusterKeyFile", "DaemonLinkEncryption",
+        "ClusterKeyFile", "DaemonLinkEncryption", "FragmentSize",
     };
 
     /// <summary>Parses a file.</summary>

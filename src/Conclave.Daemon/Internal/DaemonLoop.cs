@@ -46,6 +46,16 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         }
     }
 
+    /// <summary>Runs ring work (a packet, a timer, a status read) serialised with every other item.</summary>
+    public void Run<TState>(TState state, Action<TState> action)
+    {
+        lock (_gate)
+        {
+            action(state);
+            _groupCount = _table.GroupCount;
+        }
+    }
+
     private void Handle(LoopItem item)
     {
         ClientSession session = item.Session;
@@ -125,9 +135,17 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 
     public void OnDeliver(GroupMessage message) => _table.Deliver(message, this);
 
-    public void OnTransitional(IReadOnlyList<string> daemons, MembershipId id) => _table.OnTransitional(daemons, id, this);
+    public void OnTransitional(IReadOnlyList<string> daemons, MembershipId id)
+    {
+        Ring.RingLog.Configuration(_logger, "transitional", id.ToString(), string.Join(", ", daemons));
+        _table.OnTransitional(daemons, id, this);
+    }
 
-    public void OnRegular(IReadOnlyList<string> daemons, MembershipId id) => _table.OnRegular(daemons, id, this);
+    public void OnRegular(IReadOnlyList<string> daemons, MembershipId id)
+    {
+        Ring.RingLog.Configuration(_logger, "regular", id.ToString(), string.Join(", ", daemons));
+        _table.OnRegular(daemons, id, this);
+    }
 
     // ---- group table output: frames to local sessions ----
 

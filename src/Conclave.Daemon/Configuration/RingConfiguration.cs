@@ -1,0 +1,85 @@
+using System.Net;
+using Conclave.Daemon.Network;
+using Conclave.Protocol.Ring;
+
+namespace Conclave.Daemon.Configuration;
+
+/// <summary>Builds a daemon's <see cref="DaemonRingOptions"/> from its spread.conf.</summary>
+public static class RingConfiguration
+{
+    /// <summary>
+    /// The ring options of <paramref name="self"/>: each daemon's first D address on its segment's
+    /// port, the cluster key (ClusterKeyFile) or explicit plaintext (DaemonLinkEncryption = off), and
+    /// the timers. Spread's membership timeouts map to the ring's: TokenTimeout → token,
+    /// HurryTimeout → token retransmit (below token), JoinTimeout → join, GatherTimeout → consensus
+    /// (above token), AliveTimeout → merge detection; without them the ring's LAN defaults apply.
+    /// </summary>
+    /// <exception cref="ArgumentException">The link security settings are missing or contradictory.</exception>
+    /// <exception cref="ClusterKeyException">The key file is missing, unreadable, exposed or weak.</exception>
+    public static DaemonRingOptions Build(SpreadConfiguration configuration, DaemonEntry self, string stateDirectory, string? baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(self);
+        configuration.Settings.TryGetValue("DaemonLinkEncryption", out string? encryption);
+        configuration.Settings.TryGetValue("ClusterKeyFile", out string? keyFile);
+        bool plaintext = encryption is not null && encryption.ToUpperInvariant() is "OFF" or "NO" or "FALSE" or "PLAINTEXT";
+        if (encryption is not null && !plaintext && encryption.ToUpperInvariant() is not ("ON" or "YES" or "TRUE" or "AES-256-GCM"))
+        {
+            throw new ArgumentException($"DaemonLinkEncryption = {encryption}: use on or off");
+        }
+
+        ClusterKey? key = null;
+        if (plaintext && keyFile is not null)
+        {
+            throw new ArgumentException("both ClusterKeyFile and DaemonLinkEncryption = off are set; choose one");
+        }
+
+        if (!plaintext)
+        {
+            if (keyFile is null)
+            {
+                throw new ArgumentException("daemon links must be sealed: set ClusterKeyFile = FILE (made by 'conclave keygen --cluster FILE'), or DaemonLinkEncryption = off for plaintext links");
+            }
+
+            string path = baseDirectory is null ? keyFile : Path.Combine(baseDirectory, keyFile);
+            key = ClusterKey.Load(path);
+        }
+
+        return new DaemonRingOptions
+        {
+            Endpoints = [.. configuration.Daemons.Select(d => new IPEndPoint(d.DaemonAddresses[0], configuration.SegmentOf(d).Port))],
+            Key = key,
+            Plaintext = plaintext,
+            Timers = Timers(configuration),
+            FragmentSize = configuration.IntSetting("FragmentSize", 8_000),
+            StateDirectory = stateDirectory,
+        };
+    }
+
+    private static RingOptions Timers(SpreadConfiguration configuration)
+    {
+        var defaults = new RingOptions();
+        RingOptions options = defaults with
+        {
+            WindowSize = configuration.IntSetting("Window", defaults.WindowSize),
+            MaxMessages = configuration.IntSetting("PersonalWindow", defaults.MaxMessages),
+        };
+        if (!configuration.Settings.ContainsKey("TokenTimeout"))
+        {
+            return options;
+        }
+
+        long token = configuration.IntSetting("TokenTimeout", 0) * 1000L;
+        long hurry = configuration.IntSetting("HurryTimeout", 0) * 1000L;
+        long join = configuration.IntSetting("JoinTimeout", 0) * 1000L;
+        long gather = configuration.IntSetting("GatherTimeout", 0) * 1000L;
+        return options with
+        {
+            TokenTimeoutUs = token,
+            TokenRetransmitTimeoutUs = hurry < token ? hurry : token / 4,
+            JoinTimeoutUs = join,
+            ConsensusTimeoutUs = Math.Max(gather, token + join),
+            MergeTimeoutUs = configuration.IntSetting("AliveTimeout", 0) * 1000L,
+        };
+    }
+}

@@ -1,0 +1,54 @@
+using System.Net;
+using Conclave.Daemon.Network;
+using Conclave.Protocol.Ring;
+
+namespace Conclave.Daemon;
+
+/// <summary>
+/// How a daemon joins the ring of its configuration: every daemon's UDP endpoint, the cluster key
+/// that seals the links, the ring timers and where the ring's sequence survives restarts.
+/// </summary>
+public sealed record DaemonRingOptions
+{
+    /// <summary>Every daemon's UDP endpoint, in configuration order (this daemon's included): node id = index + 1.</summary>
+    public required IReadOnlyList<IPEndPoint> Endpoints { get; init; }
+
+    /// <summary>The cluster key that seals every packet; null only together with <see cref="Plaintext"/>.</summary>
+    public ClusterKey? Key { get; init; }
+
+    /// <summary>True when the configuration asked for plaintext links explicitly.</summary>
+    public bool Plaintext { get; init; }
+
+    /// <summary>Ring timers and flow-control constants.</summary>
+    public RingOptions Timers { get; init; } = new();
+
+    /// <summary>Largest chunk of a message per ring payload; larger messages are fragmented.</summary>
+    public int FragmentSize { get; init; } = 8_000;
+
+    /// <summary>Directory of the state file holding the ring sequence and incarnation.</summary>
+    public required string StateDirectory { get; init; }
+
+    /// <summary>A file to append ring trace events to (docs/trace-format.md), for the EVS checker; null for none.</summary>
+    public string? TracePath { get; init; }
+
+    /// <summary>Throws if the options cannot work.</summary>
+    public void Validate()
+    {
+        if (Key is null && !Plaintext)
+        {
+            throw new ArgumentException("Daemon links need a cluster key (ClusterKeyFile) unless plaintext is configured explicitly (DaemonLinkEncryption = off).");
+        }
+
+        if (Endpoints.Count < 1)
+        {
+            throw new ArgumentException("The ring needs at least one daemon endpoint.");
+        }
+
+        if (FragmentSize < 64 || FragmentSize + 64 > Timers.MaxPayload)
+        {
+            throw new ArgumentException($"FragmentSize must be between 64 and {Timers.MaxPayload - 64} bytes.");
+        }
+
+        Timers.Validate();
+    }
+}

@@ -1,0 +1,22 @@
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Daemon.Ring;
+
+/// <summary>The ring host's log catalogue. Event ids: 4xx.</summary>
+internal static partial class RingLog
+{
+    [LoggerMessage(400, LogLevel.Information, "Daemon {Name} joins the ring as node {Node} on udp {Endpoint} with {Peers} peers, links {Sealing}")]
+    public static partial void RingStarting(ILogger logger, string name, uint node, string endpoint, int peers, string sealing);
+
+    [LoggerMessage(401, LogLevel.Information, "Ring timers: token {Token} ms, token retransmit {Retransmit} ms, join {Join} ms, consensus {Consensus} ms, merge {Merge} ms; window {Window}, max messages {MaxMessages}, fragment {Fragment} B")]
+    public static partial void RingTimers(ILogger logger, long token, long retransmit, long join, long consensus, long merge, int window, int maxMessages, int fragment);
+
+    [LoggerMessage(402, LogLevel.Information, "Daemon configuration {Kind} {Id}: {Members}")]
+    public static partial void Configuration(ILogger logger, string kind, string id, string members);
+
+    [LoggerMessage(403, LogLevel.Warning, "Sending to daemon {Endpoint} failed: {Error}")]
+    public static partial void SendFailed(ILogger logger, string endpoint, string error);
+
+    [LoggerMessage(404, LogLevel.Trace, "Ring packet {Direction} node {Node}: {Bytes} B, type {Type}, state {State}")]
+    public static partial void Packet(ILogger logger, string direction, uint node, int bytes, int type, string state);
+}

@@ -1,0 +1,284 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Conclave.Daemon.Internal;
+using Conclave.Daemon.Network;
+using Conclave.Protocol.Ordering;
+using Conclave.Protocol.Ring;
+using Conclave.Protocol.Tracing;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Daemon.Ring;
+
+/// <summary>
+/// Runs the ring ordering layer over UDP: one socket on this daemon's endpoint, "multicast" as
+/// unicast to every other configured daemon, every packet sealed and opened by a
+/// <see cref="LinkSealer"/>, timers on a monotonic clock, and the ring state persisted. Every ring
+/// input enters the daemon's serialised core, so the ring and the group table are never touched
+/// concurrently.
+/// </summary>
+internal sealed class UdpRingHost : IAsyncDisposable
+{
+    private readonly DaemonOptions _options;
+    private readonly DaemonRingOptions _ring;
+    private readonly ILogger _logger;
+    private readonly uint _self;
+    private readonly IPEndPoint[] _endpoints;
+    private readonly RingStateFile _state;
+    private readonly RingTimers _timers;
+    private readonly Socket _socket;
+    private readonly ulong _persistedSeq;
+    private readonly ulong _bootIncarnation;
+    private DaemonLoop? _loop;
+    private RingOrderingLayer? _layer;
+    private Task _receiver = Task.CompletedTask;
+    private long _packetsSent;
+    private long _packetsReceived;
+    private long _sendErrors;
+    private long _strangers;
+    private bool _stopped;
+    private StreamWriter? _trace;
+
+    public UdpRingHost(DaemonOptions options, ILogger logger)
+    {
+        _options = options;
+        _ring = options.Ring!;
+        _logger = logger;
+        _self = (uint)(options.ConfigurationOrder.ToList().IndexOf(options.Name) + 1);
+        _endpoints = [.. _ring.Endpoints];
+        Directory.CreateDirectory(_ring.StateDirectory);
+        _state = new RingStateFile(Path.Combine(_ring.StateDirectory, $"ring-{options.Name}.state"));
+        (_persistedSeq, ulong incarnation) = _state.Load();
+        // A lost state file must not reuse an incarnation: peers' replay windows would refuse it.
+        _bootIncarnation = Math.Max(incarnation, (ulong)DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
+        Sealer = new LinkSealer(_ring.Plaintext ? null : _ring.Key, _self, _bootIncarnation + 1);
+        _timers = new RingTimers(Clock, Fired);
+        _socket = new Socket(_endpoints[_self - 1].AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+    }
+
+    public LinkSealer Sealer { get; }
+
+    public uint NodeId => _self;
+
+    /// <summary>The ordering factory handed to the daemon loop.</summary>
+    public IOrderingLayer CreateLayer(IOrderingListener listener)
+    {
+        var nodes = new RingNodes(_options.ConfigurationOrder, [.. _endpoints.Select(e => e.Address)]);
+        _layer = new RingOrderingLayer(new RingMachine(_self, _ring.Timers), nodes, listener,
+            new RingLayerSettings(FragmentSize: _ring.FragmentSize), Clock, Handle);
+        return _layer;
+    }
+
+    /// <summary>Binds the socket, boots the ring inside the core and starts receiving.</summary>
+    public void Start(DaemonLoop loop)
+    {
+        _loop = loop;
+        _socket.ReceiveBufferSize = 4 << 20;
+        _socket.SendBufferSize = 4 << 20;
+        _socket.Bind(_endpoints[_self - 1]);
+        if (_ring.TracePath is { } tracePath)
+        {
+            _trace = new StreamWriter(new FileStream(tracePath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        }
+
+        RingOptions t = _ring.Timers;
+        RingLog.RingStarting(_logger, _options.Name, _self, _socket.LocalEndPoint!.ToString()!, _endpoints.Length - 1, Sealer.IsSealed ? "AES-256-GCM" : "PLAINTEXT");
+        RingLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
+        loop.Run(this, static host =>
+        {
+            host._layer!.Boot(host._persistedSeq, host._bootIncarnation);
+        });
+        _receiver = Task.Run(ReceiveLoopAsync);
+    }
+
+    /// <summary>
+    /// A packet this daemon addressed to itself (the token of a ring of one, a commit token): handed
+    /// back after a millisecond, outside this step, so a lone daemon's token does not spin a core.
+    /// </summary>
+    private async Task LoopBackAsync(byte[] packet)
+    {
+        await Task.Delay(1).ConfigureAwait(false);
+        _loop!.Run((this, packet), static s =>
+        {
+            if (!s.Item1._stopped)
+            {
+                s.Item1._layer!.OnPacket(s.packet);
+            }
+        });
+    }
+
+    private static long Clock() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
+
+    private void Fired(RingTimer timer) => _loop?.Run((this, timer), static s =>
+    {
+        if (!s.Item1._stopped && s.Item1._timers.Due(s.timer) is { } generation)
+        {
+            s.Item1._layer!.OnTimer(s.timer, generation);
+        }
+    });
+
+    private async Task ReceiveLoopAsync()
+    {
+        byte[] buffer = new byte[65_536];
+        EndPoint any = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (true)
+        {
+            int received;
+            try
+            {
+                SocketReceiveFromResult result = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, any);
+                received = result.ReceivedBytes;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException) when (!_stopped)
+            {
+                continue; // E.g. an ICMP error from a peer that is down.
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _packetsReceived);
+            if (!Sealer.TryOpen(buffer.AsSpan(0, received), out uint sender, out byte[] payload))
+            {
+                continue; // Counted by the sealer.
+            }
+
+            if (sender == 0 || sender > _endpoints.Length || sender == _self)
+            {
+                Interlocked.Increment(ref _strangers);
+                continue;
+            }
+
+            _loop!.Run((this, payload, sender), static s =>
+            {
+                if (!s.Item1._stopped)
+                {
+                    s.Item1._layer!.OnPacket(s.payload);
+                        }
+            });
+        }
+    }
+
+    /// <summary>Carries out one ring output (inside the core).</summary>
+    private void Handle(RingOutput output)
+    {
+        switch (output)
+        {
+            case SendPacket { To: SendPacket.Multicast } multicast:
+                byte[] sealedPacket = Sealer.Seal(multicast.Packet);
+                for (int i = 0; i < _endpoints.Length; i++)
+                {
+                    if (i + 1 != _self)
+                    {
+                        Send(sealedPacket, _endpoints[i]);
+                    }
+                }
+
+                break;
+            case SendPacket unicast when unicast.To == _self:
+                _ = LoopBackAsync(unicast.Packet);
+                break;
+            case SendPacket unicast when unicast.To >= 1 && unicast.To <= _endpoints.Length:
+                Send(Sealer.Seal(unicast.Packet), _endpoints[unicast.To - 1]);
+                break;
+            case SetTimer set:
+                _timers.Set(set);
+                break;
+            case CancelTimer cancel:
+                _timers.Cancel(cancel.Timer);
+                break;
+            case Conclave.Protocol.Ring.Trace trace when _trace is not null:
+                _trace.WriteLine(TraceJson.Format(trace.Event));
+                break;
+            case Persist persist:
+                _state.Save(persist.RingSeq, persist.Incarnation);
+                break;
+        }
+    }
+
+    private void Send(byte[] packet, IPEndPoint to)
+    {
+        try
+        {
+            _socket.SendTo(packet, SocketFlags.None, to);
+            _packetsSent++;
+        }
+        catch (SocketException ex)
+        {
+            if (_sendErrors++ % 1000 == 0)
+            {
+                RingLog.SendFailed(_logger, to.ToString(), ex.SocketErrorCode.ToString());
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>A snapshot of the ring and link state (inside the core).</summary>
+    public DaemonRingStatus Status()
+    {
+        DaemonRingStatus status = null!;
+        _loop!.Run(this, host => status = host.Snapshot());
+        return status;
+    }
+
+    private DaemonRingStatus Snapshot()
+    {
+        RingMachine ring = _layer!.Ring;
+        LinkCounters link = Sealer.Counters;
+        return new DaemonRingStatus
+        {
+            NodeId = _self,
+            RingId = ring.MyRingId.ToString(),
+            State = ring.State.ToString(),
+            Members = [.. ring.Members.Select(_layer.Nodes.NameOf)],
+            Sealed = Sealer.IsSealed,
+            PacketsSent = _packetsSent,
+            PacketsReceived = Interlocked.Read(ref _packetsReceived),
+            Retransmitted = ring.Counters.Retransmitted,
+            TokenRetransmits = ring.Counters.TokenRetransmits,
+            MalformedRingPackets = ring.Counters.Malformed,
+            DroppedMalformed = Interlocked.Read(ref link.Malformed),
+            DroppedOtherCluster = Interlocked.Read(ref link.OtherCluster),
+            DroppedForged = Interlocked.Read(ref link.Forged),
+            DroppedReplayed = Interlocked.Read(ref link.Replayed),
+            DroppedUnsealed = Interlocked.Read(ref link.Unsealed),
+            DroppedStrangers = Interlocked.Read(ref _strangers),
+            MessagesDelivered = _layer.Delivered,
+            FragmentsDropped = _layer.FragmentsDropped,
+            Backlog = _layer.Backlog + ring.PendingSends,
+        };
+    }
+
+    /// <summary>Leaves the ring gracefully and closes the socket.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_loop is not null)
+        {
+            _loop.Run(this, static host =>
+            {
+                if (!host._stopped)
+                {
+                    host._layer!.Leave();
+                    host._stopped = true;
+                }
+            });
+        }
+
+        _stopped = true;
+        _timers.Dispose();
+        _socket.Dispose();
+        await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        Sealer.Dispose();
+        if (_trace is not null)
+        {
+            await _trace.DisposeAsync();
+        }
+    }
+}

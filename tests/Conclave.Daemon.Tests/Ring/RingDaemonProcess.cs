@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.RegularExpressions;
+using System.Threading.Channels;
+
+namespace Conclave.Daemon.Tests.Ring;
+
+/// <summary>A real `conclave daemon` process in a ring; its log lines can be awaited.</summary>
+internal sealed partial class RingDaemonProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+
+    private RingDaemonProcess(Process process, string name)
+    {
+        _process = process;
+        Name = name;
+        _ = PumpAsync(process.StandardOutput);
+        _ = PumpAsync(process.StandardError);
+    }
+
+    public string Name { get; }
+
+    public int ClientPort { get; private set; }
+
+    public string SpreadName => $"{ClientPort}@{Address}";
+
+    public string Address { get; private set; } = "";
+
+    public static async Task<RingDaemonProcess> StartAsync(string conf, string name, string address, string stateDir)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, "--port", "0", "--no-unix-socket", "--state-dir", stateDir })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var daemon = new RingDaemonProcess(Process.Start(start)!, name) { Address = address };
+        Match listening = await daemon.WaitForAsync(new Regex($@"listening on {Regex.Escape(address)}:(\d+)"));
+        daemon.ClientPort = int.Parse(listening.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return daemon;
+    }
+
+    /// <summary>Reads log lines until one matches; fails after the patience runs out.</summary>
+    public async Task<Match> WaitForAsync(Regex pattern)
+    {
+        using var timeout = new CancellationTokenSource(ClientSessions.Patience);
+        while (true)
+        {
+            string line;
+            try
+            {
+                line = await _lines.Reader.ReadAsync(timeout.Token);
+            }
+            catch (ChannelClosedException)
+            {
+                throw new InvalidOperationException($"daemon {Name} exited before logging /{pattern}/");
+            }
+
+            Match match = pattern.Match(line);
+            if (match.Success)
+            {
+                return match;
+            }
+        }
+    }
+
+    /// <summary>Waits for a regular configuration of exactly these daemons.</summary>
+    public Task<Match> WaitForRegularAsync(params string[] daemons) =>
+        WaitForAsync(new Regex($"configuration regular [0-9.]+: {Regex.Escape(string.Join(", ", daemons))}$"));
+
+    private async Task PumpAsync(StreamReader reader)
+    {
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            _lines.Writer.TryWrite(line);
+        }
+
+        _lines.Writer.TryComplete();
+    }
+
+    /// <summary>kill -9.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+
+        await _process.WaitForExitAsync();
+        _process.Dispose();
+    }
+
+    /// <summary>A UDP port free on every loopback address (the daemons share it on 127.0.0.1/.2/.3).</summary>
+    public static int FreeUdpPort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        probe.Bind(new IPEndPoint(IPAddress.Any, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}

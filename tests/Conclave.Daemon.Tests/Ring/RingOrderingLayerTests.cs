@@ -1,0 +1,82 @@
+using Conclave.Protocol.Groups;
+
+namespace Conclave.Daemon.Tests.Ring;
+
+/// <summary>The ring ordering layer over several in-memory ring cores.</summary>
+public sealed class RingOrderingLayerTests
+{
+    [Fact]
+    public void Three_daemons_form_one_configuration_with_unique_membership_ids()
+    {
+        var ring = new MemoryRing(3);
+
+        ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 3));
+
+        Assert.All(ring.Nodes, n => Assert.Equal(["d1", "d2", "d3"], n.Regular));
+        Assert.Equal(ring.Nodes[0].Ids[^1], ring.Nodes[2].Ids[^1]);
+        Assert.Equal(unchecked((int)0x7F000001), ring.Nodes[0].Ids[^1].ProcId);
+        // Each daemon's ids (singleton Reg, Trans, merged Reg) are distinct.
+        Assert.All(ring.Nodes, n => Assert.Equal(n.Ids.Count, n.Ids.Distinct().Count()));
+    }
+
+    [Fact]
+    public void A_megabyte_goes_through_in_fragments_while_small_messages_pass_it_in_one_agreed_order()
+    {
+        var ring = new MemoryRing(3, new Conclave.Daemon.Ring.RingLayerSettings(FragmentSize: 4_000));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 3));
+
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#big#d1", 1 << 20, 0xAB));
+        for (int i = 0; i < 20; i++)
+        {
+            ring.Nodes[0].Layer.Submit(MemoryRing.Data("#small#d1", 100, (byte)i));
+            ring.Nodes[1].Layer.Submit(MemoryRing.Data("#small#d2", 100, (byte)i));
+        }
+
+        ring.RunUntil(() => ring.Nodes.All(n => n.Delivered.Count == 41));
+
+        Assert.Equal(ring.Nodes[0].Delivered.Select(m => m.Frame.ToArray()), ring.Nodes[1].Delivered.Select(m => m.Frame.ToArray()));
+        Assert.Equal(ring.Nodes[0].Delivered.Select(m => m.Frame.ToArray()), ring.Nodes[2].Delivered.Select(m => m.Frame.ToArray()));
+        GroupMessage big = Assert.Single(ring.Nodes[2].Delivered, m => m.Sender == "#big#d1");
+        Assert.True(big.Frame.Length > 1 << 20);
+        Assert.True(big.Frame.Span[^1] == 0xAB && big.Frame.Span[^(1 << 20)] == 0xAB);
+        // Not starved: the small messages, sent after the big one, arrive before its last fragment.
+        Assert.Equal("#big#d1", ring.Nodes[0].Delivered[^1].Sender);
+        // Each session's messages stay in order.
+        Assert.Equal([.. Enumerable.Range(0, 20).Select(i => (byte)i)], ring.Nodes[1].Delivered.Where(m => m.Sender == "#small#d2").Select(m => m.Frame.Span[^1]));
+    }
+
+    [Fact]
+    public void A_session_s_message_after_its_large_one_waits_for_it()
+    {
+        var ring = new MemoryRing(2, new Conclave.Daemon.Ring.RingLayerSettings(FragmentSize: 1_000));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 2));
+
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#a#d1", 50_000, 1));
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#a#d1", 10, 2));
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#b#d1", 10, 3));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Delivered.Count == 3));
+
+        Assert.Equal([3, 1, 2], ring.Nodes[1].Delivered.Select(m => (int)m.Frame.Span[^1]));
+    }
+
+    [Fact]
+    public void A_partial_message_of_a_crashed_daemon_is_dropped_alike_by_the_survivors()
+    {
+        var ring = new MemoryRing(3, new Conclave.Daemon.Ring.RingLayerSettings(FragmentSize: 1_000));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 3));
+
+        int[] start = [.. ring.Nodes.Select(n => n.Log.Count)];
+        ring.Nodes[2].Layer.Submit(MemoryRing.Data("#big#d3", 200_000, 7));
+        // Crash the sender once some of its fragments are out.
+        ring.RunUntil(() => ring.Nodes[0].Layer.PartialMessages == 1 && ring.Nodes[1].Layer.PartialMessages == 1);
+        ring.Nodes[2].Crashed = true;
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#after#d1", 10, 1));
+
+        ring.RunUntil(() => ring.Nodes[..2].All(n => n.Regular.Count == 2 && n.Delivered.Count == 1));
+
+        Assert.Equal(ring.Nodes[0].Log[start[0]..], ring.Nodes[1].Log[start[1]..]);
+        Assert.DoesNotContain(ring.Nodes[0].Delivered, m => m.Sender == "#big#d3");
+        Assert.Contains(ring.Nodes[0].Log, l => l.StartsWith("T d1,d2", StringComparison.Ordinal));
+        Assert.True(ring.Nodes[0].Layer.FragmentsDropped > 0);
+    }
+}
