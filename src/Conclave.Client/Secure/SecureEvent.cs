@@ -1,6 +1,6 @@
 namespace Conclave.Client.Secure;
 
-/// <summary>One event of a secure group: a <see cref="SecureView"/>, a <see cref="SecureMessage"/> or <see cref="SecureLeft"/>.</summary>
+/// <summary>One event of a <see cref="SecureGroup"/>: a <see cref="SecureView"/>, a <see cref="SecureMessage"/> or <see cref="SecureLeft"/>.</summary>
 public abstract class SecureEvent
 {
     private protected SecureEvent(string group) => Group = group;

@@ -36,6 +36,7 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly string _self;
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
     private IReadOnlyList<string> _members = [];
+    private Protocol.Spread.GroupId _flushView;
     private ulong _viewId;
     private Epoch? _epoch;
     private AesGcm? _aead;
@@ -57,6 +58,9 @@ internal sealed class SecureGroupCore : IDisposable
 
     /// <summary>True when the current view has its key, so <see cref="Seal"/> works.</summary>
     public bool HasKey => _aead is not null;
+
+    /// <summary>The Flush view whose key is installed, or null while keying.</summary>
+    public Protocol.Spread.GroupId? KeyedView => _aead is null ? null : _flushView;
 
     public static ulong ViewIdOf(Protocol.Spread.GroupId id) => ((ulong)(uint)id.Time << 32) | (uint)id.Index;
 
@@ -117,6 +121,7 @@ internal sealed class SecureGroupCore : IDisposable
         IReadOnlyList<string> previous = _members;
         _members = view.Members;
         _viewId = ViewIdOf(view.GroupId);
+        _flushView = view.GroupId;
         string[] joined = previous.Count == 0 ? [.. view.Members.Where(m => m != _self)] : [.. view.Members.Except(previous, StringComparer.Ordinal)];
         string[] left = [.. previous.Except(view.Members, StringComparer.Ordinal)];
         Apply(_module.OnView(new KeyAgreementView(_viewId, view.Members, joined, left)));
