@@ -240,10 +240,33 @@ public sealed class FlushConnection : IAsyncDisposable
 
     /// <summary>Disconnects (see <see cref="DisconnectAsync"/>) and releases the session.</summary>
     /// <returns>A task that completes when the session is closed.</returns>
-    public async ValueTask DisposeAsync()
+    /// <remarks>The gate is left undisposed on purpose: a receive or send still in flight must end with <see cref="SpreadError.ConnectionClosed"/>, not an <see cref="ObjectDisposedException"/>.</remarks>
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    /// <summary>
+    /// Builds and sends a message only while <paramref name="group"/>'s installed view is <paramref name="view"/>
+    /// and no flush answer is pending, so what <paramref name="build"/> binds to that view goes out in it.
+    /// </summary>
+    /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="build"/> returned null.</returns>
+    internal async ValueTask<bool> TrySendInViewAsync(string group, GroupId view, ServiceType service, short messageType, Func<byte[]?> build, CancellationToken cancellationToken)
     {
-        await _connection.DisposeAsync().ConfigureAwait(false);
-        _gate.Dispose();
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            FlushGroup? g = _core.Group(group);
+            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || build() is not byte[] body)
+            {
+                return false;
+            }
+
+            Outgoing message = _core.PrepareSend(group, service, messageType, body, null)!;
+            await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -73,6 +73,40 @@ public sealed class FlushWireTests
     }
 
     [Fact]
+    public void A_joiner_that_dies_before_flushing_collapses_the_change_into_the_next_one()
+    {
+        (FlushCore a, FlushCore b) = TwoMembersInSteadyView();
+        var view3 = new GroupId(1, 1, 3);
+        a.Handle(Membership(View2, [A, B, C], A, C));
+        b.Handle(Membership(View2, [A, B, C], B, C));
+        Outgoing okA = Sent(a), okB = Sent(b);
+        foreach (FlushCore core in new[] { a, b })
+        {
+            Assert.IsType<FlushRequest>(Assert.Single(Drain(core)));
+            Deliver(core, okA, A);
+            Deliver(core, okB, B);
+            Assert.Empty(Drain(core));
+
+            // C disconnects before its FLUSH_OK: view 2 can never complete, view 3 takes over without a new request.
+            core.Handle(new MembershipMessage(ServiceType.RegularMembership | ServiceType.CausedByDisconnect, "g", [A, B], view3, [[C]], 0, core == a ? 0 : 1));
+            Assert.Empty(Drain(core));
+        }
+
+        Outgoing again = Sent(a);
+        Assert.Equal(view3, GroupId.Read(again.Body, bigEndian: false));
+        Outgoing againB = Sent(b);
+        foreach (FlushCore core in new[] { a, b })
+        {
+            Deliver(core, again, A);
+            Deliver(core, againB, B);
+            FlushView installed = Assert.IsType<FlushView>(Assert.Single(Drain(core)));
+            Assert.Equal(view3, installed.GroupId);
+            Assert.Equal(MembershipCause.Network, installed.Cause);
+            Assert.Equal([A, B], installed.VsSet);
+        }
+    }
+
+    [Fact]
     public void Messages_from_outside_the_view_are_not_delivered()
     {
         (FlushCore a, _) = TwoMembersInSteadyView();

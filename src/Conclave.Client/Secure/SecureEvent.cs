@@ -1,0 +1,61 @@
+namespace Conclave.Client.Secure;
+
+/// <summary>One event of a <see cref="SecureGroup"/>: a <see cref="SecureView"/>, a <see cref="SecureMessage"/> or <see cref="SecureLeft"/>.</summary>
+public abstract class SecureEvent
+{
+    private protected SecureEvent(string group) => Group = group;
+
+    /// <summary>Gets the secure group's name.</summary>
+    public string Group { get; }
+}
+
+/// <summary>A secure view: the members, delivered only together with the key they all hold.</summary>
+public sealed class SecureView : SecureEvent
+{
+    internal SecureView(string group, IReadOnlyList<string> members, string epoch, byte[] keyFingerprint)
+        : base(group)
+    {
+        Members = members;
+        Epoch = epoch;
+        KeyFingerprint = keyFingerprint;
+    }
+
+    /// <summary>Gets the members' private groups.</summary>
+    public IReadOnlyList<string> Members { get; }
+
+    /// <summary>Gets the key's epoch, <c>view.run</c>.</summary>
+    public string Epoch { get; }
+
+    /// <summary>Gets 8 bytes of the key confirmation value, equal at every member: safe to show and compare.</summary>
+    public IReadOnlyList<byte> KeyFingerprint { get; }
+}
+
+/// <summary>An application message, authenticated and decrypted under the current view's key.</summary>
+public sealed class SecureMessage : SecureEvent
+{
+    internal SecureMessage(string group, string sender, short messageType, byte[] body)
+        : base(group)
+    {
+        Sender = sender;
+        MessageType = messageType;
+        Body = body;
+    }
+
+    /// <summary>Gets the sender's private group.</summary>
+    public string Sender { get; }
+
+    /// <summary>Gets the application's message type.</summary>
+    public short MessageType { get; }
+
+    /// <summary>Gets the plaintext.</summary>
+    public ReadOnlyMemory<byte> Body { get; }
+}
+
+/// <summary>This member's leave took effect.</summary>
+public sealed class SecureLeft : SecureEvent
+{
+    internal SecureLeft(string group)
+        : base(group)
+    {
+    }
+}

@@ -1,0 +1,17 @@
+namespace Conclave.Client.Secure;
+
+/// <summary>What a secure group refused.</summary>
+public sealed class SecureGroupCounters
+{
+    /// <summary>Gets the number of data messages refused as replays (a sequence number not above the sender's last).</summary>
+    public long Replays { get; internal set; }
+
+    /// <summary>Gets the number of data messages sealed under another epoch than the current key's.</summary>
+    public long OtherEpoch { get; internal set; }
+
+    /// <summary>Gets the number of data messages that failed authentication, were malformed or came from a non-member.</summary>
+    public long Forged { get; internal set; }
+
+    /// <summary>Gets the number of key agreement messages the module refused (other than unicasts for someone else).</summary>
+    public long KeyAgreementRejected { get; internal set; }
+}
