@@ -8,8 +8,14 @@ namespace Conclave.Daemon.Internal;
 /// </summary>
 internal static class FrameValidator
 {
-    /// <summary>Type bits a client may set: one request kind, and SELF_DISCARD.</summary>
-    private const ServiceType AllowedClientBits = ServiceTypeRules.RequestKindMask | ServiceType.SelfDiscard;
+    /// <summary>
+    /// The Flush library's bits (DONT_BLOCK, FLUSH_REQ_MESS, SUBGROUP_CAST): its unicast and
+    /// subgroupcast set them in the type word, and Spread forwards them untouched.
+    /// </summary>
+    private const ServiceType FlushLibraryBits = (ServiceType)0x7000_0000;
+
+    /// <summary>Type bits a client may set: one request kind, SELF_DISCARD and the Flush library's bits.</summary>
+    private const ServiceType AllowedClientBits = ServiceTypeRules.RequestKindMask | ServiceType.SelfDiscard | FlushLibraryBits;
 
     /// <summary>Null if the header is acceptable, else why not.</summary>
     public static string? Validate(in MessageHeader header, ReadOnlySpan<byte> privateNameField, ReadOnlySpan<byte> expectedPrivateName)

@@ -128,6 +128,26 @@ public sealed class FlushEndToEndTests : IAsyncLifetime
         await Assert.ThrowsAsync<SpreadException>(() => c.Connection.MulticastAsync(ServiceType.Agreed, Group, 1, new byte[1], Token).AsTask());
     }
 
+    [Fact]
+    public async Task Unicast_and_subgroupcast_go_through_the_daemon_to_their_receivers_only()
+    {
+        FlushMember a = await JoinAsync("a", null);
+        await UntilAsync(() => a.HasView(a));
+        FlushMember b = await JoinAsync("b", null);
+        await UntilAsync(() => a.HasView(a, b));
+        FlushMember c = await JoinAsync("c", null);
+        await UntilAsync(() => new[] { a, b, c }.All(m => m.HasView(a, b, c)));
+
+        await a.Connection.UnicastAsync(ServiceType.Agreed, Group, b.Private, 5, Encoding.UTF8.GetBytes("to-b"), Token);
+        await a.Connection.SubgroupcastAsync(ServiceType.Agreed, Group, [b.Private, c.Private], 6, Encoding.UTF8.GetBytes("to-bc"), Token);
+        await a.SendAsync(ServiceType.Agreed, "to-all");
+
+        await UntilAsync(() => new[] { a, b, c }.All(m => m.Views[^1].Delivered.Contains("#a#localhost|to-all")));
+        Assert.Equal(["#a#localhost|to-b", "#a#localhost|to-bc", "#a#localhost|to-all"], b.Views[^1].Delivered);
+        Assert.Equal(["#a#localhost|to-bc", "#a#localhost|to-all"], c.Views[^1].Delivered);
+        Assert.Equal(["#a#localhost|to-all"], a.Views[^1].Delivered);
+    }
+
     private static void CheckViewSynchrony(FlushMember[] members)
     {
         var membersOf = new Dictionary<GroupId, string>();
