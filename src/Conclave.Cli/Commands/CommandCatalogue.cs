@@ -14,5 +14,6 @@ internal static class CommandCatalogue
         yield return SimCommand.Create();
         yield return VersionCommand.Create();
         yield return KeygenCommand.Create();
+        yield return MonitorCommand.Create();
     }
 }
