@@ -20,6 +20,9 @@ public sealed record DaemonOptions
     /// <summary>Path of the Unix-domain socket for clients (Spread: <c>/tmp/PORT</c>); null for none.</summary>
     public string? UnixSocketPath { get; init; } = $"/tmp/{SpreadLimits.DefaultPort}";
 
+    /// <summary>An owner-only Unix socket serving the daemon's status (`conclave monitor`); null for none.</summary>
+    public string? StatusSocketPath { get; init; }
+
     /// <summary>The address that identifies this daemon in group ids (Spread: its IPv4 address).</summary>
     public IPAddress Address { get; init; } = IPAddress.Loopback;
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Conclave.Daemon.Internal;
 using Conclave.Daemon.Ring;
+using Conclave.Daemon.Status;
 using Conclave.Protocol.Groups;
 using Conclave.Protocol.Ordering;
 using Conclave.Protocol.Spread;
@@ -28,6 +29,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     private readonly ILogger _logger;
     private readonly List<IPEndPoint> _boundTcp = [];
     private readonly UdpRingHost? _ring;
+    private StatusServer? _status;
     private int _sessionCount;
     private bool _started;
 
@@ -61,6 +63,14 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         Ring = _started ? _ring?.Status() : null,
     };
 
+    /// <summary>What `conclave monitor` shows: the counters, the ring and every group with its members.</summary>
+    public DaemonStatusReport StatusReport() => new()
+    {
+        Name = Options.Name,
+        Statistics = Statistics,
+        Groups = _loop.Groups(),
+    };
+
     /// <summary>Binds every listener and starts accepting clients.</summary>
     /// <exception cref="SocketException">A port or socket path is in use or cannot be bound.</exception>
     public void Start()
@@ -75,6 +85,11 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         {
             _ring?.Start(_loop);
             Listen();
+            if (Options.StatusSocketPath is { } statusPath)
+            {
+                _status = new StatusServer(statusPath, StatusReport);
+                DaemonLog.Listening(_logger, Options.Name, $"{statusPath} (status)");
+            }
         }
         catch
         {
@@ -209,6 +224,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
             UnixSocketFile.Remove(path);
         }
 
+        _status?.Dispose();
         foreach (ClientSession session in _sessions.Values)
         {
             session.Close();

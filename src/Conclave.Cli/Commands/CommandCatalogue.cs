@@ -10,6 +10,7 @@ internal static class CommandCatalogue
         yield return DaemonCommand.Create();
         yield return UserCommand.Create();
         yield return FloodCommand.Create();
+        yield return MonitorCommand.Create();
         yield return BenchCommand.Create();
         yield return SimCommand.Create();
         yield return KeygenCommand.Create();

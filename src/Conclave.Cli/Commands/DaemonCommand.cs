@@ -20,11 +20,12 @@ internal static class DaemonCommand
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most concurrent client sessions.", DefaultValueFactory = _ => 16_384 };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the ring sequence and incarnation are kept; default: a directory per daemon name under the temp directory." };
         var trace = new Option<FileInfo?>("--trace") { Description = "Append the ring's trace events (docs/trace-format.md) to this file, for the EVS checker." };
+        var statusSocket = new Option<FileInfo?>("--status-socket") { Description = "Serve this daemon's status to `conclave monitor` on this owner-only Unix socket (e.g. /tmp/4803.status)." };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed.", DefaultValueFactory = _ => LogLevel.Information };
 
         var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
         {
-            config, name, port, listen, noUnix, maxSessions, stateDir, trace, logLevel,
+            config, name, port, listen, noUnix, maxSessions, stateDir, trace, statusSocket, logLevel,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -39,7 +40,7 @@ internal static class DaemonCommand
                     ? SpreadConfigurationParser.ParseFile(file.FullName)
                     : SpreadConfiguration.Default;
                 options = BuildOptions(configuration, parse.GetValue(name), parse.GetValue(port), parse.GetValue(listen) ?? [], parse.GetValue(noUnix), loggers)
-                    with { MaxSessions = parse.GetValue(maxSessions) };
+                    with { MaxSessions = parse.GetValue(maxSessions), StatusSocketPath = parse.GetValue(statusSocket)?.FullName };
                 if (configuration.Daemons.Count > 1)
                 {
                     string state = parse.GetValue(stateDir)?.FullName ?? Path.Combine(Path.GetTempPath(), $"conclave-{options.Name}");

@@ -36,6 +36,15 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 
     private int _groupCount;
 
+    /// <summary>Every group and its members, sorted by group name (serialised with the loop).</summary>
+    public IReadOnlyList<DaemonGroupStatus> Groups()
+    {
+        lock (_gate)
+        {
+            return [.. _table.GroupNames.Order(StringComparer.Ordinal).Select(g => new DaemonGroupStatus(g, [.. _table.MembersOf(g)]))];
+        }
+    }
+
     /// <summary>Handles one item now, serialised with every other.</summary>
     public void Post(LoopItem item)
     {

@@ -53,6 +53,7 @@ internal sealed class InProcessRing : IAsyncDisposable
                 ConfigurationOrder = names,
                 TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
                 UnixSocketPath = null,
+                StatusSocketPath = ring.StatusSocket(i),
                 Address = IPAddress.Loopback,
                 Ring = new DaemonRingOptions
                 {
@@ -69,6 +70,9 @@ internal sealed class InProcessRing : IAsyncDisposable
 
         return ring;
     }
+
+    /// <summary>The owner-only status socket of daemon <paramref name="index"/> (0-based).</summary>
+    public string StatusSocket(int index) => Path.Combine(_dir, $"d{index + 1}.status");
 
     public string SpreadName(int index) => $"{Daemons[index].TcpEndpoints[0].Port}@127.0.0.1";
 

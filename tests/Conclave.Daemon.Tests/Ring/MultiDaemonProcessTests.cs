@@ -40,8 +40,10 @@ public sealed class MultiDaemonProcessTests : IDisposable
         return conf;
     }
 
+    private string TraceOf(int i) => Path.Combine(_dir, $"trace-d{i}.jsonl");
+
     private Task<RingDaemonProcess> Start(string conf, int i) =>
-        RingDaemonProcess.StartAsync(conf, $"d{i}", $"127.0.0.{i}", Path.Combine(_dir, $"state-d{i}"));
+        RingDaemonProcess.StartAsync(conf, $"d{i}", $"127.0.0.{i}", Path.Combine(_dir, $"state-d{i}"), "--trace", TraceOf(i));
 
     /// <summary>Reads until a message of type <typeparamref name="T"/> satisfying <paramref name="match"/> arrives.</summary>
     private static async Task<T> ReceiveUntil<T>(GroupConnection connection, Func<T, bool> match, List<SpreadMessage>? seen = null)
@@ -113,6 +115,7 @@ public sealed class MultiDaemonProcessTests : IDisposable
             // kill -9 of d3: the survivors see TRANSITION_MESS, then CAUSED_BY_NETWORK without carol.
             d3.Kill();
             await d3.DisposeAsync();
+            RingTraces.RecordCrash(TraceOf(3));
             foreach (GroupConnection survivor in new[] { alice, bob })
             {
                 var seen = new List<SpreadMessage>();
@@ -137,7 +140,18 @@ public sealed class MultiDaemonProcessTests : IDisposable
             }
 
             await carol.MulticastAsync(ServiceType.Agreed, "g", 99, new byte[] { 9 });
-            Assert.Equal("#carol#d3", (await ReceiveUntil<DataMessage>(alice, m => m.MessageType == 99)).Sender);
+            foreach (GroupConnection member in new[] { alice, bob, carol })
+            {
+                Assert.Equal("#carol#d3", (await ReceiveUntil<DataMessage>(member, m => m.MessageType == 99)).Sender);
+            }
+
+            // The real traces (d3's two incarnations, its crash recorded by the test) pass the EVS checker.
+            string[] traces = [TraceOf(1), TraceOf(2), TraceOf(3)];
+            await RingTraces.WaitForLastSendDeliveredAsync(traces);
+            IReadOnlyList<Protocol.Tracing.Violation> violations = RingTraces.CheckHealed(traces, out int events);
+            Assert.True(events > 50, $"only {events} trace events recorded");
+            Assert.True(violations.Count == 0, string.Join("\n", violations));
+            Assert.Contains(RingTraces.CheckHealed(traces, out _, m => RingTraces.SwapLastTwoDeliveriesOfNode(m, 1)), v => v.Property == "P7a");
             await carol.DisposeAsync();
         }
         finally

@@ -28,10 +28,10 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
 
     public string Address { get; private set; } = "";
 
-    public static async Task<RingDaemonProcess> StartAsync(string conf, string name, string address, string stateDir)
+    public static async Task<RingDaemonProcess> StartAsync(string conf, string name, string address, string stateDir, params string[] extra)
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, "--port", "0", "--no-unix-socket", "--state-dir", stateDir })
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, "--port", "0", "--no-unix-socket", "--state-dir", stateDir }.Concat(extra))
         {
             start.ArgumentList.Add(argument);
         }
