@@ -139,14 +139,29 @@ public sealed class LinkSealer : IDisposable
             }
 
             byte[] plain = new byte[packet.Length - HeaderSize - TagSize];
+            bool known = _receiveCiphers.TryGetValue((sender, incarnation), out AesGcm? cipher);
+
+            // A claimed new incarnation gets a trial cipher: the sender's current one is replaced only
+            // once a packet under the new key authenticates, so forgeries cannot churn it.
+            cipher ??= new AesGcm(DeriveKey(_key, sender, incarnation), TagSize);
             try
             {
-                CipherOf(sender, incarnation).Decrypt(Nonce(counter), packet[HeaderSize..^TagSize], packet[^TagSize..], plain, packet[..HeaderSize]);
+                cipher.Decrypt(Nonce(counter), packet[HeaderSize..^TagSize], packet[^TagSize..], plain, packet[..HeaderSize]);
             }
             catch (AuthenticationTagMismatchException)
             {
+                if (!known)
+                {
+                    cipher.Dispose();
+                }
+
                 Interlocked.Increment(ref Counters.Forged);
                 return false;
+            }
+
+            if (!known)
+            {
+                Adopt(sender, incarnation, cipher);
             }
 
             window.Accept(incarnation, counter);
@@ -178,22 +193,16 @@ public sealed class LinkSealer : IDisposable
         return window;
     }
 
-    private AesGcm CipherOf(uint sender, ulong incarnation)
+    /// <summary>Keeps only the newest authenticated incarnation's cipher per sender.</summary>
+    private void Adopt(uint sender, ulong incarnation, AesGcm cipher)
     {
-        if (!_receiveCiphers.TryGetValue((sender, incarnation), out AesGcm? cipher))
+        foreach ((uint, ulong) old in _receiveCiphers.Keys.Where(k => k.Node == sender).ToList())
         {
-            // A sender's older incarnations are replays now: keep only the newest key per sender.
-            foreach ((uint, ulong) old in _receiveCiphers.Keys.Where(k => k.Node == sender).ToList())
-            {
-                _receiveCiphers[old].Dispose();
-                _receiveCiphers.Remove(old);
-            }
-
-            cipher = new AesGcm(DeriveKey(_key!, sender, incarnation), TagSize);
-            _receiveCiphers[(sender, incarnation)] = cipher;
+            _receiveCiphers[old].Dispose();
+            _receiveCiphers.Remove(old);
         }
 
-        return cipher;
+        _receiveCiphers[(sender, incarnation)] = cipher;
     }
 
     private static byte[] DeriveKey(ClusterKey key, uint node, ulong incarnation)

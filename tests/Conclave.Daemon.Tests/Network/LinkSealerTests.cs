@@ -82,6 +82,25 @@ public sealed class LinkSealerTests
     }
 
     [Fact]
+    public void Forgeries_claiming_a_new_incarnation_do_not_disturb_the_genuine_sender()
+    {
+        using var a = new LinkSealer(Key, 1, 100);
+        using var b = new LinkSealer(Key, 2, 200);
+        Assert.True(b.TryOpen(a.Seal([1]), out _, out _));
+
+        for (ulong incarnation = 101; incarnation < 111; incarnation++)
+        {
+            byte[] forged = a.Seal([2]);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(forged.AsSpan(9), incarnation);
+            Assert.False(b.TryOpen(forged, out _, out _));
+        }
+
+        Assert.True(b.TryOpen(a.Seal([3]), out _, out byte[] payload));
+        Assert.Equal(new byte[] { 3 }, payload);
+        Assert.Equal(10, b.Counters.Forged);
+    }
+
+    [Fact]
     public void Plaintext_links_work_only_when_both_sides_say_so()
     {
         using var a = new LinkSealer(null, 1, 1);
