@@ -11,7 +11,7 @@ conclave="dotnet artifacts/bench/conclave.dll"
 $conclave daemon --port $port --log-level Warning &
 daemon=$!
 trap 'kill $daemon 2>/dev/null || true' EXIT
-for _ in $(seq 50); do [ -S /tmp/$port ] && break; sleep 0.1; done
+for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 for transport in "$port@127.0.0.1" "$port"; do
   for size in 100 1000 10000; do
     $conclave flood -s "$transport" -n "$count" -b "$size" --service agreed --json
