@@ -5,7 +5,11 @@ namespace Conclave.Protocol.Groups;
 /// <summary>Daemon configuration changes and the group-state exchange (ring-protocol.md §5.4, N0–N11).</summary>
 public sealed partial class GroupTable
 {
-    private readonly Queue<GroupMessage> _deferred = new();
+    /// <summary>
+    /// Requests delivered during an exchange, in delivery order; a null entry marks where a cascaded
+    /// transitional configuration arrived (N8), so it is applied at the same point when they replay.
+    /// </summary>
+    private readonly Queue<GroupMessage?> _deferred = new();
     private readonly SortedDictionary<string, GroupsStateMessage> _collected = new(StringComparer.Ordinal);
     private List<string> _syncedSet;
     private int _daemonsGathered;
@@ -29,6 +33,7 @@ public sealed partial class GroupTable
                 TransMembers = SortByOrder(members);
                 TransId = transId;
                 _pendingTransitional = (TransMembers, transId);
+                _deferred.Enqueue(null);
                 foreach (Group group in _groups.Values)
                 {
                     if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
@@ -148,6 +153,14 @@ public sealed partial class GroupTable
         _collected.Clear();
         _pendingTransitional = null;
 
+        // The transitional configuration is applied here (below), not when the deferred requests replay.
+        GroupMessage?[] waiting = [.. _deferred.Where(m => m is not null)];
+        _deferred.Clear();
+        foreach (GroupMessage? message in waiting)
+        {
+            _deferred.Enqueue(message);
+        }
+
         // The cascaded change removed daemons: their groups' members hear of it before the next view.
         foreach (Group group in _groups.Values)
         {
@@ -184,17 +197,27 @@ public sealed partial class GroupTable
         _collected.Clear();
         NotifyNetworkViews(output);
         State = GroupLayerState.Operational;
-        if (_pendingTransitional is { } pending)
+
+        // Replay what was delivered during the exchange, in order; at the N8 marker the cascaded
+        // transitional configuration is applied (N9), so clients see TRANSITION before the next view.
+        while (_deferred.Count > 0)
         {
-            // N9: the cascaded change is replayed now, so clients see TRANSITION before the next view.
-            _pendingTransitional = null;
-            ApplyTransitional(pending.Members, pending.Id, output);
-            return;
+            GroupMessage? deferred = _deferred.Dequeue();
+            if (deferred is not null)
+            {
+                Apply(deferred, output);
+            }
+            else if (_pendingTransitional is { } marked)
+            {
+                _pendingTransitional = null;
+                ApplyTransitional(marked.Members, marked.Id, output);
+            }
         }
 
-        while (_deferred.Count > 0 && !IsExchanging)
+        if (_pendingTransitional is { } pending)
         {
-            Apply(_deferred.Dequeue(), output);
+            _pendingTransitional = null;
+            ApplyTransitional(pending.Members, pending.Id, output);
         }
     }
 
