@@ -240,4 +240,53 @@ public sealed class GroupTableNetworkTests
         Assert.Equal(GroupLayerState.Operational, _daemons["d1"].Table.State);
         Assert.Equal(GroupLayerState.Operational, _daemons["d2"].Table.State);
     }
+
+    /// <summary>N9: requests delivered during an exchange replay in order once it completes, around a cascaded transitional configuration.</summary>
+    [Fact]
+    public void Requests_deferred_around_a_cascaded_transitional_configuration_replay_in_order()
+    {
+        FormAllThree();
+        Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
+        Reconfigure((["d1", "d2"], ["d1", "d2"]));
+        Reconfigure((["d3"], ["d3"]));
+        Clear();
+
+        MembershipId t12 = Id();
+        MembershipId t3 = Id();
+        MembershipId reg = Id();
+        foreach (string d in new[] { "d1", "d2" })
+        {
+            _daemons[d].Table.OnTransitional(["d1", "d2"], t12, _daemons[d].Out);
+        }
+
+        _daemons["d3"].Table.OnTransitional(["d3"], t3, _daemons["d3"].Out);
+        foreach (string d in Order)
+        {
+            _daemons[d].Table.OnRegular(Order, reg, _daemons[d].Out);
+        }
+
+        var states = Order.SelectMany(d => _daemons[d].Out.Submitted.Select(s => (d, s))).ToList();
+        string[] survivors = ["d1", "d2"];
+        Deliver(survivors, GroupMessage.Join("#bob#d2", "g"));
+        MembershipId cascade = Id();
+        foreach (string d in survivors)
+        {
+            _daemons[d].Table.OnTransitional(survivors, cascade, _daemons[d].Out);
+        }
+
+        Deliver(survivors, GroupMessage.Join("#carol#d1", "g"));
+        Assert.All(survivors, d => Assert.Empty(_daemons[d].Out.Events));
+        foreach ((string leader, GroupsStateMessage state) in states)
+        {
+            Deliver(survivors, GroupMessage.GroupsState(leader, state));
+        }
+
+        ClientEvent[] alice = Events("d1", "#alice#d1");
+        Assert.Equal(2, alice.Length);
+        Assert.Equal(["#alice#d1", "#bob#d2"], alice[0].Groups);
+        Assert.Equal(["#alice#d1", "#carol#d1", "#bob#d2"], alice[1].Groups);
+        Assert.All(alice, e => Assert.Equal(ServiceType.RegularMembership | ServiceType.CausedByJoin, e.Type));
+        Assert.Equal(GroupLayerState.Transitional, _daemons["d1"].Table.State);
+        Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d2"].Table.GroupIdOf("g"));
+    }
 }
