@@ -14,9 +14,13 @@ public readonly record struct MembershipId(int ProcId, int Time) : IComparable<M
         return byProc != 0 ? byProc : Time.CompareTo(other.Time);
     }
 
+    /// <summary>Whether the left membership id precedes the right one.</summary>
     public static bool operator <(MembershipId left, MembershipId right) => left.CompareTo(right) < 0;
+    /// <summary>Whether the left membership id follows the right one.</summary>
     public static bool operator >(MembershipId left, MembershipId right) => left.CompareTo(right) > 0;
+    /// <summary>Whether the left membership id precedes or equals the right one.</summary>
     public static bool operator <=(MembershipId left, MembershipId right) => left.CompareTo(right) <= 0;
+    /// <summary>Whether the left membership id follows or equals the right one.</summary>
     public static bool operator >=(MembershipId left, MembershipId right) => left.CompareTo(right) >= 0;
 
     /// <inheritdoc />

@@ -24,8 +24,12 @@ public readonly record struct SpreadVersion(int Major, int Minor, int Patch) : I
     /// <inheritdoc />
     public override string ToString() => $"{Major}.{Minor}.{Patch}";
 
+    /// <summary>Whether the left version precedes the right one.</summary>
     public static bool operator <(SpreadVersion left, SpreadVersion right) => left.Code < right.Code;
+    /// <summary>Whether the left version follows the right one.</summary>
     public static bool operator >(SpreadVersion left, SpreadVersion right) => left.Code > right.Code;
+    /// <summary>Whether the left version precedes or equals the right one.</summary>
     public static bool operator <=(SpreadVersion left, SpreadVersion right) => left.Code <= right.Code;
+    /// <summary>Whether the left version follows or equals the right one.</summary>
     public static bool operator >=(SpreadVersion left, SpreadVersion right) => left.Code >= right.Code;
 }
