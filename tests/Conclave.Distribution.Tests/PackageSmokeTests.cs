@@ -7,7 +7,7 @@ public sealed class PackageSmokeTests
     public async Task Packed_client_installs_into_a_fresh_project_that_exchanges_a_message_with_a_daemon()
     {
         await using LocalDaemon daemon = LocalDaemon.Start();
-        (int exit, string output) = await Scripts.RunAsync("scripts/package-smoke.sh", TimeSpan.FromMinutes(5), daemon.SpreadName);
+        (int exit, string output) = await Scripts.RunAsync("scripts/package-smoke.sh", TimeSpan.FromMinutes(5), new Dictionary<string, string>(), daemon.SpreadName);
         Assert.True(exit == 0, output);
         Assert.Contains("received 'hello from a package' from #pkgsmoke#localhost", output, StringComparison.Ordinal);
         Assert.Contains("package smoke: OK", output, StringComparison.Ordinal);

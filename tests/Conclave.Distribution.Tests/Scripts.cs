@@ -9,9 +9,14 @@ internal static class Scripts
     /// <summary>The clone's root: the directory above the test binaries that holds Conclave.slnx.</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 
-    public static async Task<(int ExitCode, string Output)> RunAsync(string script, TimeSpan limit, params string[] arguments)
+    public static async Task<(int ExitCode, string Output)> RunAsync(string script, TimeSpan limit, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepositoryRoot };
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(Path.Combine(RepositoryRoot, script));
         foreach (string argument in arguments)
         {
