@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Packs Conclave.Client (with the Conclave packages it depends on) into a local folder, creates a fresh
-# console project outside the repository that references it from there, and has it exchange a message
-# with a running daemon.
+# Packs the solution (the libraries and the conclave tool) into a local folder, installs and runs the tool
+# from there, creates a fresh console project outside the repository that references Conclave.Client
+# from that folder, and has it exchange a message with a running daemon.
 #   usage: scripts/package-smoke.sh PORT@HOST      (a daemon must be listening there)
-# It packs the existing Release build (dotnet build/test -c Release first). Run from CI by
+# It packs the existing Release build (dotnet build/test -c Release of the solution first). Run from CI by
 # tests/Conclave.Distribution.Tests (PackageSmokeTests). The other dependencies (BouncyCastle, libsodium,
 # Microsoft.Extensions.Logging.Abstractions) come from the machine's NuGet cache or its configured feed.
 set -euo pipefail
@@ -16,15 +16,21 @@ version="0.0.0-smoke.$(date +%s).$$"
 cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
 cleanup() {
   rm -rf "$work"
-  for id in conclave.protocol conclave.crypto conclave.client; do rm -rf "${cache:?}/$id/$version"; done
+  for id in conclave.protocol conclave.crypto conclave.client conclave.daemon conclave.hosting conclave; do rm -rf "${cache:?}/$id/$version"; done
 }
 trap cleanup EXIT
 
-for project in Protocol Crypto Client; do
-  dotnet pack "$repo/src/Conclave.$project/Conclave.$project.csproj" -c Release --no-build \
-    -p:Version="$version" -p:IncludeSymbols=false -o "$work/feed" -v quiet --nologo
+# Every packable project of the solution: the five libraries and the conclave tool.
+dotnet pack "$repo/Conclave.slnx" -c Release --no-build \
+  -p:Version="$version" -p:IncludeSymbols=false -o "$work/feed" -v quiet --nologo
+echo "packed: $(cd "$work/feed" && ls | tr '\n' ' ')"
+for id in Conclave.Protocol Conclave.Crypto Conclave.Client Conclave.Daemon Conclave.Hosting conclave; do
+  [ -f "$work/feed/$id.$version.nupkg" ] || { echo "missing package $id"; exit 1; }
 done
-echo "packed: $(cd "$work/feed" && ls)"
+
+# The tool installs from the feed and runs.
+dotnet tool install conclave --version "$version" --add-source "$work/feed" --tool-path "$work/tools" > /dev/null
+"$work/tools/conclave" version
 
 mkdir "$work/app"
 cat > "$work/app/nuget.config" <<XML
