@@ -7,19 +7,43 @@ namespace Conclave.Crypto.KeyAgreement;
 /// <summary>Builds message payloads: u16-counted name lists, u32-counted element lists, fixed-length elements.</summary>
 internal sealed class PayloadWriter
 {
-    private readonly System.Buffers.ArrayBufferWriter<byte> _stream = new();
+    private readonly System.Buffers.ArrayBufferWriter<byte> _stream;
+
+    public PayloadWriter()
+        : this(256)
+    {
+    }
+
+    /// <summary>A writer whose buffer starts at <paramref name="capacity"/> bytes (large payloads: no regrowth).</summary>
+    public PayloadWriter(int capacity) => _stream = new ArrayBufferWriter<byte>(Math.Max(1, capacity));
 
     public PayloadWriter Names(IReadOnlyList<string> names)
     {
         U16(names.Count);
         foreach (string name in names)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(name);
-            U16(bytes.Length);
-            System.Buffers.BuffersExtensions.Write(_stream, (ReadOnlySpan<byte>)bytes);
+            NameBody(name);
         }
 
         return this;
+    }
+
+    /// <summary>A one-name list (same encoding as <see cref="Names"/> with one entry), without allocating.</summary>
+    public PayloadWriter Name(string name)
+    {
+        U16(1);
+        NameBody(name);
+        return this;
+    }
+
+    private void NameBody(string name)
+    {
+        // Encoded straight into the buffer: large name lists (a view of a thousand members) allocate nothing per name.
+        int length = Encoding.UTF8.GetByteCount(name);
+        U16(length);
+        Span<byte> span = _stream.GetSpan(length);
+        Encoding.UTF8.GetBytes(name, span);
+        _stream.Advance(length);
     }
 
     public PayloadWriter Bytes(ReadOnlySpan<byte> fixedLength)
@@ -109,6 +133,28 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             names.Add(name);
         }
 
+        return true;
+    }
+
+    /// <summary>Reads a one-name list (see <see cref="PayloadWriter.Name"/>).</summary>
+    public bool Name(out string name)
+    {
+        name = string.Empty;
+        if (!U16(out int count) || count != 1 || !U16(out int length) || length == 0 || _at + length > _data.Length)
+        {
+            return false;
+        }
+
+        try
+        {
+            name = Strict.GetString(_data.Slice(_at, length));
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        _at += length;
         return true;
     }
 

@@ -173,10 +173,10 @@ internal static class TgdhTree
         node.Element = null;
     }
 
-    /// <summary>Removes every leaf not in <paramref name="keep"/>: a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
-    public static TreeNode? Prune(TreeNode root, ISet<string> keep)
+    /// <summary>Removes <paramref name="gone"/> (leaves of this tree): a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
+    public static TreeNode? Prune(TreeNode root, IEnumerable<TreeNode> gone)
     {
-        foreach (TreeNode leaf in Leaves(root).Where(l => !keep.Contains(l.Member!)))
+        foreach (TreeNode leaf in gone)
         {
             Forget(leaf);
             TreeNode? parent = leaf.Parent;
@@ -220,17 +220,35 @@ internal static class TgdhTree
         int height = FillHeights(root);
         int subHeight = Height(subtree);
         TreeNode target = root;
+
+        // Breadth-first, level by level, left to right: the last fitting node of the first level that has one.
         var level = new List<TreeNode> { root };
+        var next = new List<TreeNode>();
         for (int depth = 0; level.Count > 0; depth++)
         {
-            TreeNode? fit = level.LastOrDefault(v => depth + 1 + Math.Max(v.Scratch, subHeight) <= height);
+            TreeNode? fit = null;
+            for (int i = level.Count - 1; i >= 0 && fit is null; i--)
+            {
+                fit = depth + 1 + Math.Max(level[i].Scratch, subHeight) <= height ? level[i] : null;
+            }
+
             if (fit is not null)
             {
                 target = fit;
                 break;
             }
 
-            level = level.Where(v => !v.IsLeaf).SelectMany(v => new[] { v.Left!, v.Right! }).ToList();
+            next.Clear();
+            foreach (TreeNode v in level)
+            {
+                if (!v.IsLeaf)
+                {
+                    next.Add(v.Left!);
+                    next.Add(v.Right!);
+                }
+            }
+
+            (level, next) = (next, level);
         }
 
         TreeNode? parent = target.Parent;
@@ -283,13 +301,16 @@ internal static class TgdhTree
         return node.IsLeaf || (Matches(node.Left!, ref reader, elementLength) && Matches(node.Right!, ref reader, elementLength));
     }
 
+    /// <summary>An upper bound of <see cref="Write"/>'s output size for a tree of <paramref name="leaves"/> leaves (sizes the buffer once).</summary>
+    public static int EncodedSizeHint(int leaves, int elementLength) => (2 * leaves * (2 + elementLength)) + (leaves * 64);
+
     /// <summary>Preorder: u8 leaf?; leaf: u16-counted name; u8 has-bk; bk.</summary>
     public static void Write(TreeNode node, PayloadWriter writer)
     {
         writer.U8(node.IsLeaf ? 1 : 0);
         if (node.IsLeaf)
         {
-            writer.Names([node.Member!]);
+            writer.Name(node.Member!);
         }
 
         writer.U8(node.Bk is null ? 0 : 1);
@@ -322,12 +343,12 @@ internal static class TgdhTree
         string? member = null;
         if (kind == 1)
         {
-            if (!reader.Names(out List<string> names) || names.Count != 1)
+            if (!reader.Name(out string name))
             {
                 return false;
             }
 
-            member = names[0];
+            member = name;
         }
 
         if (!reader.U8(out int hasBk) || hasBk > 1)
