@@ -33,12 +33,18 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
     };
 }
 
-/// <summary>One measured membership change: the time from the request until the last member had the new view (secure: view and key).</summary>
-internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds);
+/// <summary>
+/// One measured membership change: the time from the request until the last member had the new view (secure: view and
+/// key), and the CPU time the whole process (three daemons and every member) used meanwhile.
+/// </summary>
+internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds);
 
 /// <summary>One throughput run: one sender, the others receive every message.</summary>
 internal sealed record ThroughputSample(BenchMode Mode, int Members, int Messages, int Size, double Seconds)
 {
+    /// <summary>How many runs the median was taken over (1 for a single run).</summary>
+    public int Rounds { get; init; } = 1;
+
     public double MessagesPerSecond => Messages / Seconds;
 
     public double MegabytesPerSecond => Messages * (double)Size / Seconds / 1e6;

@@ -26,10 +26,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         for (int n = 2; n <= maxN; n++)
         {
             progress($"{phase} {mode.Label} join n={n}/{maxN}");
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             BenchMember joiner = await group.JoinNextAsync(cancellationToken);
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds));
+            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
         }
 
         for (int n = maxN; n >= 2; n--)
@@ -37,10 +38,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             progress($"{phase} {mode.Label} leave n={n}/{maxN}");
             BenchMember leaver = group.Members[^1];
             List<BenchMember> staying = group.Members[..^1];
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             await leaver.LeaveAsync(cancellationToken);
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds));
+            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
             await group.RemoveNewestAsync();
         }
 
