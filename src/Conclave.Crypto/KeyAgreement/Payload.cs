@@ -7,15 +7,7 @@ namespace Conclave.Crypto.KeyAgreement;
 /// <summary>Builds message payloads: u16-counted name lists, u32-counted element lists, fixed-length elements.</summary>
 internal sealed class PayloadWriter
 {
-    private readonly System.Buffers.ArrayBufferWriter<byte> _stream;
-
-    public PayloadWriter()
-        : this(256)
-    {
-    }
-
-    /// <summary>A writer whose buffer starts at <paramref name="capacity"/> bytes (large payloads: no regrowth).</summary>
-    public PayloadWriter(int capacity) => _stream = new ArrayBufferWriter<byte>(Math.Max(1, capacity));
+    private readonly System.Buffers.ArrayBufferWriter<byte> _stream = new();
 
     public PayloadWriter Names(IReadOnlyList<string> names)
     {
@@ -25,14 +17,6 @@ internal sealed class PayloadWriter
             NameBody(name);
         }
 
-        return this;
-    }
-
-    /// <summary>A one-name list (same encoding as <see cref="Names"/> with one entry), without allocating.</summary>
-    public PayloadWriter Name(string name)
-    {
-        U16(1);
-        NameBody(name);
         return this;
     }
 
@@ -136,7 +120,7 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         return true;
     }
 
-    /// <summary>Reads a one-name list (see <see cref="PayloadWriter.Name"/>).</summary>
+    /// <summary>Reads a list of exactly one name (a TGDH leaf).</summary>
     public bool Name(out string name)
     {
         name = string.Empty;

@@ -219,9 +219,7 @@ internal sealed class TgdhModule : ModuleBase
 
             if (TgdhTree.Rightmost(_work).Member == Self)
             {
-                var writer = new PayloadWriter(TgdhTree.EncodedSizeHint(_leafOf.Count, Dh.ElementLength));
-                TgdhTree.Write(_work, writer);
-                Broadcast(Announce, writer.ToArray());
+                Broadcast(Announce, TgdhTree.Encode(_work));
             }
 
             return;

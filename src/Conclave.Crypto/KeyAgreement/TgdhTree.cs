@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Conclave.Crypto.KeyAgreement;
 
@@ -279,7 +281,7 @@ internal static class TgdhTree
         return h;
     }
 
-    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Write"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
     public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
     {
         if (!reader.U8(out int kind) || kind != (node.IsLeaf ? 1 : 0))
@@ -301,29 +303,49 @@ internal static class TgdhTree
         return node.IsLeaf || (Matches(node.Left!, ref reader, elementLength) && Matches(node.Right!, ref reader, elementLength));
     }
 
-    /// <summary>An upper bound of <see cref="Write"/>'s output size for a tree of <paramref name="leaves"/> leaves (sizes the buffer once).</summary>
-    public static int EncodedSizeHint(int leaves, int elementLength) => (2 * leaves * (2 + elementLength)) + (leaves * 64);
-
-    /// <summary>Preorder: u8 leaf?; leaf: u16-counted name; u8 has-bk; bk.</summary>
-    public static void Write(TreeNode node, PayloadWriter writer)
+    /// <summary>
+    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One exactly sized
+    /// array: an announcement of a thousand-member tree is written field by field into it, with no growth and no copy.
+    /// </summary>
+    public static byte[] Encode(TreeNode root)
     {
-        writer.U8(node.IsLeaf ? 1 : 0);
-        if (node.IsLeaf)
+        int size = 0;
+        foreach (TreeNode n in Nodes(root))
         {
-            writer.Name(node.Member!);
+            size += 2 + (n.Bk?.Length ?? 0) + (n.IsLeaf ? 4 + Encoding.UTF8.GetByteCount(n.Member!) : 0);
         }
 
-        writer.U8(node.Bk is null ? 0 : 1);
-        if (node.Bk is not null)
+        var buffer = new byte[size];
+        int at = 0;
+        var stack = new Stack<TreeNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
         {
-            writer.Bytes(node.Bk);
+            TreeNode n = stack.Pop();
+            buffer[at++] = (byte)(n.IsLeaf ? 1 : 0);
+            if (n.IsLeaf)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at), 1);
+                int length = Encoding.UTF8.GetBytes(n.Member!, buffer.AsSpan(at + 4));
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)length));
+                at += 4 + length;
+            }
+
+            buffer[at++] = (byte)(n.Bk is null ? 0 : 1);
+            if (n.Bk is not null)
+            {
+                n.Bk.CopyTo(buffer, at);
+                at += n.Bk.Length;
+            }
+
+            if (!n.IsLeaf)
+            {
+                stack.Push(n.Right!);
+                stack.Push(n.Left!);
+            }
         }
 
-        if (!node.IsLeaf)
-        {
-            Write(node.Left!, writer);
-            Write(node.Right!, writer);
-        }
+        return buffer;
     }
 
     public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
