@@ -95,7 +95,8 @@ internal static class BenchGroupsCommand
         var info = new GroupsRunInfo(arguments, started, DateTime.UtcNow - started, loadBefore, LoadAverage(), settings.MaxN, settings.Rounds, settings.Window);
         string path = Path.Combine(docs.FullName, "benchmarks-groups.md");
         List<ThroughputSample> throughputMedians = GroupsReport.Medians(throughput);
-        await File.WriteAllTextAsync(path, GroupsReport.Markdown(info, settings.Modes, medians, throughputMedians, plots), cancellation);
+        string? previous = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellation) : null;
+        await File.WriteAllTextAsync(path, GroupsReport.Markdown(info, settings.Modes, medians, throughputMedians, plots, previous), cancellation);
         Console.WriteLine($"wrote {path} and {plots.Count} plots");
         foreach (string line in GroupsReport.Headline(medians, throughputMedians))
         {

@@ -6,6 +6,8 @@ namespace Conclave.Cli.Commands.Groups;
 /// <summary>Turns `bench groups` results into docs/benchmarks-groups.md and PNG plots (ScottPlot), like the paper's Figure 3.</summary>
 internal static class GroupsReport
 {
+    private const string NotesBegin = "<!-- notes:begin -->";
+    private const string NotesEnd = "<!-- notes:end -->";
     private static readonly int[] TableSizes = [2, 3, 4, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 64, 100];
 
     /// <summary>The median over rounds of each (mode, event, n).</summary>
@@ -68,7 +70,7 @@ internal static class GroupsReport
         }
     }
 
-    public static string Markdown(GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians, List<ThroughputSample> throughput, List<string> plots)
+    public static string Markdown(GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians, List<ThroughputSample> throughput, List<string> plots, string? previous)
     {
         var md = new StringBuilder();
         md.AppendLine("# Group membership and throughput benchmarks (`conclave bench groups`)");
@@ -135,7 +137,18 @@ internal static class GroupsReport
             md.AppendLine();
         }
 
+        md.AppendLine(NotesBegin);
+        md.AppendLine(KeptNotes(previous) ?? "## Notes\n\n_Analysis of the figures goes here; it is kept when the tables are regenerated._");
+        md.AppendLine(NotesEnd);
         return md.ToString();
+    }
+
+    /// <summary>The hand-written analysis between the notes markers of the previous report, kept across runs.</summary>
+    private static string? KeptNotes(string? previous)
+    {
+        int begin = previous?.IndexOf(NotesBegin, StringComparison.Ordinal) ?? -1;
+        int end = previous?.IndexOf(NotesEnd, StringComparison.Ordinal) ?? -1;
+        return begin < 0 || end < begin ? null : previous![(begin + NotesBegin.Length)..end].Trim('\n');
     }
 
     private static double Median(IEnumerable<double> values)
