@@ -10,6 +10,7 @@ internal static class BenchCommand
         var command = new Command("bench", "Run benchmarks (key agreement cost, daemon memory) and regenerate their documents and plots.");
         command.Subcommands.Add(BenchKxCommand.Create());
         command.Subcommands.Add(BenchSessionsCommand.Create());
+        command.Subcommands.Add(BenchGroupsCommand.Create());
         return command;
     }
 }

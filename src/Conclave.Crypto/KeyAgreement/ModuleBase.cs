@@ -70,7 +70,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     {
         ArgumentNullException.ThrowIfNull(view);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!view.Members.Contains(Self) || view.Members.Distinct(StringComparer.Ordinal).Count() != view.Members.Count)
+        // One pass builds the index and checks the member list (a thousand-member view is hashed once, not three times).
+        Dictionary<string, int> index = Index(view);
+        if (!index.ContainsKey(Self) || index.Count != view.Members.Count)
         {
             throw new ArgumentException("A view must list this member once and no member twice.", nameof(view));
         }
@@ -83,7 +85,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         AbandonRun();
         PreviousViewId = View?.ViewId;
         View = view;
-        ViewIndex = Index(view);
+        ViewIndex = index;
         Run = 0;
         ResetRunLog();
         IsSettled = false;

@@ -14,12 +14,20 @@ internal sealed class PayloadWriter
         U16(names.Count);
         foreach (string name in names)
         {
-            byte[] bytes = Encoding.UTF8.GetBytes(name);
-            U16(bytes.Length);
-            System.Buffers.BuffersExtensions.Write(_stream, (ReadOnlySpan<byte>)bytes);
+            NameBody(name);
         }
 
         return this;
+    }
+
+    private void NameBody(string name)
+    {
+        // Encoded straight into the buffer: large name lists (a view of a thousand members) allocate nothing per name.
+        int length = Encoding.UTF8.GetByteCount(name);
+        U16(length);
+        Span<byte> span = _stream.GetSpan(length);
+        Encoding.UTF8.GetBytes(name, span);
+        _stream.Advance(length);
     }
 
     public PayloadWriter Bytes(ReadOnlySpan<byte> fixedLength)
@@ -109,6 +117,28 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             names.Add(name);
         }
 
+        return true;
+    }
+
+    /// <summary>Reads a list of exactly one name (a TGDH leaf).</summary>
+    public bool Name(out string name)
+    {
+        name = string.Empty;
+        if (!U16(out int count) || count != 1 || !U16(out int length) || length == 0 || _at + length > _data.Length)
+        {
+            return false;
+        }
+
+        try
+        {
+            name = Strict.GetString(_data.Slice(_at, length));
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+
+        _at += length;
         return true;
     }
 

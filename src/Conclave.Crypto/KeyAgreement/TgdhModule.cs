@@ -26,10 +26,14 @@ internal sealed class TgdhModule : ModuleBase
 
     private TreeNode? _tree;
 
+    // The leaves of _tree by member: finding a sender's or this member's leaf must not cost a walk over a
+    // thousand-member tree on every message.
+    private readonly Dictionary<string, TreeNode> _leafOf = new(StringComparer.Ordinal);
+
     // The run in progress.
     private Phase _phase;
     private TreeNode? _work;
-    private readonly List<(string Sponsor, TreeNode Tree)> _announced = [];
+    private readonly List<AnnouncedTree> _announced = [];
     private readonly HashSet<TreeNode> _published = [];
     private TreeNode? _pendingRefresh;
     private TreeNode? _myLeaf;
@@ -39,6 +43,9 @@ internal sealed class TgdhModule : ModuleBase
     private int _coveredCount;
     private int _ownCount;
     private bool _ownAnnounced;
+
+    // Non-root nodes of _work still missing their blinded key: the run is complete when none is left.
+    private int _missingCount;
 
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -61,6 +68,9 @@ internal sealed class TgdhModule : ModuleBase
         new[] { _tree, _work, _pendingRefresh }.OfType<TreeNode>().SelectMany(TgdhTree.Nodes)
             .SelectMany(n => new[] { n.Bk, n.Element }).OfType<byte[]>()
             .Concat(_announced.SelectMany(a => TgdhTree.Nodes(a.Tree)).Select(n => n.Bk).OfType<byte[]>());
+
+    /// <summary>A component's announced tree, with what the merge order needs (its size and its earliest member in the view).</summary>
+    private sealed record AnnouncedTree(TreeNode Tree, List<TreeNode>? Leaves, int LeafCount, int FirstIndex);
 
     /// <summary>Height of the current tree (for benchmarks).</summary>
     internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
@@ -132,6 +142,7 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             module._tree = copy;
+            module.IndexLeaves();
             module.InstallSettledForBenchmark(view, (byte[])root.Element!.Clone());
         }
 
@@ -159,6 +170,7 @@ internal sealed class TgdhModule : ModuleBase
             // Our tree is not the one our previous view agreed on (that run was cut short): start afresh.
             TgdhTree.EraseSecrets(_tree);
             _tree = null;
+            _leafOf.Clear();
         }
 
         if (_tree is null)
@@ -168,30 +180,46 @@ internal sealed class TgdhModule : ModuleBase
             leaf.Key = Dh.RandomScalar(Options.Random);
             leaf.Bk = Dh.ExpBase(leaf.Key, Counter);
             _tree = leaf;
+            IndexLeaves();
         }
 
         // The tree is changed in place: if this run is cut short, the next view finds no state from its previous
         // view and starts afresh, so the old tree is never needed again.
-        _tree = TgdhTree.Prune(_tree, new HashSet<string>(view.Members, StringComparer.Ordinal))!;
+        List<TreeNode>? gone = null;
+        foreach ((string member, TreeNode leaf) in _leafOf)
+        {
+            if (!ViewIndex.ContainsKey(member))
+            {
+                (gone ??= []).Add(leaf);
+            }
+        }
+
+        if (gone is not null)
+        {
+            // Pruning gives the same tree in any order (the leaves left, with single-child nodes contracted).
+            _tree = TgdhTree.Prune(_tree, gone)!;
+            foreach (TreeNode leaf in gone)
+            {
+                _leafOf.Remove(leaf.Member!);
+            }
+        }
+
         _work = _tree;
-        List<TreeNode> mine = TgdhTree.Leaves(_work);
-        if (mine.Count < view.Members.Count)
+        if (_leafOf.Count < view.Members.Count)
         {
             _phase = Phase.CollectAnnouncements;
             _mine = new bool[view.Members.Count];
             _covered = new bool[view.Members.Count];
             _coveredCount = 0;
-            _ownCount = mine.Count;
-            foreach (TreeNode leaf in mine)
+            _ownCount = _leafOf.Count;
+            foreach (string member in _leafOf.Keys)
             {
-                _mine[ViewIndex[leaf.Member!]] = true;
+                _mine[ViewIndex[member]] = true;
             }
 
             if (TgdhTree.Rightmost(_work).Member == Self)
             {
-                var writer = new PayloadWriter();
-                TgdhTree.Write(_work, writer);
-                Broadcast(Announce, writer.ToArray());
+                Broadcast(Announce, TgdhTree.Encode(_work));
             }
 
             return;
@@ -215,7 +243,7 @@ internal sealed class TgdhModule : ModuleBase
     {
         ErasePendingRefresh();
         TreeNode copy = TgdhTree.Clone(_tree!);
-        TreeNode leaf = TgdhTree.Leaves(copy).First(l => l.Member == Self);
+        TreeNode leaf = FindLeaf(copy, Self)!;
         TgdhTree.Invalidate(leaf);
         TgdhTree.Forget(leaf);
         leaf.Key = Dh.RandomScalar(Options.Random);
@@ -264,7 +292,7 @@ internal sealed class TgdhModule : ModuleBase
             Accept(envelope);
             _ownAnnounced = true;
             _coveredCount += _ownCount;
-            _announced.Add((envelope.Sender, _work!));
+            _announced.Add(new AnnouncedTree(_work!, null, _ownCount, Array.IndexOf(_mine, true)));
         }
         else
         {
@@ -278,6 +306,7 @@ internal sealed class TgdhModule : ModuleBase
             // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
             List<TreeNode> leaves = TgdhTree.Leaves(tree!);
             var indexes = new HashSet<int>(leaves.Count);
+            int first = int.MaxValue;
             foreach (TreeNode leaf in leaves)
             {
                 if (!ViewIndex.TryGetValue(leaf.Member!, out int at) || _mine[at] || _covered[at] || !indexes.Add(at))
@@ -285,6 +314,7 @@ internal sealed class TgdhModule : ModuleBase
                     return Rejection.Invalid;
                 }
 
+                first = Math.Min(first, at);
             }
 
             Accept(envelope);
@@ -294,7 +324,7 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             _coveredCount += leaves.Count;
-            _announced.Add((envelope.Sender, tree!));
+            _announced.Add(new AnnouncedTree(tree!, leaves, leaves.Count, first));
         }
 
         if (_coveredCount == View!.Members.Count)
@@ -321,6 +351,7 @@ internal sealed class TgdhModule : ModuleBase
         Accept(envelope);
         foreach ((TreeNode node, byte[] bk) in updates)
         {
+            _missingCount -= node.Bk is null ? 1 : 0;
             node.Bk = bk;
         }
 
@@ -342,7 +373,7 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         TreeNode work = own ? _pendingRefresh! : _tree!;
-        TreeNode? leaf = TgdhTree.Leaves(work).FirstOrDefault(l => l.Member == envelope.Sender);
+        TreeNode? leaf = FindLeaf(work, envelope.Sender);
         if (leaf is null || !TryApplyKeys(envelope, work, replacing: true, out List<(TreeNode Node, byte[] Bk)> updates) || updates.Count != Depth(leaf))
         {
             return Rejection.Invalid;
@@ -358,6 +389,7 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             _tree = work;
+            IndexLeaves();
         }
         else
         {
@@ -372,6 +404,7 @@ internal sealed class TgdhModule : ModuleBase
 
         _work = work;
         _phase = Phase.Fill;
+        _missingCount = TgdhTree.Nodes(work).Count(n => n.Parent is not null && n.Bk is null);
         Progress();
         return Rejection.None;
     }
@@ -380,10 +413,18 @@ internal sealed class TgdhModule : ModuleBase
     private void MergeAnnounced()
     {
         List<TreeNode> ordered = _announced
+            .OrderByDescending(a => a.LeafCount)
+            .ThenBy(a => a.FirstIndex)
             .Select(a => a.Tree)
-            .OrderByDescending(t => TgdhTree.Leaves(t).Count)
-            .ThenBy(t => TgdhTree.Leaves(t).Min(l => ViewIndex[l.Member!]))
             .ToList();
+        foreach (AnnouncedTree other in _announced)
+        {
+            foreach (TreeNode leaf in other.Leaves ?? [])
+            {
+                _leafOf.Add(leaf.Member!, leaf);
+            }
+        }
+
         TreeNode root = ordered[0];
         foreach (TreeNode tree in ordered.Skip(1))
         {
@@ -419,11 +460,39 @@ internal sealed class TgdhModule : ModuleBase
             return;
         }
 
-        var missing = TgdhTree.Nodes(root).Where(n => n.Parent is not null && n.Bk is null).ToHashSet();
-        var lowest = missing.Where(n => n.IsLeaf || (!missing.Contains(n.Left!) && !missing.Contains(n.Right!))).ToList();
-        List<TreeNode> sponsors = lowest.Count == 0 ? [TgdhTree.Rightmost(root)] : lowest.Select(TgdhTree.Rightmost).Distinct().ToList();
+        // Lowest missing nodes: no blinded key, but both children have one (only non-root nodes carry one).
+        var sponsors = new List<TreeNode>();
+        _missingCount = 0;
+        foreach (TreeNode n in TgdhTree.Nodes(root))
+        {
+            if (n.Parent is null || n.Bk is not null)
+            {
+                continue;
+            }
+
+            _missingCount++;
+            if (n.IsLeaf || (n.Left!.Bk is not null && n.Right!.Bk is not null))
+            {
+                TreeNode sponsor = TgdhTree.Rightmost(n);
+                if (!sponsors.Contains(sponsor))
+                {
+                    sponsors.Add(sponsor);
+                }
+            }
+        }
+
+        if (sponsors.Count == 0)
+        {
+            sponsors.Add(TgdhTree.Rightmost(root));
+        }
+
         foreach (TreeNode sponsor in sponsors)
         {
+            for (TreeNode? n = sponsor; n?.Parent is not null; n = n.Parent)
+            {
+                _missingCount += n.Bk is null ? 0 : 1;
+            }
+
             TgdhTree.Invalidate(sponsor);
             if (sponsor.Member == Self)
             {
@@ -458,7 +527,7 @@ internal sealed class TgdhModule : ModuleBase
 
     private void ProgressUnchecked()
     {
-        TreeNode leaf = _myLeaf ??= MyLeaf(_work!);
+        TreeNode leaf = _myLeaf ??= FindLeaf(_work!, Self)!;
         for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
@@ -501,7 +570,7 @@ internal sealed class TgdhModule : ModuleBase
             Broadcast(BlindedKeys, writer.ToArray());
         }
 
-        if (TgdhTree.Nodes(_work!).All(n => n.Parent is null || n.Bk is not null) && _work!.Element is not null)
+        if (_missingCount == 0 && _work!.Element is not null)
         {
             Complete();
         }
@@ -543,7 +612,7 @@ internal sealed class TgdhModule : ModuleBase
     private bool TryApplyKeys(Envelope envelope, TreeNode tree, bool replacing, out List<(TreeNode Node, byte[] Bk)> updates)
     {
         updates = [];
-        TreeNode? leaf = TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == envelope.Sender);
+        TreeNode? leaf = FindLeaf(tree, envelope.Sender);
         if (leaf is null || !TryReadKeys(envelope.Payload, out List<(int Steps, byte[] Bk)> keys))
         {
             return false;
@@ -609,7 +678,18 @@ internal sealed class TgdhModule : ModuleBase
         }
     }
 
-    private TreeNode MyLeaf(TreeNode tree) => TgdhTree.Leaves(tree).First(l => l.Member == Self);
+    /// <summary>A member's leaf in <paramref name="tree"/>: by index for the current tree, by a walk for a refresh's copy.</summary>
+    private TreeNode? FindLeaf(TreeNode tree, string member) =>
+        ReferenceEquals(tree, _tree) ? _leafOf.GetValueOrDefault(member) : TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == member);
+
+    private void IndexLeaves()
+    {
+        _leafOf.Clear();
+        foreach (TreeNode leaf in TgdhTree.Leaves(_tree!))
+        {
+            _leafOf.Add(leaf.Member!, leaf);
+        }
+    }
 
     private static int Depth(TreeNode node)
     {

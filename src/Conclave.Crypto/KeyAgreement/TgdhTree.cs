@@ -1,4 +1,6 @@
+using System.Buffers.Binary;
 using System.Security.Cryptography;
+using System.Text;
 
 namespace Conclave.Crypto.KeyAgreement;
 
@@ -173,10 +175,10 @@ internal static class TgdhTree
         node.Element = null;
     }
 
-    /// <summary>Removes every leaf not in <paramref name="keep"/>: a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
-    public static TreeNode? Prune(TreeNode root, ISet<string> keep)
+    /// <summary>Removes <paramref name="gone"/> (leaves of this tree): a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
+    public static TreeNode? Prune(TreeNode root, IEnumerable<TreeNode> gone)
     {
-        foreach (TreeNode leaf in Leaves(root).Where(l => !keep.Contains(l.Member!)))
+        foreach (TreeNode leaf in gone)
         {
             Forget(leaf);
             TreeNode? parent = leaf.Parent;
@@ -220,17 +222,35 @@ internal static class TgdhTree
         int height = FillHeights(root);
         int subHeight = Height(subtree);
         TreeNode target = root;
+
+        // Breadth-first, level by level, left to right: the last fitting node of the first level that has one.
         var level = new List<TreeNode> { root };
+        var next = new List<TreeNode>();
         for (int depth = 0; level.Count > 0; depth++)
         {
-            TreeNode? fit = level.LastOrDefault(v => depth + 1 + Math.Max(v.Scratch, subHeight) <= height);
+            TreeNode? fit = null;
+            for (int i = level.Count - 1; i >= 0 && fit is null; i--)
+            {
+                fit = depth + 1 + Math.Max(level[i].Scratch, subHeight) <= height ? level[i] : null;
+            }
+
             if (fit is not null)
             {
                 target = fit;
                 break;
             }
 
-            level = level.Where(v => !v.IsLeaf).SelectMany(v => new[] { v.Left!, v.Right! }).ToList();
+            next.Clear();
+            foreach (TreeNode v in level)
+            {
+                if (!v.IsLeaf)
+                {
+                    next.Add(v.Left!);
+                    next.Add(v.Right!);
+                }
+            }
+
+            (level, next) = (next, level);
         }
 
         TreeNode? parent = target.Parent;
@@ -261,7 +281,7 @@ internal static class TgdhTree
         return h;
     }
 
-    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Write"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
     public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
     {
         if (!reader.U8(out int kind) || kind != (node.IsLeaf ? 1 : 0))
@@ -283,26 +303,49 @@ internal static class TgdhTree
         return node.IsLeaf || (Matches(node.Left!, ref reader, elementLength) && Matches(node.Right!, ref reader, elementLength));
     }
 
-    /// <summary>Preorder: u8 leaf?; leaf: u16-counted name; u8 has-bk; bk.</summary>
-    public static void Write(TreeNode node, PayloadWriter writer)
+    /// <summary>
+    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One exactly sized
+    /// array: an announcement of a thousand-member tree is written field by field into it, with no growth and no copy.
+    /// </summary>
+    public static byte[] Encode(TreeNode root)
     {
-        writer.U8(node.IsLeaf ? 1 : 0);
-        if (node.IsLeaf)
+        int size = 0;
+        foreach (TreeNode n in Nodes(root))
         {
-            writer.Names([node.Member!]);
+            size += 2 + (n.Bk?.Length ?? 0) + (n.IsLeaf ? 4 + Encoding.UTF8.GetByteCount(n.Member!) : 0);
         }
 
-        writer.U8(node.Bk is null ? 0 : 1);
-        if (node.Bk is not null)
+        var buffer = new byte[size];
+        int at = 0;
+        var stack = new Stack<TreeNode>();
+        stack.Push(root);
+        while (stack.Count > 0)
         {
-            writer.Bytes(node.Bk);
+            TreeNode n = stack.Pop();
+            buffer[at++] = (byte)(n.IsLeaf ? 1 : 0);
+            if (n.IsLeaf)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at), 1);
+                int length = Encoding.UTF8.GetBytes(n.Member!, buffer.AsSpan(at + 4));
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)length));
+                at += 4 + length;
+            }
+
+            buffer[at++] = (byte)(n.Bk is null ? 0 : 1);
+            if (n.Bk is not null)
+            {
+                n.Bk.CopyTo(buffer, at);
+                at += n.Bk.Length;
+            }
+
+            if (!n.IsLeaf)
+            {
+                stack.Push(n.Right!);
+                stack.Push(n.Left!);
+            }
         }
 
-        if (!node.IsLeaf)
-        {
-            Write(node.Left!, writer);
-            Write(node.Right!, writer);
-        }
+        return buffer;
     }
 
     public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
@@ -322,12 +365,12 @@ internal static class TgdhTree
         string? member = null;
         if (kind == 1)
         {
-            if (!reader.Names(out List<string> names) || names.Count != 1)
+            if (!reader.Name(out string name))
             {
                 return false;
             }
 
-            member = names[0];
+            member = name;
         }
 
         if (!reader.U8(out int hasBk) || hasBk > 1)

@@ -41,6 +41,32 @@ internal static class KxBenchmark
         return protocol == KeyAgreementProtocol.Tgdh ? RunDealt(protocol, group, maxN, sample, progress) : RunGrowth(protocol, group, maxN, sample, progress);
     }
 
+    /// <summary>
+    /// Thread CPU time of one variable-base and one fixed-base exponentiation right now (mean of <paramref name="count"/>
+    /// each): on a shared machine it tells how much of a critical path is exponentiation and how much is the rest.
+    /// </summary>
+    public static (double ExpMicroseconds, double ExpBaseMicroseconds) Calibrate(DhGroup group, int count = 200)
+    {
+        var counter = new OperationCounter();
+        var random = new SeededRandomSource(count);
+        byte[] scalar = group.RandomScalar(random);
+        byte[] element = group.ExpBase(group.RandomScalar(random), counter);
+        long t0 = ThreadCpuClock.NowNanoseconds();
+        for (int i = 0; i < count; i++)
+        {
+            element = group.Exp(element, scalar, counter);
+        }
+
+        long t1 = ThreadCpuClock.NowNanoseconds();
+        for (int i = 0; i < count; i++)
+        {
+            element = group.ExpBase(scalar, counter);
+        }
+
+        long t2 = ThreadCpuClock.NowNanoseconds();
+        return ((t1 - t0) / 1e3 / count, (t2 - t1) / 1e3 / count);
+    }
+
     private static IEnumerable<KxSample> RunGrowth(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress)
     {
         using var sim = new Simulator(protocol, group, 1);

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Globalization;
+using Conclave.Cli.Commands.Groups;
+
+namespace Conclave.Cli.Commands;
+
+/// <summary>
+/// `conclave bench groups`: join and leave time against group size over three daemons for plain groups, the Flush
+/// layer and secure groups (GDH, CKD, TGDH) — the paper's Figure 3 — and secure/plain throughput for 1 KB
+/// messages, written to docs/benchmarks-groups.md and docs/plots/groups-*.png.
+/// </summary>
+internal static class BenchGroupsCommand
+{
+    public static Command Create()
+    {
+        var modes = new Option<string>("--modes") { Description = "Comma-separated: plain, flush, gdh, ckd, tgdh.", DefaultValueFactory = _ => string.Join(',', BenchMode.Names) };
+        var max = new Option<int>("--max") { Description = "Largest group (below 2 skips the join and leave runs).", DefaultValueFactory = _ => 50 };
+        var rounds = new Option<int>("--rounds") { Description = "Grow-and-shrink rounds per mode; the tables show the median.", DefaultValueFactory = _ => 3 };
+        var members = new Option<int>("--throughput-members") { Description = "Group size for the throughput runs (at least 2; 0 skips them).", DefaultValueFactory = _ => 3 };
+        var messages = new Option<int>("--messages") { Description = "Messages per throughput run.", DefaultValueFactory = _ => 5000 };
+        var size = new Option<int>("--size") { Description = "Message size in bytes for the throughput runs.", DefaultValueFactory = _ => 1024 };
+        var repeats = new Option<int>("--throughput-rounds") { Description = "Throughput runs per mode, modes interleaved; the table shows the median.", DefaultValueFactory = _ => 5 };
+        var window = new Option<int>("--window") { Description = "Most throughput messages in flight.", DefaultValueFactory = _ => 200 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
+        var command = new Command("groups", "Join and leave time against group size over three daemons (plain, flush, secure GDH/CKD/TGDH) and secure/plain throughput: table and plots like the paper's Figure 3.")
+        {
+            modes, max, rounds, members, messages, size, repeats, window, output,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var settings = new GroupsSettings(
+                parse.GetValue(modes)!.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(BenchMode.Parse).ToList(),
+                parse.GetValue(max),
+                Math.Max(1, parse.GetValue(rounds)),
+                parse.GetValue(members),
+                Math.Max(1, parse.GetValue(messages)),
+                Math.Max(1, parse.GetValue(size)),
+                Math.Max(1, parse.GetValue(repeats)),
+                Math.Max(1, parse.GetValue(window)));
+            string arguments = string.Join(' ', parse.Tokens.Select(t => t.Value));
+            return await RunAsync(settings, parse.GetValue(output)!, arguments, cancellation);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(GroupsSettings settings, DirectoryInfo docs, string arguments, CancellationToken cancellation)
+    {
+        DateTime started = DateTime.UtcNow;
+        string loadBefore = LoadAverage();
+        var samples = new List<GroupsSample>();
+        var throughput = new List<ThroughputSample>();
+        await using (BenchRing ring = await BenchRing.StartAsync(cancellation))
+        {
+            var bench = new GroupsBenchmark(ring, Progress);
+
+            // Warm-up: a small unmeasured round per mode, so the first sizes do not pay for JIT compilation.
+            foreach (BenchMode mode in settings.MaxN >= 2 ? settings.Modes : [])
+            {
+                await bench.MembershipAsync(mode, Math.Min(4, settings.MaxN), "warm-up", cancellation);
+            }
+
+            for (int round = 1; round <= settings.Rounds && settings.MaxN >= 2; round++)
+            {
+                foreach (BenchMode mode in settings.Modes)
+                {
+                    samples.AddRange(await bench.MembershipAsync(mode, settings.MaxN, $"round {round}/{settings.Rounds}", cancellation));
+                }
+            }
+
+            if (settings.ThroughputMembers >= 2)
+            {
+                foreach (BenchMode mode in settings.Modes)
+                {
+                    // A short unmeasured run per mode first (JIT, connections' buffers).
+                    await bench.ThroughputAsync(mode, settings.ThroughputMembers, Math.Max(1, settings.Messages / 10), settings.Size, settings.Window, cancellation);
+                }
+
+                // Modes interleaved round by round, so a burst of load elsewhere on the machine does not hit one mode only.
+                for (int round = 0; round < settings.ThroughputRounds; round++)
+                {
+                    foreach (BenchMode mode in settings.Modes)
+                    {
+                        throughput.Add(await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation));
+                    }
+                }
+            }
+        }
+
+        Console.Error.WriteLine();
+        List<GroupsSample> medians = GroupsReport.Medians(samples);
+        docs.Create();
+        string plotDirectory = Path.Combine(docs.FullName, "plots");
+        Directory.CreateDirectory(plotDirectory);
+        List<string> plots = medians.Count == 0 ? [] : GroupsReport.Plot(medians, settings.Modes, plotDirectory);
+        var info = new GroupsRunInfo(arguments, started, DateTime.UtcNow - started, loadBefore, LoadAverage(), settings.MaxN, settings.Rounds, settings.Window);
+        string path = Path.Combine(docs.FullName, "benchmarks-groups.md");
+        List<ThroughputSample> throughputMedians = GroupsReport.Medians(throughput);
+        string? previous = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellation) : null;
+        await File.WriteAllTextAsync(path, GroupsReport.Markdown(info, settings.Modes, medians, throughputMedians, plots, previous), cancellation);
+        Console.WriteLine($"wrote {path} and {plots.Count} plots");
+        foreach (string line in GroupsReport.Headline(medians, throughputMedians))
+        {
+            Console.WriteLine(line);
+        }
+
+        return 0;
+    }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    private static void Progress(string what) =>
+        Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{DateTime.Now:HH:mm:ss} {what,-60}"));
+}
+
+/// <summary>What `bench groups` measures.</summary>
+internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window);

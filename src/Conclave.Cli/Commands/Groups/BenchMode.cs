@@ -1,0 +1,51 @@
+using Conclave.Crypto.KeyAgreement;
+
+namespace Conclave.Cli.Commands.Groups;
+
+internal enum BenchModeKind
+{
+    Plain,
+    Flush,
+    Secure,
+}
+
+/// <summary>What a group in `bench groups` runs on: a plain Spread group, the Flush layer, or a secure group with one key agreement protocol.</summary>
+internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementProtocol Protocol)
+{
+    public static IReadOnlyList<string> Names { get; } = ["plain", "flush", "gdh", "ckd", "tgdh"];
+
+    /// <summary>The column heading in tables and the legend in plots.</summary>
+    public string Label => Kind switch
+    {
+        BenchModeKind.Plain => "plain",
+        BenchModeKind.Flush => "flush",
+        _ => "secure " + Name.ToUpperInvariant(),
+    };
+
+    public static BenchMode Parse(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "plain" => new BenchMode("plain", BenchModeKind.Plain, default),
+        "flush" => new BenchMode("flush", BenchModeKind.Flush, default),
+        "gdh" => new BenchMode("gdh", BenchModeKind.Secure, KeyAgreementProtocol.Gdh),
+        "ckd" => new BenchMode("ckd", BenchModeKind.Secure, KeyAgreementProtocol.Ckd),
+        "tgdh" => new BenchMode("tgdh", BenchModeKind.Secure, KeyAgreementProtocol.Tgdh),
+        _ => throw new ArgumentException($"unknown mode '{name}' (expected one of {string.Join(", ", Names)})"),
+    };
+}
+
+/// <summary>
+/// One measured membership change: the time from the request until the last member had the new view (secure: view and
+/// key), and the CPU time the whole process (three daemons and every member) used meanwhile.
+/// </summary>
+internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds);
+
+/// <summary>One throughput run: one sender, the others receive every message.</summary>
+internal sealed record ThroughputSample(BenchMode Mode, int Members, int Messages, int Size, double Seconds)
+{
+    /// <summary>How many runs the median was taken over (1 for a single run).</summary>
+    public int Rounds { get; init; } = 1;
+
+    public double MessagesPerSecond => Messages / Seconds;
+
+    public double MegabytesPerSecond => Messages * (double)Size / Seconds / 1e6;
+}

@@ -1,0 +1,175 @@
+using System.Diagnostics;
+using Conclave.Client.Secure;
+using Conclave.Crypto;
+
+namespace Conclave.Cli.Commands.Groups;
+
+/// <summary>
+/// The measurements behind `conclave bench groups` (the paper's Figure 3 and a throughput ratio), over a
+/// <see cref="BenchRing"/>. Members are spread as in the paper: the first at d1, the second at d2, all others at d3.
+/// </summary>
+internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private int _groups;
+
+    /// <summary>
+    /// Grows a group one join at a time from 1 to <paramref name="maxN"/> members, measuring each join, then shrinks it
+    /// one leave at a time (the newest member) back to 1, measuring each leave. n counts the joiner or the leaver.
+    /// </summary>
+    public async Task<List<GroupsSample>> MembershipAsync(BenchMode mode, int maxN, string phase, CancellationToken cancellationToken)
+    {
+        var samples = new List<GroupsSample>();
+        await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", maxN);
+        await group.JoinNextAsync(cancellationToken);
+        await WhenAllHaveAsync(group.Members, v => v.Count == 1, cancellationToken);
+        for (int n = 2; n <= maxN; n++)
+        {
+            progress($"{phase} {mode.Label} join n={n}/{maxN}");
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
+            long start = Stopwatch.GetTimestamp();
+            BenchMember joiner = await group.JoinNextAsync(cancellationToken);
+            long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
+            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
+        }
+
+        for (int n = maxN; n >= 2; n--)
+        {
+            progress($"{phase} {mode.Label} leave n={n}/{maxN}");
+            BenchMember leaver = group.Members[^1];
+            List<BenchMember> staying = group.Members[..^1];
+            TimeSpan cpu = Environment.CpuUsage.TotalTime;
+            long start = Stopwatch.GetTimestamp();
+            await leaver.LeaveAsync(cancellationToken);
+            long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
+            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
+            await group.RemoveNewestAsync();
+        }
+
+        return samples;
+    }
+
+    /// <summary>
+    /// One member at d1 multicasts <paramref name="messages"/> AGREED messages of <paramref name="size"/> bytes; the time runs
+    /// until every other member has received all of them. At most <paramref name="window"/> messages are in flight.
+    /// </summary>
+    public async Task<ThroughputSample> ThroughputAsync(BenchMode mode, int members, int messages, int size, int window, CancellationToken cancellationToken)
+    {
+        await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", members);
+        for (int n = 1; n <= members; n++)
+        {
+            progress($"throughput {mode.Label}: joining {n}/{members}");
+            await group.JoinNextAsync(cancellationToken);
+        }
+
+        await WhenAllHaveAsync(group.Members, v => v.Count == members, cancellationToken);
+        BenchMember sender = group.Members[0];
+        List<BenchMember> receivers = group.Members[1..];
+        using var pacing = new FloodWindow(window, receivers.Count);
+        var finished = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+        int done = 0;
+        for (int i = 0; i < receivers.Count; i++)
+        {
+            int index = i;
+            BenchMember receiver = receivers[i];
+            receiver.OnData = () =>
+            {
+                pacing.Received(index);
+                if (receiver.Received == messages && Interlocked.Increment(ref done) == receivers.Count)
+                {
+                    finished.TrySetResult(Stopwatch.GetTimestamp());
+                }
+            };
+        }
+
+        byte[] body = new byte[size];
+        Random.Shared.NextBytes(body);
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < messages; i++)
+        {
+            await pacing.AcquireAsync(cancellationToken);
+            await sender.SendAsync(body, cancellationToken);
+            if (i % 500 == 0)
+            {
+                progress($"throughput {mode.Label}: {i}/{messages}");
+            }
+        }
+
+        long end = await finished.Task.WaitAsync(Patience, cancellationToken);
+        return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+    }
+
+    /// <summary>The moment the last of <paramref name="members"/> installed a view matching <paramref name="match"/>.</summary>
+    private static async Task<long> WhenAllHaveAsync(IEnumerable<BenchMember> members, Func<IReadOnlyList<string>, bool> match, CancellationToken cancellationToken)
+    {
+        long[] times = await Task.WhenAll(members.Select(m => m.Views.WhenAsync(match))).WaitAsync(Patience, cancellationToken);
+        return times.Max();
+    }
+
+    /// <summary>A group being measured: its members in join order, their identities and the trust directory (secure modes).</summary>
+    private sealed class MeasuredGroup : IAsyncDisposable
+    {
+        private readonly BenchRing _ring;
+        private readonly BenchMode _mode;
+        private readonly string _name;
+        private readonly string _prefix;
+        private readonly MemberIdentity[] _identities;
+        private readonly MemberDirectory _directory = new();
+
+        public MeasuredGroup(BenchRing ring, BenchMode mode, string name, int capacity)
+        {
+            _ring = ring;
+            _mode = mode;
+            _name = name;
+            _prefix = "b" + name.Split('-')[^1];
+
+            // Every member may be at any daemon; the directory is complete before anyone joins (it is shared, not locked).
+            _identities = new MemberIdentity[mode.Kind == BenchModeKind.Secure ? capacity : 0];
+            for (int i = 0; i < _identities.Length; i++)
+            {
+                _identities[i] = MemberIdentity.Generate();
+                foreach (string daemon in ring.Names)
+                {
+                    _directory.Add($"#{MemberName(i)}#{daemon}", _identities[i].PublicKey);
+                }
+            }
+        }
+
+        public List<BenchMember> Members { get; } = [];
+
+        /// <summary>Connects and joins the next member: the first at d1, the second at d2, the rest at d3.</summary>
+        public async Task<BenchMember> JoinNextAsync(CancellationToken cancellationToken)
+        {
+            int index = Members.Count;
+            int daemon = Math.Min(index, 2);
+            SecureGroupOptions? secure = _mode.Kind == BenchModeKind.Secure
+                ? new SecureGroupOptions { Protocol = _mode.Protocol, Identity = _identities[index], Directory = _directory }
+                : null;
+            BenchMember member = await BenchMember.JoinAsync(_mode, _ring.SpreadName(daemon), MemberName(index), _ring.Names[daemon], _name, secure, cancellationToken);
+            Members.Add(member);
+            return member;
+        }
+
+        public async Task RemoveNewestAsync()
+        {
+            BenchMember last = Members[^1];
+            Members.RemoveAt(Members.Count - 1);
+            await last.DisposeAsync();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            for (int i = Members.Count - 1; i >= 0; i--)
+            {
+                await Members[i].DisposeAsync();
+            }
+
+            foreach (MemberIdentity identity in _identities)
+            {
+                identity.Dispose();
+            }
+        }
+
+        private string MemberName(int index) => $"{_prefix}m{index}";
+    }
+}

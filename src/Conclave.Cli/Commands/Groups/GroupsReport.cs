@@ -1,0 +1,164 @@
+using System.Globalization;
+using System.Text;
+
+namespace Conclave.Cli.Commands.Groups;
+
+/// <summary>Turns `bench groups` results into docs/benchmarks-groups.md and PNG plots (ScottPlot), like the paper's Figure 3.</summary>
+internal static class GroupsReport
+{
+    private const string NotesBegin = "<!-- notes:begin -->";
+    private const string NotesEnd = "<!-- notes:end -->";
+    private static readonly int[] TableSizes = [2, 3, 4, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 64, 100];
+
+    /// <summary>The median over rounds of each (mode, event, n).</summary>
+    public static List<GroupsSample> Medians(IEnumerable<GroupsSample> samples) =>
+        samples.GroupBy(s => (s.Mode, s.Event, s.N))
+            .Select(g => g.First() with { Milliseconds = Median(g.Select(s => s.Milliseconds)), CpuMilliseconds = Median(g.Select(s => s.CpuMilliseconds)) })
+            .OrderBy(s => s.Event).ThenBy(s => s.N)
+            .ToList();
+
+    /// <summary>The run with the median rate of each mode.</summary>
+    public static List<ThroughputSample> Medians(IEnumerable<ThroughputSample> samples) =>
+        samples.GroupBy(s => s.Mode)
+            .Select(g => g.OrderBy(s => s.MessagesPerSecond).ElementAt(g.Count() / 2) with { Rounds = g.Count() })
+            .ToList();
+
+    public static List<string> Plot(List<GroupsSample> medians, IReadOnlyList<BenchMode> modes, string directory)
+    {
+        var files = new List<string>();
+        foreach ((string kind, bool cpu) in new[] { ("join", false), ("leave", false), ("join", true), ("leave", true) })
+        {
+            var plot = new ScottPlot.Plot();
+            foreach (BenchMode mode in modes)
+            {
+                var points = medians.Where(s => s.Mode == mode && s.Event == kind).OrderBy(s => s.N).ToList();
+                if (points.Count == 0)
+                {
+                    continue;
+                }
+
+                var scatter = plot.Add.Scatter(points.Select(p => (double)p.N).ToArray(), points.Select(p => cpu ? p.CpuMilliseconds : p.Milliseconds).ToArray());
+                scatter.LegendText = mode.Label;
+                scatter.MarkerSize = 4;
+            }
+
+            plot.Title(cpu ? $"{kind}: CPU time of daemons and members together" : $"{kind}: time until the last member has the new view (secure: and key)");
+            plot.XLabel("group size n (members over 3 daemons: 1, 1, n - 2)");
+            plot.YLabel(cpu ? "CPU milliseconds" : "milliseconds");
+            plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+            string file = cpu ? $"groups-{kind}-cpu.png" : $"groups-{kind}.png";
+            plot.SavePng(Path.Combine(directory, file), 800, 500);
+            files.Add(file);
+        }
+
+        return files;
+    }
+
+    public static IEnumerable<string> Headline(List<GroupsSample> medians, List<ThroughputSample> throughput)
+    {
+        int maxN = medians.Count == 0 ? 0 : medians.Max(s => s.N);
+        foreach (GroupsSample s in medians.Where(s => s.N == maxN).OrderBy(s => s.Event))
+        {
+            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms, {s.CpuMilliseconds:F1} ms CPU (whole process)");
+        }
+
+        ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
+        foreach (ThroughputSample t in throughput)
+        {
+            string ratio = plain is null ? string.Empty : F($" ({t.MessagesPerSecond / plain.MessagesPerSecond:F2} of plain)");
+            yield return F($"throughput {t.Mode.Label}: {t.MessagesPerSecond:F0} msg/s, {t.MegabytesPerSecond:F2} MB/s{ratio}");
+        }
+    }
+
+    public static string Markdown(GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians, List<ThroughputSample> throughput, List<string> plots, string? previous)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# Group membership and throughput benchmarks (`conclave bench groups`)");
+        md.AppendLine();
+        md.AppendLine(F($"Regenerate with `dotnet run -c Release --project src/Conclave.Cli -- {info.Command}`."));
+        md.AppendLine(F($"Last run: {info.Started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, took {info.Took.TotalMinutes:F1} min; load average (1 min) {info.LoadBefore} at the start, {info.LoadAfter} at the end."));
+        md.AppendLine();
+        md.AppendLine(F($"The paper's Figure 3. Three daemons d1, d2, d3 run in the bench's process and form a ring over sealed UDP on 127.0.0.1; members connect over TCP and are spread as in the paper: the first at d1, the second at d2, every other at d3 (1, 1 and n − 2). A group grows one join at a time to n = {info.MaxN} (each join measured), then shrinks one leave at a time, the newest member leaving (each leave measured); n counts the joiner or the leaver. **Join** runs from the joiner's connect-and-join call (SecureGroup has no separate connect, so every mode includes the TCP connection) until the last member has the view with n members; **leave** runs from the leave request until the last remaining member has the view without the leaver. For secure groups (ristretto255, AES-256-GCM) the time ends when the last member has the secure view, which is delivered only together with its key. Each figure is the median of {info.Rounds} round(s). Daemons, members and key agreement all share this process and the machine's {Environment.ProcessorCount} cores, so the figures include scheduling on a shared machine; they are wall-clock times."));
+        md.AppendLine();
+        foreach ((string kind, bool cpu) in new[] { ("join", false), ("leave", false), ("join", true), ("leave", true) })
+        {
+            if (cpu && kind == "join")
+            {
+                md.AppendLine("CPU time of the whole process (three daemons and all members; `Environment.CpuUsage`) during each event: less sensitive to other processes on the machine than the elapsed times above, but it includes the ring's idle token circulation and every member's work, not only the critical path.");
+                md.AppendLine();
+            }
+
+            md.Append(F($"| {kind} n |"));
+            foreach (BenchMode mode in modes)
+            {
+                md.Append(F($" {mode.Label} {(cpu ? "CPU ms" : "ms")} |"));
+            }
+
+            md.AppendLine();
+            md.Append("|---:|");
+            md.AppendLine(string.Concat(modes.Select(_ => "---:|")));
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => TableSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {n} |"));
+                foreach (BenchMode mode in modes)
+                {
+                    GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
+                    md.Append(s is null ? " |" : F($" {(cpu ? s.CpuMilliseconds : s.Milliseconds):F1} |"));
+                }
+
+                md.AppendLine();
+            }
+
+            md.AppendLine();
+        }
+
+        foreach (string plot in plots)
+        {
+            md.AppendLine(F($"![{plot}](plots/{plot})"));
+        }
+
+        md.AppendLine();
+        if (throughput.Count > 0)
+        {
+            ThroughputSample first = throughput[0];
+            md.AppendLine("## Throughput");
+            md.AppendLine();
+            md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; {first.Rounds} runs per mode with the modes interleaved, the median run shown. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
+            md.AppendLine();
+            md.AppendLine("| mode | messages/s | MB/s | ratio to plain |");
+            md.AppendLine("|---|---:|---:|---:|");
+            ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
+            foreach (ThroughputSample t in throughput)
+            {
+                string ratio = plain is null ? "" : F($"{t.MessagesPerSecond / plain.MessagesPerSecond:F2}");
+                md.AppendLine(F($"| {t.Mode.Label} | {t.MessagesPerSecond:F0} | {t.MegabytesPerSecond:F2} | {ratio} |"));
+            }
+
+            md.AppendLine();
+        }
+
+        md.AppendLine(NotesBegin);
+        md.AppendLine(KeptNotes(previous) ?? "## Notes\n\n_Analysis of the figures goes here; it is kept when the tables are regenerated._");
+        md.AppendLine(NotesEnd);
+        return md.ToString();
+    }
+
+    /// <summary>The hand-written analysis between the notes markers of the previous report, kept across runs.</summary>
+    private static string? KeptNotes(string? previous)
+    {
+        int begin = previous?.IndexOf(NotesBegin, StringComparison.Ordinal) ?? -1;
+        int end = previous?.IndexOf(NotesEnd, StringComparison.Ordinal) ?? -1;
+        return begin < 0 || end < begin ? null : previous![(begin + NotesBegin.Length)..end].Trim('\n');
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    private static string F(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>How a `bench groups` run was made (for the report's header).</summary>
+internal sealed record GroupsRunInfo(string Command, DateTime Started, TimeSpan Took, string LoadBefore, string LoadAfter, int MaxN, int Rounds, int Window);
