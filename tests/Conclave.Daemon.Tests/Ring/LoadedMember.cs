@@ -194,14 +194,14 @@ internal sealed class LoadedMember : IAsyncDisposable
     }
 
     /// <summary>One delivery: a data message (sender, number) or a membership (kind, members, cause, vs-set).</summary>
-    internal sealed record Entry(string Kind, string? Sender, int Number, string Members, string Detail)
+    internal sealed record Entry(string Kind, string? Sender, int Number, string Members, string Detail, string ViewId = "")
     {
         public static Entry Data(string sender, int number) => new("data", sender, number, "", "");
 
         public static Entry Transitional() => new("trans", null, -1, "", "");
 
         public static Entry View(MembershipMessage view) =>
-            new("view", null, -1, string.Join(",", view.Members), $"{view.Cause} vs={string.Join(",", view.LocalVsSet)}");
+            new("view", null, -1, string.Join(",", view.Members), $"{view.Cause} vs={string.Join(",", view.LocalVsSet)}", view.GroupId.ToString());
 
         public bool IsView => Kind == "view";
 

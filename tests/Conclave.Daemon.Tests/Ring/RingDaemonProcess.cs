@@ -12,6 +12,16 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly Queue<string> _recent = new();
+    private readonly List<string> _all = [];
+
+    /// <summary>Every line the daemon has written so far.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        lock (_all)
+        {
+            return [.. _all];
+        }
+    }
 
     private RingDaemonProcess(Process process, string name)
     {
@@ -97,6 +107,10 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
         while (await reader.ReadLineAsync() is { } line)
         {
             _lines.Writer.TryWrite(line);
+            lock (_all)
+            {
+                _all.Add(line);
+            }
         }
 
         _lines.Writer.TryComplete();
