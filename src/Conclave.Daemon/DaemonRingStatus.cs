@@ -30,6 +30,9 @@ public sealed record DaemonRingStatus
     /// <summary>Tokens re-sent after the retransmit timeout.</summary>
     public long TokenRetransmits { get; init; }
 
+    /// <summary>Regular tokens this daemon passed on: one per rotation of its ring (re-sends not counted).</summary>
+    public long TokenVisits { get; init; }
+
     /// <summary>Authenticated packets the ring could not parse.</summary>
     public long MalformedRingPackets { get; init; }
 

@@ -79,7 +79,7 @@ internal static class MonitorCommand
         if (s.Ring is { } r)
         {
             text.AppendLine(inv, $"  ring {r.RingId} {r.State}, node {r.NodeId}, members {string.Join(", ", r.Members)}, links {(r.Sealed ? "AES-256-GCM" : "PLAINTEXT")}");
-            text.AppendLine(inv, $"  packets sent {r.PacketsSent} received {r.PacketsReceived}, retransmitted {r.Retransmitted}, token retransmits {r.TokenRetransmits}, delivered {r.MessagesDelivered}, backlog {r.Backlog}");
+            text.AppendLine(inv, $"  packets sent {r.PacketsSent} received {r.PacketsReceived}, retransmitted {r.Retransmitted}, token rotations {r.TokenVisits}, token retransmits {r.TokenRetransmits}, delivered {r.MessagesDelivered}, backlog {r.Backlog}");
             text.AppendLine(inv, $"  dropped {r.DroppedTotal}: forged {r.DroppedForged}, replayed {r.DroppedReplayed}, other cluster {r.DroppedOtherCluster}, unsealed {r.DroppedUnsealed}, malformed {r.DroppedMalformed}, strangers {r.DroppedStrangers}; bad ring packets {r.MalformedRingPackets}, fragments dropped {r.FragmentsDropped}");
         }
         else

@@ -102,6 +102,7 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
             while (true)
             {
                 Feed();
+                FeedSelf();
                 _ring.TakeOutputs(_batch);
                 if (_batch.Count == 0)
                 {
@@ -115,6 +116,10 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
                     if (output is Deliver deliver)
                     {
                         OnDelivery(deliver.Delivery);
+                    }
+                    else if (output is SendPacket send)
+                    {
+                        Send(send);
                     }
                     else
                     {

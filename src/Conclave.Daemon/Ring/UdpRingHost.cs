@@ -12,7 +12,7 @@ namespace Conclave.Daemon.Ring;
 
 /// <summary>
 /// Runs the ring ordering layer over UDP: one socket on this daemon's endpoint, "multicast" as
-/// unicast to every other configured daemon, every packet sealed and opened by a
+/// unicast to every other configured daemon (packets to itself never leave the ring layer), every packet sealed and opened by a
 /// <see cref="LinkSealer"/>, timers on a monotonic clock, and the ring state persisted. Every ring
 /// input enters the daemon's serialised core, so the ring and the group table are never touched
 /// concurrently.
@@ -91,22 +91,6 @@ internal sealed class UdpRingHost : IAsyncDisposable
         _receiver = Task.Run(ReceiveLoopAsync);
     }
 
-    /// <summary>
-    /// A packet this daemon addressed to itself (the token of a ring of one, a commit token): handed
-    /// back after a millisecond, outside this step, so a lone daemon's token does not spin a core.
-    /// </summary>
-    private async Task LoopBackAsync(byte[] packet)
-    {
-        await Task.Delay(1).ConfigureAwait(false);
-        _loop!.Run((this, packet), static s =>
-        {
-            if (!s.Item1._stopped)
-            {
-                s.Item1._layer!.OnPacket(s.packet);
-            }
-        });
-    }
-
     private static long Clock() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
 
     private void Fired(RingTimer timer) => _loop?.Run((this, timer), static s =>
@@ -159,7 +143,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
                 if (!s.Item1._stopped)
                 {
                     s.Item1._layer!.OnPacket(s.payload);
-                        }
+                }
             });
         }
     }
@@ -179,9 +163,6 @@ internal sealed class UdpRingHost : IAsyncDisposable
                     }
                 }
 
-                break;
-            case SendPacket unicast when unicast.To == _self:
-                _ = LoopBackAsync(unicast.Packet);
                 break;
             case SendPacket unicast when unicast.To >= 1 && unicast.To <= _endpoints.Length:
                 Send(Sealer.Seal(unicast.Packet), _endpoints[unicast.To - 1]);
@@ -243,6 +224,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
             PacketsReceived = Interlocked.Read(ref _packetsReceived),
             Retransmitted = ring.Counters.Retransmitted,
             TokenRetransmits = ring.Counters.TokenRetransmits,
+            TokenVisits = _layer.TokenVisits,
             MalformedRingPackets = ring.Counters.Malformed,
             DroppedMalformed = Interlocked.Read(ref link.Malformed),
             DroppedOtherCluster = Interlocked.Read(ref link.OtherCluster),

@@ -30,6 +30,12 @@ internal sealed class MemoryRing
 
     public Node[] Nodes { get; }
 
+    /// <summary>The manual clock (microseconds).</summary>
+    public long Now => _now;
+
+    /// <summary>Packets on the wire, not yet received.</summary>
+    public int InFlight => _wire.Count;
+
     /// <summary>Steps the cluster until <paramref name="done"/> holds; fails after <paramref name="maxSteps"/>.</summary>
     public void RunUntil(Func<bool> done, int maxSteps = 2_000_000)
     {

@@ -11,6 +11,17 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
+    private readonly Queue<string> _recent = new();
+    private readonly List<string> _all = [];
+
+    /// <summary>Every line the daemon has written so far.</summary>
+    public IReadOnlyList<string> Lines()
+    {
+        lock (_all)
+        {
+            return [.. _all];
+        }
+    }
 
     private RingDaemonProcess(Process process, string name)
     {
@@ -28,10 +39,25 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
 
     public string Address { get; private set; } = "";
 
-    public static async Task<RingDaemonProcess> StartAsync(string conf, string name, string address, string stateDir, params string[] extra)
+    public static Task<RingDaemonProcess> StartAsync(string conf, string name, string address, string stateDir, params string[] extra) =>
+        StartAsync([], ["--port", "0", "--no-unix-socket"], conf, name, address, stateDir, extra);
+
+    /// <summary>
+    /// Starts the daemon inside network namespace <paramref name="netns"/>; clients reach it through
+    /// the Unix socket /tmp/<paramref name="port"/> (<see cref="UnixSpreadName"/>), which the file
+    /// system shares across namespaces.
+    /// </summary>
+    public static Task<RingDaemonProcess> StartInNamespaceAsync(string netns, int port, string conf, string name, string address, string stateDir, params string[] extra) =>
+        StartAsync(["ip", "netns", "exec", netns], ["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)], conf, name, address, stateDir, extra);
+
+    /// <summary>The Spread name of the daemon's Unix socket (its client port).</summary>
+    public string UnixSpreadName => ClientPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    private static async Task<RingDaemonProcess> StartAsync(string[] prefix, string[] portArguments, string conf, string name, string address, string stateDir, string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, "--port", "0", "--no-unix-socket", "--state-dir", stateDir }.Concat(extra))
+        string[] command = [.. prefix, "dotnet", Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, .. portArguments, "--state-dir", stateDir, .. extra];
+        var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
@@ -55,7 +81,13 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
             }
             catch (ChannelClosedException)
             {
-                throw new InvalidOperationException($"daemon {Name} exited before logging /{pattern}/");
+                throw new InvalidOperationException($"daemon {Name} exited before logging /{pattern}/; last lines:\n{string.Join("\n", _recent)}");
+            }
+
+            _recent.Enqueue(line);
+            if (_recent.Count > 8)
+            {
+                _recent.Dequeue();
             }
 
             Match match = pattern.Match(line);
@@ -75,6 +107,10 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
         while (await reader.ReadLineAsync() is { } line)
         {
             _lines.Writer.TryWrite(line);
+            lock (_all)
+            {
+                _all.Add(line);
+            }
         }
 
         _lines.Writer.TryComplete();

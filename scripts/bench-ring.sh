@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Three `conclave daemon`s in network namespaces (10.77.0.1-3 behind a bridge, as in
+# ../shared/bench/corosync/netns-3node.sh), default ring timers. For links sealed (AES-256-GCM) and
+# plaintext: one sender on d1, AGREED 100 B / 1 KB / 10 KB (`conclave flood`, its own messages come
+# back through the ring's total order), the round trip to self (window 1), then CYCLES cuts of d3's
+# bridge port: time from the cut to d1's new regular configuration without d3, and from the restore
+# to the merged one (the daemons' log lines, polled every 5 ms). Run as root; prints JSON lines and
+# one "cut"/"merge" line per cycle. Usage: bash scripts/bench-ring.sh [messages] [cycles]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-50000}
+cycles=${2:-3}
+[ "$(id -u)" = 0 ] || { echo "bench-ring.sh: needs root for network namespaces" >&2; exit 2; }
+dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
+conclave="dotnet $PWD/artifacts/bench/conclave.dll"
+work=$(mktemp -d /tmp/conclave-bench-ring-XXXX)
+p="cb$$"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for ns in ${p}n1 ${p}n2 ${p}n3 ${p}br; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+ip netns add ${p}br; ip -n ${p}br link set lo up
+ip -n ${p}br link add br0 type bridge; ip -n ${p}br link set br0 up
+for i in 1 2 3; do
+  ip netns add ${p}n$i; ip -n ${p}n$i link set lo up
+  ip -n ${p}n$i link add eth0 type veth peer name vb$i netns ${p}br
+  ip -n ${p}n$i addr add 10.77.0.$i/24 dev eth0; ip -n ${p}n$i link set eth0 up
+  ip -n ${p}br link set vb$i master br0; ip -n ${p}br link set vb$i up
+done
+
+now_ms() { date +%s%3N; }
+# Waits until FILE gets a line matching REGEX after line AFTER; prints the ms clock when seen.
+wait_line() {
+  local file=$1 after=$2 regex=$3 deadline=$(( $(date +%s) + 60 ))
+  while [ "$(date +%s)" -lt $deadline ]; do
+    if tail -n +"$((after + 1))" "$file" | grep -Eq "$regex"; then now_ms; return 0; fi
+    sleep 0.005
+  done
+  echo "timeout waiting for /$regex/ in $file" >&2; return 1
+}
+
+for links in sealed plaintext; do
+  conf=$work/spread-$links.conf
+  if [ $links = sealed ]; then
+    $conclave keygen --cluster "$work/cluster.key" >/dev/null
+    echo "ClusterKeyFile = $work/cluster.key" > "$conf"
+  else
+    echo "DaemonLinkEncryption = off" > "$conf"
+  fi
+  printf 'Spread_Segment 10.77.0.255:4803 {\n  d1 10.77.0.1\n  d2 10.77.0.2\n  d3 10.77.0.3\n}\n' >> "$conf"
+  port=$((24900 + RANDOM % 1000))
+  pids=()
+  for i in 1 2 3; do
+    ip netns exec ${p}n$i $conclave daemon -c "$conf" -n d$i --port $((port + i)) --state-dir "$work/state-d$i" \
+      > "$work/d$i-$links.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in 1 2 3; do wait_line "$work/d$i-$links.log" 0 'regular [0-9.]+: d1, d2, d3$' >/dev/null; done
+  echo "# links $links, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for size in 100 1000 10000; do
+    $conclave flood -s $((port + 1)) -n "$count" -b $size --service agreed --receivers 0 --json
+  done
+  $conclave flood -s $((port + 1)) -n 20000 -b 100 -w 1 --receivers 0 --json
+  for c in $(seq "$cycles"); do
+    lines=$(wc -l < "$work/d1-$links.log")
+    t0=$(now_ms); ip -n ${p}br link set vb3 down
+    t1=$(wait_line "$work/d1-$links.log" "$lines" 'regular [0-9.]+: d1, d2$')
+    sleep 2
+    lines=$(wc -l < "$work/d1-$links.log")
+    t2=$(now_ms); ip -n ${p}br link set vb3 up
+    t3=$(wait_line "$work/d1-$links.log" "$lines" 'regular [0-9.]+: d1, d2, d3$')
+    echo "{\"links\":\"$links\",\"cycle\":$c,\"cutToMembershipMs\":$((t1 - t0)),\"restoreToMergeMs\":$((t3 - t2))}"
+    sleep 1
+  done
+  for pid in "${pids[@]}"; do kill "$pid"; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+done
