@@ -47,7 +47,7 @@ public sealed class DaemonMetricsTests : IDisposable
         Dictionary<string, long> frameCounts = frames.Latest();
         Assert.Equal(3, frameCounts[$"{N.DirectionTag}=in"]);
         Assert.True(frameCounts[$"{N.DirectionTag}=out"] >= 4);
-        // The lone daemon's local sequencer installs its one regular configuration at start, before any collector existed.
+        // A lone daemon's local sequencer installs no daemon configuration.
         Assert.Empty(configurations.GetMeasurementSnapshot());
 
         await bob.DisposeAsync();
