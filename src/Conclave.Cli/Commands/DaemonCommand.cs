@@ -69,6 +69,10 @@ internal static class DaemonCommand
             try
             {
                 exporter = metricsUrl is null ? null : MetricsEndpoint.Start(metricsUrl);
+                if (metricsUrl is not null)
+                {
+                    CliLog.MetricsServed(loggers.CreateLogger("Conclave.Cli"), metricsUrl);
+                }
             }
             catch (InvalidOperationException ex) when (ex.InnerException is HttpListenerException listener)
             {

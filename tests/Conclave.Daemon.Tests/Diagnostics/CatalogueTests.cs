@@ -8,7 +8,7 @@ namespace Conclave.Daemon.Tests.Diagnostics;
 /// <summary>The log catalogues keep fixed, unique event ids, and docs/operations.md lists every event and metric.</summary>
 public sealed class CatalogueTests
 {
-    private static readonly Assembly[] Libraries = [typeof(SpreadDaemon).Assembly, typeof(ClientMetricNames).Assembly];
+    private static readonly Assembly[] Libraries = [typeof(SpreadDaemon).Assembly, typeof(ClientMetricNames).Assembly, Assembly.Load("conclave")];
 
     private static IEnumerable<(Type Catalogue, MethodInfo Method, LoggerMessageAttribute Event)> Events(Assembly assembly) =>
         from type in assembly.GetTypes()
@@ -39,6 +39,7 @@ public sealed class CatalogueTests
             ["DaemonLog"] = (100, 399),
             ["RingLog"] = (400, 499),
             ["ClientLog"] = (1000, 1099),
+            ["CliLog"] = (2000, 2099),
         };
         var all = Libraries.SelectMany(Events).ToList();
 
@@ -52,7 +53,7 @@ public sealed class CatalogueTests
     {
         string doc = OperationsDoc();
         var events = Libraries.SelectMany(Events).ToList();
-        Assert.True(events.Count >= 18, $"{events.Count} events found");
+        Assert.True(events.Count >= 19, $"{events.Count} events found");
         Assert.All(events, e =>
             Assert.Contains($"| {e.Event.EventId} | {e.Event.Level} | {e.Method.Name} |", doc, StringComparison.Ordinal));
     }

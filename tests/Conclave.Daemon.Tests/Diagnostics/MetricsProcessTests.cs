@@ -36,10 +36,18 @@ public sealed partial class MetricsProcessTests
         {
             using var timeout = new CancellationTokenSource(ClientSessions.Patience);
             int port = 0;
+            bool metricsLogged = false;
             while (port == 0 && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
             {
                 using JsonDocument entry = JsonDocument.Parse(line); // every line is one JSON object
                 JsonElement root = entry.RootElement;
+                if (root.GetProperty("EventId").GetInt32() == 2000)
+                {
+                    Assert.Equal("Conclave.Cli", root.GetProperty("Category").GetString());
+                    metricsLogged = true;
+                    continue;
+                }
+
                 Assert.Equal("Conclave.Daemon", root.GetProperty("Category").GetString());
                 Assert.True(root.TryGetProperty("Timestamp", out _));
                 if (root.GetProperty("EventId").GetInt32() == 100 && ListeningOn().Match(root.GetProperty("Message").GetString()!) is { Success: true } m)
@@ -51,6 +59,7 @@ public sealed partial class MetricsProcessTests
             }
 
             Assert.NotEqual(0, port);
+            Assert.True(metricsLogged, "the exporter logs its URL before the daemon listens");
             await using GroupConnection alice = await GroupConnection.ConnectAsync($"{port}@127.0.0.1", "alice", true);
             await alice.JoinAsync("g");
             Assert.IsType<MembershipMessage>(await alice.ReceiveAsync(timeout.Token));
