@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Conclave.Protocol.Spread;
 using Microsoft.Extensions.Logging;
@@ -46,6 +47,9 @@ public sealed record DaemonOptions
 
     /// <summary>Where the daemon logs.</summary>
     public ILoggerFactory LoggerFactory { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>Creates the daemon's meter (<c>Conclave.Daemon</c>, docs/operations.md); null: the daemon owns a meter of its own.</summary>
+    public IMeterFactory? MeterFactory { get; init; }
 
     /// <summary>Throws if the options cannot work.</summary>
     public void Validate()

@@ -1,11 +1,13 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Conclave.Daemon.Diagnostics;
 using Conclave.Daemon.Internal;
 using Conclave.Daemon.Ring;
 using Conclave.Daemon.Status;
 using Conclave.Protocol.Groups;
 using Conclave.Protocol.Ordering;
+using Conclave.Protocol.Ring;
 using Conclave.Protocol.Spread;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +21,7 @@ namespace Conclave.Daemon;
 /// One event loop owns the group table and the ordering layer; each session has its own reader and
 /// writer, so a slow or misbehaving client never blocks the loop or any other client.
 /// </remarks>
-public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
+public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost, IDaemonMetricsSource
 {
     private readonly ConcurrentDictionary<string, ClientSession> _sessions = new(StringComparer.Ordinal);
     private readonly List<Socket> _listeners = [];
@@ -29,6 +31,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     private readonly ILogger _logger;
     private readonly List<IPEndPoint> _boundTcp = [];
     private readonly UdpRingHost? _ring;
+    private readonly DaemonMetrics _metrics;
     private StatusServer? _status;
     private int _sessionCount;
     private bool _started;
@@ -43,8 +46,12 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         var configuration = new MembershipId(ProcIdOf(options.Address), (int)DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         // One host: a local sequencer orders everything; across daemons, the ring over UDP.
         _ring = options.Ring is null ? null : new UdpRingHost(options, _logger);
+        _metrics = new DaemonMetrics(options, this);
         _loop = new DaemonLoop(options, _counters, _logger, _sessions, configuration,
-            listener => _ring is null ? new LocalSequencer(listener) : _ring.CreateLayer(listener));
+            listener => _ring is null ? new LocalSequencer(listener) : _ring.CreateLayer(listener))
+        {
+            Metrics = _metrics,
+        };
     }
 
     /// <summary>The options the daemon runs with.</summary>
@@ -56,6 +63,29 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
     DaemonCounters ISessionHost.Counters => _counters;
 
     ILogger ISessionHost.Logger => _logger;
+
+    DaemonCounters IDaemonMetricsSource.Counters => _counters;
+
+    int IDaemonMetricsSource.EstablishedSessions => _sessions.Count(s => s.Value.IsEstablished);
+
+    RingFlowCounters? IDaemonMetricsSource.RingFlow => _ring?.Machine?.Flow;
+
+    DaemonRingStatus? IDaemonMetricsSource.RingStatus() => _started ? _ring?.Status() : null;
+
+    (int Groups, int Members) IDaemonMetricsSource.GroupTotals() => _loop.GroupTotals();
+
+    (int Total, int Deepest) IDaemonMetricsSource.QueuedMessages()
+    {
+        int total = 0, deepest = 0;
+        foreach (ClientSession session in _sessions.Values)
+        {
+            int queued = session.QueuedMessages;
+            total += queued;
+            deepest = Math.Max(deepest, queued);
+        }
+
+        return (total, deepest);
+    }
 
     /// <summary>A snapshot of the daemon's counters.</summary>
     public DaemonStatistics Statistics => _counters.Snapshot(_sessions.Count(s => s.Value.IsEstablished), _loop.GroupCount) with
@@ -236,6 +266,7 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost
         }
 
         await Task.WhenAll(_tasks).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _metrics.Dispose();
         DaemonLog.Stopped(_logger, Options.Name);
     }
 

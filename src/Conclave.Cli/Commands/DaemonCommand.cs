@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using System.Net.NetworkInformation;
+using Conclave.Cli.Diagnostics;
 using Conclave.Daemon;
 using Conclave.Daemon.Configuration;
 using Microsoft.Extensions.Logging;
@@ -21,20 +22,22 @@ internal static class DaemonCommand
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the ring sequence and incarnation are kept; default: a directory per daemon name under the temp directory." };
         var trace = new Option<FileInfo?>("--trace") { Description = "Append the ring's trace events (docs/trace-format.md) to this file, for the EVS checker." };
         var statusSocket = new Option<FileInfo?>("--status-socket") { Description = "Serve this daemon's status to `conclave monitor` on this owner-only Unix socket (e.g. /tmp/4803.status)." };
-        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed.", DefaultValueFactory = _ => LogLevel.Information };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log level printed: trace, debug, information, warning, error.", DefaultValueFactory = _ => LogLevel.Information };
+        var logFormat = new Option<LogFormat>("--log-format") { Description = "Log lines as text or as JSON objects (one per line).", DefaultValueFactory = _ => LogFormat.Text };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve metrics as Prometheus text at this URL, e.g. http://127.0.0.1:9464/metrics (docs/operations.md)." };
 
         var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
         {
-            config, name, port, listen, noUnix, maxSessions, stateDir, trace, statusSocket, logLevel,
+            config, name, port, listen, noUnix, maxSessions, stateDir, trace, statusSocket, logLevel, logFormat, metrics,
         };
         command.SetAction(async (parse, cancellation) =>
         {
-            using ILoggerFactory loggers = LoggerFactory.Create(b => b
-                .SetMinimumLevel(parse.GetValue(logLevel))
-                .AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }));
+            using ILoggerFactory loggers = DaemonLogging.Create(parse.GetValue(logLevel), parse.GetValue(logFormat));
             DaemonOptions options;
+            Uri? metricsUrl;
             try
             {
+                metricsUrl = parse.GetValue(metrics) is { } url ? MetricsEndpoint.Parse(url) : null;
                 FileInfo? file = parse.GetValue(config);
                 SpreadConfiguration configuration = file is not null
                     ? SpreadConfigurationParser.ParseFile(file.FullName)
@@ -61,6 +64,23 @@ internal static class DaemonCommand
                 return 2;
             }
 
+            // The exporter listens before the daemon exists, so the first configuration is counted too.
+            OpenTelemetry.Metrics.MeterProvider? exporter;
+            try
+            {
+                exporter = metricsUrl is null ? null : MetricsEndpoint.Start(metricsUrl);
+                if (metricsUrl is not null)
+                {
+                    CliLog.MetricsServed(loggers.CreateLogger("Conclave.Cli"), metricsUrl);
+                }
+            }
+            catch (InvalidOperationException ex) when (ex.InnerException is HttpListenerException listener)
+            {
+                await Console.Error.WriteLineAsync($"conclave daemon: cannot serve metrics on {metricsUrl}: {listener.Message}");
+                return 1;
+            }
+
+            using OpenTelemetry.Metrics.MeterProvider? metricsExporter = exporter;
             await using var daemon = new SpreadDaemon(options);
             try
             {

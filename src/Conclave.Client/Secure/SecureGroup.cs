@@ -1,8 +1,11 @@
 using System.Threading.Channels;
+using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
 using Conclave.Client.Secure.Internal;
 using Conclave.Crypto.KeyAgreement;
 using Conclave.Protocol.Spread;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conclave.Client.Secure;
 
@@ -67,7 +70,9 @@ public sealed class SecureGroup : IAsyncDisposable
                 Directory = options.Directory,
                 DhGroup = options.DhGroup,
             });
-            var member = new SecureGroup(flush, group, new SecureGroupCore(module, group, flush.PrivateGroup));
+            ISecureGroupObserver observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
+                (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Conclave.Client.Secure"));
+            var member = new SecureGroup(flush, group, new SecureGroupCore(module, group, flush.PrivateGroup) { Observer = observer });
             await flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
             return member;
         }

@@ -49,6 +49,9 @@ internal sealed partial class ClientSession : IDisposable
 
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
+    /// <summary>Frames queued for the client and not yet written.</summary>
+    public int QueuedMessages => Volatile.Read(ref _queued);
+
     /// <summary>Runs the session until the client leaves or breaks the protocol.</summary>
     public async Task RunAsync()
     {

@@ -32,6 +32,9 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         _ordering = orderingFactory(this);
     }
 
+    /// <summary>Counts configuration changes and membership messages; set once by the daemon.</summary>
+    public Diagnostics.DaemonMetrics? Metrics { get; init; }
+
     public int GroupCount => Volatile.Read(ref _groupCount);
 
     private int _groupCount;
@@ -42,6 +45,21 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         lock (_gate)
         {
             return [.. _table.GroupNames.Order(StringComparer.Ordinal).Select(g => new DaemonGroupStatus(g, [.. _table.MembersOf(g)]))];
+        }
+    }
+
+    /// <summary>Groups and memberships over all groups (serialised with the loop).</summary>
+    public (int Groups, int Members) GroupTotals()
+    {
+        lock (_gate)
+        {
+            int members = 0;
+            foreach (string group in _table.GroupNames)
+            {
+                members += _table.MembersOf(group).Count;
+            }
+
+            return (_table.GroupCount, members);
         }
     }
 
@@ -147,12 +165,14 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     public void OnTransitional(IReadOnlyList<string> daemons, MembershipId id)
     {
         Ring.RingLog.Configuration(_logger, "transitional", id.ToString(), string.Join(", ", daemons));
+        Metrics?.ConfigurationInstalled(regular: false);
         _table.OnTransitional(daemons, id, this);
     }
 
     public void OnRegular(IReadOnlyList<string> daemons, MembershipId id)
     {
         Ring.RingLog.Configuration(_logger, "regular", id.ToString(), string.Join(", ", daemons));
+        Metrics?.ConfigurationInstalled(regular: true);
         _table.OnRegular(daemons, id, this);
     }
 
@@ -171,6 +191,7 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished && session.WantsMembership)
         {
             session.Enqueue(frame);
+            Metrics?.MembershipMessageQueued();
         }
     }
 

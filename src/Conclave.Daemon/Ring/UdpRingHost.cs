@@ -60,6 +60,9 @@ internal sealed class UdpRingHost : IAsyncDisposable
 
     public uint NodeId => _self;
 
+    /// <summary>The ring machine once the layer exists (its counters are read by the metrics).</summary>
+    public RingMachine? Machine => _layer?.Ring;
+
     /// <summary>The ordering factory handed to the daemon loop.</summary>
     public IOrderingLayer CreateLayer(IOrderingListener listener)
     {

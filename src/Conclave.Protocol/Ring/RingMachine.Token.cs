@@ -51,6 +51,7 @@ public sealed partial class RingMachine
             long share = _options.WindowSize * (long)backlogNow / shareBase;
             if (share > 0 && share < allowed) allowed = (int)share;
         }
+        Flow.OnToken(t.Fcc, allowed);
 
         // T4: retransmissions first.
         int sent = 0;

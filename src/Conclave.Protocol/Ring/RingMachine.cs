@@ -78,6 +78,9 @@ public sealed partial class RingMachine
     /// <summary>Counters for diagnosis (malformed packets, retransmissions, ...).</summary>
     public RingCounters Counters { get; } = new();
 
+    /// <summary>Token rotations and the flow control of the last token (for metrics).</summary>
+    public RingFlowCounters Flow { get; } = new();
+
     internal RingOptions Options => _options;
 
     internal long Now => _now;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
 using Conclave.Crypto.KeyAgreement;
 
@@ -56,6 +57,9 @@ internal sealed class SecureGroupCore : IDisposable
 
     public SecureGroupCounters Counters { get; } = new();
 
+    /// <summary>Metrics and logs of key agreements and refused messages.</summary>
+    public ISecureGroupObserver Observer { get; init; } = NoSecureGroupObserver.Instance;
+
     /// <summary>True when the current view has its key, so <see cref="Seal"/> works.</summary>
     public bool HasKey => _aead is not null;
 
@@ -76,6 +80,7 @@ internal sealed class SecureGroupCore : IDisposable
                 if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
                 {
                     Counters.KeyAgreementRejected++;
+                    Observer.Rejected(SecureRejection.KeyAgreement, ka.Sender);
                 }
 
                 Apply(r);
@@ -124,6 +129,7 @@ internal sealed class SecureGroupCore : IDisposable
         _flushView = view.GroupId;
         string[] joined = previous.Count == 0 ? [.. view.Members.Where(m => m != _self)] : [.. view.Members.Except(previous, StringComparer.Ordinal)];
         string[] left = [.. previous.Except(view.Members, StringComparer.Ordinal)];
+        Observer.KeyAgreementStarted(view.Members.Count);
         Apply(_module.OnView(new KeyAgreementView(_viewId, view.Members, joined, left)));
     }
 
@@ -151,6 +157,7 @@ internal sealed class SecureGroupCore : IDisposable
         _aead = new AesGcm(dataKey, TagSize);
         CryptographicOperations.ZeroMemory(dataKey);
         _epoch = key.Epoch;
+        Observer.KeyEstablished(key.Epoch.ToString(), _members.Count);
         Deliveries.Enqueue(new SecureView(_group, _members, key.Epoch.ToString(), key.Confirmation[..8]));
     }
 
@@ -170,6 +177,7 @@ internal sealed class SecureGroupCore : IDisposable
         if (wire.Length < HeaderSize + TagSize || wire[0] != Version || senderIndex < 0)
         {
             Counters.Forged++;
+            Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 
@@ -177,6 +185,7 @@ internal sealed class SecureGroupCore : IDisposable
         if (_aead is null || epoch != _epoch)
         {
             Counters.OtherEpoch++;
+            Observer.Rejected(SecureRejection.OtherEpoch, data.Sender);
             return;
         }
 
@@ -184,6 +193,7 @@ internal sealed class SecureGroupCore : IDisposable
         if (sequence <= _lastSequence.GetValueOrDefault(data.Sender, -1))
         {
             Counters.Replays++;
+            Observer.Rejected(SecureRejection.Replay, data.Sender);
             return;
         }
 
@@ -199,6 +209,7 @@ internal sealed class SecureGroupCore : IDisposable
         catch (AuthenticationTagMismatchException)
         {
             Counters.Forged++;
+            Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Client.Diagnostics;
+
+/// <summary>The client library's log catalogue. Event ids: 10xx secure groups.</summary>
+internal static partial class ClientLog
+{
+    [LoggerMessage(1000, LogLevel.Debug, "Secure group {Group}: key agreement started for a view of {Members} members")]
+    public static partial void KeyAgreementStarted(ILogger logger, string group, int members);
+
+    [LoggerMessage(1001, LogLevel.Information, "Secure group {Group}: key established for epoch {Epoch}, {Members} members, agreement took {Milliseconds} ms")]
+    public static partial void KeyEstablished(ILogger logger, string group, string epoch, int members, double milliseconds);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Secure group {Group}: refused a message from {Sender}: {Cause}")]
+    public static partial void MessageRefused(ILogger logger, string group, string sender, string cause);
+
+    [LoggerMessage(1003, LogLevel.Debug, "Secure group {Group}: dropped a message from {Sender} sealed under another epoch")]
+    public static partial void OtherEpochDropped(ILogger logger, string group, string sender);
+}
