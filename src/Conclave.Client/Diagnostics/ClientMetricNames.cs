@@ -6,8 +6,11 @@ public static class ClientMetricNames
     /// <summary>The meter every client instrument belongs to.</summary>
     public const string Meter = "Conclave.Client";
 
+    /// <summary>Counter: group keys installed, tagged by protocol.</summary>
     public const string Rekeys = "conclave.secure.rekeys";
+    /// <summary>Histogram: seconds from a new view to its key, tagged by protocol.</summary>
     public const string KeyAgreementDuration = "conclave.secure.key_agreement.duration";
+    /// <summary>Counter: secure messages refused, tagged by cause.</summary>
     public const string MessagesRejected = "conclave.secure.messages.rejected";
 
     /// <summary>Tag of <see cref="Rekeys"/> and <see cref="KeyAgreementDuration"/>: gdh, ckd or tgdh.</summary>
