@@ -70,15 +70,24 @@ public sealed partial class GroupTable
             return;
         }
 
-        RegMembers = sorted;
+        InstallRegular(sorted, regId, output);
+    }
+
+    /// <summary>N3: the regular configuration after a transitional one.</summary>
+    private void InstallRegular(List<string> members, MembershipId regId, IGroupTableOutput output)
+    {
+        RegMembers = members;
         RegId = regId;
-        if (TransMembers.Count == RegMembers.Count)
+
+        // Nobody new, and my synced set already spans the configuration (an interrupted exchange
+        // leaves it smaller): no exchange is needed.
+        if (_syncedSet.Count == RegMembers.Count)
         {
             FinishSubtractive(output);
             return;
         }
 
-        // N3, a merge: drop partitioned daemons, then exchange state with the newcomers.
+        // N3, a merge: drop partitioned daemons, then exchange state with the others.
         RemovePartitionedDaemons();
         BeginExchange(output);
     }
@@ -142,6 +151,13 @@ public sealed partial class GroupTable
     }
 
     /// <summary>N10: a regular configuration arrived before the exchange finished.</summary>
+    /// <remarks>
+    /// Requests deferred during the interrupted exchange were delivered only to this daemon's
+    /// configuration; a daemon that joins in <paramref name="members"/> never saw them. So they are
+    /// applied here, in delivery order and around the cascaded transitional configuration, before
+    /// the new exchange: the state it carries then includes them, and no request outlives the
+    /// configuration it was delivered in.
+    /// </remarks>
     private void RestartExchange(List<string> members, MembershipId regId, IGroupTableOutput output)
     {
         bool ownSetComplete = _syncedSet.Count > 0 && _collected.ContainsKey(_syncedSet[0]);
@@ -151,30 +167,32 @@ public sealed partial class GroupTable
         }
 
         _collected.Clear();
+        (IReadOnlyList<string> Members, MembershipId Id) transitional = _pendingTransitional ?? (TransMembers, TransId);
         _pendingTransitional = null;
 
-        // The transitional configuration is applied here (below), not when the deferred requests replay.
-        GroupMessage?[] waiting = [.. _deferred.Where(m => m is not null)];
-        _deferred.Clear();
-        foreach (GroupMessage? message in waiting)
+        // Before the marker the requests belong to the old regular configuration.
+        State = GroupLayerState.Operational;
+        bool transitionalApplied = false;
+        while (_deferred.Count > 0)
         {
-            _deferred.Enqueue(message);
-        }
-
-        // The cascaded change removed daemons: their groups' members hear of it before the next view.
-        foreach (Group group in _groups.Values)
-        {
-            if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+            GroupMessage? deferred = _deferred.Dequeue();
+            if (deferred is not null)
             {
-                SendTransition(group, output);
+                Apply(deferred, output);
+            }
+            else if (!transitionalApplied)
+            {
+                ApplyTransitional(transitional.Members, transitional.Id, output);
+                transitionalApplied = true;
             }
         }
 
-        RemovePartitionedDaemons(TransMembers);
-        _syncedSet = [.. _syncedSet.Where(d => TransMembers.Contains(d, StringComparer.Ordinal))];
-        RegMembers = members;
-        RegId = regId;
-        BeginExchange(output);
+        if (!transitionalApplied)
+        {
+            ApplyTransitional(transitional.Members, transitional.Id, output);
+        }
+
+        InstallRegular(members, regId, output);
     }
 
     private void HandleGroupsState(GroupMessage message, IGroupTableOutput output)

@@ -289,4 +289,39 @@ public sealed class GroupTableNetworkTests
         Assert.Equal(GroupLayerState.Transitional, _daemons["d1"].Table.State);
         Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d2"].Table.GroupIdOf("g"));
     }
+    /// <summary>
+    /// N10 with a newcomer: a join delivered during an exchange that a cascade interrupts must reach
+    /// the daemon that joins in the next configuration, which never saw it (the simulator's
+    /// <c>conclave sim --seed 2 --daemons 4 --faults partitions --groups</c> divergence).
+    /// </summary>
+    [Fact]
+    public void A_request_deferred_by_an_interrupted_exchange_reaches_the_newcomer_of_the_next_one()
+    {
+        FormAllThree();
+        Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
+        Reconfigure((["d1"], ["d1"]));
+        Reconfigure((["d2"], ["d2"]));
+        Reconfigure((["d3"], ["d3"]));
+
+        // d1 and d2 merge; bob's join is ordered before their state messages.
+        string[] pair = ["d1", "d2"];
+        MembershipId regPair = Id();
+        foreach (string d in pair)
+        {
+            _daemons[d].Table.OnTransitional([d], Id(), _daemons[d].Out);
+            _daemons[d].Table.OnRegular(pair, regPair, _daemons[d].Out);
+            _daemons[d].Out.Submitted.Clear();
+        }
+
+        Deliver(pair, GroupMessage.Join("#bob#d2", "g"));
+        Assert.All(pair, d => Assert.True(_daemons[d].Table.IsExchanging));
+
+        // d3 merges in before that exchange finishes: it never saw bob's join.
+        Reconfigure((pair, Order), (["d3"], Order));
+
+        Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1", "#bob#d2"], d.Table.MembersOf("g")));
+        GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
+        Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
+    }
 }
