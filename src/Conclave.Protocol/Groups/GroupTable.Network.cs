@@ -240,9 +240,16 @@ public sealed partial class GroupTable
     }
 
     /// <summary>N6: fold the other synced sets' tables into mine.</summary>
+    /// <remarks>
+    /// Each set is the authority on its own daemons: what I hold about them (from before a
+    /// partition, or from requests replayed after an interrupted exchange) is replaced by their
+    /// report. A group that two sets report with different ids is changed at every daemon, since
+    /// every daemon sees the same reports and its own set's report equals its own state.
+    /// </remarks>
     private void MergeCollected()
     {
         string myLeader = _syncedSet.Count > 0 ? _syncedSet[0] : Self;
+        ForgetReportedDaemons(myLeader);
         foreach ((string leader, GroupsStateMessage state) in _collected)
         {
             if (string.Equals(leader, myLeader, StringComparison.Ordinal))
@@ -256,6 +263,10 @@ public sealed partial class GroupTable
                 {
                     group = new Group(reported.Name, reported.MembId, reported.Index);
                     _groups.Add(reported.Name, group);
+                }
+                else if (group.MembId != reported.MembId || group.Index != reported.Index)
+                {
+                    group.Changed = true;
                 }
 
                 if (reported.Changed)
@@ -291,6 +302,40 @@ public sealed partial class GroupTable
         }
 
         _syncedSet = SortByOrder(_syncedSet);
+    }
+
+    /// <summary>Drops my entries for daemons another collected set reports, and groups left empty.</summary>
+    private void ForgetReportedDaemons(string myLeader)
+    {
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string leader, GroupsStateMessage state) in _collected)
+        {
+            if (!string.Equals(leader, myLeader, StringComparison.Ordinal))
+            {
+                reported.UnionWith(state.SyncedSet.Where(d => !string.Equals(d, Self, StringComparison.Ordinal)));
+            }
+        }
+
+        if (reported.Count == 0)
+        {
+            return;
+        }
+
+        foreach (Group group in _groups.Values.ToList())
+        {
+            foreach (DaemonEntry entry in group.Daemons.Values.ToList())
+            {
+                if (reported.Contains(entry.Daemon))
+                {
+                    group.Daemons.Remove(entry.Order);
+                }
+            }
+
+            if (group.IsEmpty)
+            {
+                _groups.Remove(group.Name); // It has no local members: nobody here is told.
+            }
+        }
     }
 
     /// <summary>N3/N7: every changed group gets its network view, with vs-sets of the previous configurations.</summary>
@@ -375,6 +420,11 @@ public sealed partial class GroupTable
                 .Where(d => _syncedSet.Contains(d.Daemon, StringComparer.Ordinal) || d.Daemon == Self)
                 .Select(d => new DaemonState(d.Daemon, d.MembId, [.. d.Members]))
                 .ToList();
+            if (daemons.Count == 0)
+            {
+                continue; // Only the sets holding its daemons speak for a group.
+            }
+
             groups.Add(new GroupState(group.Name, group.MembId, group.Index, group.Changed, daemons));
         }
 

@@ -324,4 +324,37 @@ public sealed class GroupTableNetworkTests
         GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
+    /// <summary>
+    /// N6 after an interrupted exchange: d1 and d2 replayed a join of d3's client, so they hold an
+    /// entry for d3 under their own group id. d3's report is the authority on d3; every daemon must
+    /// end with one id for the group.
+    /// </summary>
+    [Fact]
+    public void The_merge_after_an_interrupted_exchange_gives_one_group_id_everywhere()
+    {
+        FormAllThree();
+        Reconfigure((["d1"], ["d1"]));
+        Reconfigure((["d2"], ["d2"]));
+        Reconfigure((["d3"], ["d3"]));
+        Deliver(["d3"], GroupMessage.Join("#carol#d3", "g"));
+        Deliver(["d3"], GroupMessage.Join("#erin#d3", "g"));
+
+        MembershipId regAll = Id();
+        foreach (string d in Order)
+        {
+            _daemons[d].Table.OnTransitional([d], Id(), _daemons[d].Out);
+            _daemons[d].Table.OnRegular(Order, regAll, _daemons[d].Out);
+            _daemons[d].Out.Submitted.Clear();
+        }
+
+        Deliver(Order, GroupMessage.Join("#dave#d3", "g"));
+
+        // The token is lost before any state message is ordered: same daemons, new ring.
+        Reconfigure((Order, Order));
+
+        Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#carol#d3", "#dave#d3", "#erin#d3"], d.Table.MembersOf("g")));
+        GroupId? id = _daemons["d3"].Table.GroupIdOf("g");
+        Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
+    }
 }
