@@ -13,9 +13,15 @@ internal sealed class CampaignProgress(int total, Stopwatch watch)
     private int _done;
     private int _failedRuns;
     private long _violations;
+    private long _simulatedUs;
+    private long _delivered;
+    private long _configurations;
 
     public void Done(SimulationResult result)
     {
+        Interlocked.Add(ref _simulatedUs, result.SimulatedUs);
+        Interlocked.Add(ref _delivered, result.Delivered);
+        Interlocked.Add(ref _configurations, result.Configurations);
         Interlocked.Increment(ref _done);
         if (result.Violations.Count > 0)
         {
@@ -29,6 +35,6 @@ internal sealed class CampaignProgress(int total, Stopwatch watch)
         int done = Volatile.Read(ref _done);
         double elapsed = watch.Elapsed.TotalSeconds;
         double eta = done == 0 ? double.NaN : elapsed / done * (total - done);
-        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: {done}/{total} seeds, {Volatile.Read(ref _violations)} violations in {Volatile.Read(ref _failedRuns)} runs, {elapsed:F0} s elapsed, ~{eta:F0} s left"));
+        writer.WriteLine(string.Create(CultureInfo.InvariantCulture, $"progress: {done}/{total} seeds, {Volatile.Read(ref _violations)} violations in {Volatile.Read(ref _failedRuns)} runs, simulated {Volatile.Read(ref _simulatedUs) / 1e6:F0} s, {Volatile.Read(ref _delivered)} delivered, {Volatile.Read(ref _configurations)} configurations, {elapsed:F0} s elapsed, ~{eta:F0} s left"));
     }
 }
