@@ -7,8 +7,8 @@ namespace Conclave.Benchmarks;
 /// The ring core's cost per ordered message: a formed ring of N cores in one process (no network,
 /// no crypto), a batch of messages submitted round-robin at every daemon, timed until every daemon
 /// has delivered all of them. One operation = one message ordered and delivered at all N daemons.
+/// Run with <c>--filter *RingCore* --job short --inProcess</c> (no separate build; the machine is shared).
 /// </summary>
-[ShortRunJob]
 [MemoryDiagnoser]
 public class RingCoreBenchmarks
 {
