@@ -12,6 +12,8 @@ namespace Conclave.Cli.Commands;
 /// </summary>
 internal static class SimCommand
 {
+    private static readonly TimeSpan ProgressPeriod = TimeSpan.FromSeconds(10);
+
     public static Command Create()
     {
         var seeds = new Option<int>("--seeds") { Description = "Number of random seeds to run.", DefaultValueFactory = _ => 100 };
@@ -44,10 +46,21 @@ internal static class SimCommand
     {
         var watch = Stopwatch.StartNew();
         var results = new SimulationResult[count];
-        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = jobs }, i =>
+        var progress = new CampaignProgress(count, watch);
+        using (var timer = new Timer(_ => progress.Report(Console.Error), null, ProgressPeriod, ProgressPeriod))
         {
-            results[i] = SimulationRunner.Run(options.ConfigFor(start + (ulong)i), scenario, keepTrace: showTrace);
-        });
+            Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = jobs }, i =>
+            {
+                results[i] = SimulationRunner.Run(options.ConfigFor(start + (ulong)i), scenario, keepTrace: showTrace);
+                progress.Done(results[i]);
+            });
+        }
+
+        if (count > 1)
+        {
+            progress.Report(Console.Error);
+        }
+
         double wall = watch.Elapsed.TotalSeconds;
         if (traceFile is not null && results[0].Trace is { } all)
         {

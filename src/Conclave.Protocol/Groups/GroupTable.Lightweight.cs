@@ -84,6 +84,11 @@ public sealed partial class GroupTable
         {
             if (group.Contains(member, order))
             {
+                if (order == _selfOrder)
+                {
+                    output.MembershipEnded(member, group.Name);
+                }
+
                 RemoveMember(group, member, order, ServiceType.CausedByDisconnect, output);
             }
         }

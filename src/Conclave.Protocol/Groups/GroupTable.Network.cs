@@ -70,15 +70,24 @@ public sealed partial class GroupTable
             return;
         }
 
-        RegMembers = sorted;
+        InstallRegular(sorted, regId, output);
+    }
+
+    /// <summary>N3: the regular configuration after a transitional one.</summary>
+    private void InstallRegular(List<string> members, MembershipId regId, IGroupTableOutput output)
+    {
+        RegMembers = members;
         RegId = regId;
-        if (TransMembers.Count == RegMembers.Count)
+
+        // Nobody new, and my synced set already spans the configuration (an interrupted exchange
+        // leaves it smaller): no exchange is needed.
+        if (_syncedSet.Count == RegMembers.Count)
         {
             FinishSubtractive(output);
             return;
         }
 
-        // N3, a merge: drop partitioned daemons, then exchange state with the newcomers.
+        // N3, a merge: drop partitioned daemons, then exchange state with the others.
         RemovePartitionedDaemons();
         BeginExchange(output);
     }
@@ -142,6 +151,13 @@ public sealed partial class GroupTable
     }
 
     /// <summary>N10: a regular configuration arrived before the exchange finished.</summary>
+    /// <remarks>
+    /// Requests deferred during the interrupted exchange were delivered only to this daemon's
+    /// configuration; a daemon that joins in <paramref name="members"/> never saw them. So they are
+    /// applied here, in delivery order and around the cascaded transitional configuration, before
+    /// the new exchange: the state it carries then includes them, and no request outlives the
+    /// configuration it was delivered in.
+    /// </remarks>
     private void RestartExchange(List<string> members, MembershipId regId, IGroupTableOutput output)
     {
         bool ownSetComplete = _syncedSet.Count > 0 && _collected.ContainsKey(_syncedSet[0]);
@@ -151,30 +167,32 @@ public sealed partial class GroupTable
         }
 
         _collected.Clear();
+        (IReadOnlyList<string> Members, MembershipId Id) transitional = _pendingTransitional ?? (TransMembers, TransId);
         _pendingTransitional = null;
 
-        // The transitional configuration is applied here (below), not when the deferred requests replay.
-        GroupMessage?[] waiting = [.. _deferred.Where(m => m is not null)];
-        _deferred.Clear();
-        foreach (GroupMessage? message in waiting)
+        // Before the marker the requests belong to the old regular configuration.
+        State = GroupLayerState.Operational;
+        bool transitionalApplied = false;
+        while (_deferred.Count > 0)
         {
-            _deferred.Enqueue(message);
-        }
-
-        // The cascaded change removed daemons: their groups' members hear of it before the next view.
-        foreach (Group group in _groups.Values)
-        {
-            if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+            GroupMessage? deferred = _deferred.Dequeue();
+            if (deferred is not null)
             {
-                SendTransition(group, output);
+                Apply(deferred, output);
+            }
+            else if (!transitionalApplied)
+            {
+                ApplyTransitional(transitional.Members, transitional.Id, output);
+                transitionalApplied = true;
             }
         }
 
-        RemovePartitionedDaemons(TransMembers);
-        _syncedSet = [.. _syncedSet.Where(d => TransMembers.Contains(d, StringComparer.Ordinal))];
-        RegMembers = members;
-        RegId = regId;
-        BeginExchange(output);
+        if (!transitionalApplied)
+        {
+            ApplyTransitional(transitional.Members, transitional.Id, output);
+        }
+
+        InstallRegular(members, regId, output);
     }
 
     private void HandleGroupsState(GroupMessage message, IGroupTableOutput output)
@@ -222,9 +240,16 @@ public sealed partial class GroupTable
     }
 
     /// <summary>N6: fold the other synced sets' tables into mine.</summary>
+    /// <remarks>
+    /// Each set is the authority on its own daemons: what I hold about them (from before a
+    /// partition, or from requests replayed after an interrupted exchange) is replaced by their
+    /// report. A group that two sets report with different ids is changed at every daemon, since
+    /// every daemon sees the same reports and its own set's report equals its own state.
+    /// </remarks>
     private void MergeCollected()
     {
         string myLeader = _syncedSet.Count > 0 ? _syncedSet[0] : Self;
+        ForgetReportedDaemons(myLeader);
         foreach ((string leader, GroupsStateMessage state) in _collected)
         {
             if (string.Equals(leader, myLeader, StringComparison.Ordinal))
@@ -238,6 +263,10 @@ public sealed partial class GroupTable
                 {
                     group = new Group(reported.Name, reported.MembId, reported.Index);
                     _groups.Add(reported.Name, group);
+                }
+                else if (group.MembId != reported.MembId || group.Index != reported.Index)
+                {
+                    group.Changed = true;
                 }
 
                 if (reported.Changed)
@@ -273,6 +302,40 @@ public sealed partial class GroupTable
         }
 
         _syncedSet = SortByOrder(_syncedSet);
+    }
+
+    /// <summary>Drops my entries for daemons another collected set reports, and groups left empty.</summary>
+    private void ForgetReportedDaemons(string myLeader)
+    {
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        foreach ((string leader, GroupsStateMessage state) in _collected)
+        {
+            if (!string.Equals(leader, myLeader, StringComparison.Ordinal))
+            {
+                reported.UnionWith(state.SyncedSet.Where(d => !string.Equals(d, Self, StringComparison.Ordinal)));
+            }
+        }
+
+        if (reported.Count == 0)
+        {
+            return;
+        }
+
+        foreach (Group group in _groups.Values.ToList())
+        {
+            foreach (DaemonEntry entry in group.Daemons.Values.ToList())
+            {
+                if (reported.Contains(entry.Daemon))
+                {
+                    group.Daemons.Remove(entry.Order);
+                }
+            }
+
+            if (group.IsEmpty)
+            {
+                _groups.Remove(group.Name); // It has no local members: nobody here is told.
+            }
+        }
     }
 
     /// <summary>N3/N7: every changed group gets its network view, with vs-sets of the previous configurations.</summary>
@@ -357,6 +420,11 @@ public sealed partial class GroupTable
                 .Where(d => _syncedSet.Contains(d.Daemon, StringComparer.Ordinal) || d.Daemon == Self)
                 .Select(d => new DaemonState(d.Daemon, d.MembId, [.. d.Members]))
                 .ToList();
+            if (daemons.Count == 0)
+            {
+                continue; // Only the sets holding its daemons speak for a group.
+            }
+
             groups.Add(new GroupState(group.Name, group.MembId, group.Index, group.Changed, daemons));
         }
 

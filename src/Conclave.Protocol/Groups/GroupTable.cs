@@ -158,6 +158,8 @@ public sealed partial class GroupTable
         {
             output.DeliverData(mailbox, message);
         }
+
+        output.DataApplied(message, _targets);
     }
 
     private bool TryDaemonOf(string privateName, out string daemon, out int order)

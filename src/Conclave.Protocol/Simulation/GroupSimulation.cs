@@ -33,6 +33,17 @@ internal sealed class GroupSimulation
 
     public long GroupMessagesDelivered { get; private set; }
 
+    private long _dataCounter;
+
+    /// <summary>Adds a group event to the trace, stamped with the daemon's incarnation and the time.</summary>
+    private void Record(uint node, TraceEvent e)
+    {
+        if (_sim.Config.RecordTrace)
+        {
+            _sim.Trace.Add(e with { TimeUs = _sim.Now, Node = node, Incarnation = _incarnation[node] });
+        }
+    }
+
     /// <summary>Clients on random daemons join, leave or multicast every <paramref name="periodUs"/> until <paramref name="untilUs"/>.</summary>
     public void StartChurn(long fromUs, long untilUs, long periodUs = 20_000)
     {
@@ -49,12 +60,33 @@ internal sealed class GroupSimulation
                 GroupMessage m = r < 0.45 ? GroupMessage.Join(client, group)
                     : r < 0.75 ? GroupMessage.Leave(client, group)
                     : r < 0.8 ? GroupMessage.Kill(client)
-                    : GroupMessage.Data(client, [group], ServiceType.Agreed, new byte[] { 1, 2, 3 });
+                    : GroupMessage.Data(client, [group], ServiceType.Agreed, UniqueBody(node));
                 _sim.Submit(node, r < 0.8 ? RingService.Agreed : RingService.Safe, GroupMessageCodec.Encode(m));
             }
             _sim.At(_sim.Now + periodUs, Step);
         }
         _sim.At(fromUs, Step);
+    }
+
+    /// <summary>FNV-1a of every group's name, id and members, in name order.</summary>
+    private static ulong Digest(GroupTable table)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string g in table.GroupNames)
+        {
+            text.Append(g).Append('|').Append(table.GroupIdOf(g)).Append('|').AppendJoin(',', table.MembersOf(g)).Append(';');
+        }
+
+        return TraceEvent.Hash(System.Text.Encoding.UTF8.GetBytes(text.ToString()));
+    }
+
+    /// <summary>A distinct body per data message, so traces can tell messages apart by hash.</summary>
+    private byte[] UniqueBody(uint node)
+    {
+        var body = new byte[12];
+        BitConverter.TryWriteBytes(body, node);
+        BitConverter.TryWriteBytes(body.AsSpan(4), ++_dataCounter);
+        return body;
     }
 
     private static MembershipId Mid(RingId ring) => new((int)ring.Rep, (int)ring.Seq);
@@ -81,6 +113,11 @@ internal sealed class GroupSimulation
                 {
                     GroupMessagesDelivered++;
                     table.Deliver(gm, _outputs[node]);
+                    if (!table.IsExchanging)
+                    {
+                        // G-P1: daemons that deliver this message in this configuration hold one table.
+                        Record(node, new TraceEvent(TraceKind.GroupDigest, 0, 0, 0) { Message = m.Id, Service = m.Service, Conf = m.Conf, PayloadHash = Digest(table) });
+                    }
                 }
                 break;
             case RingConfiguration c when c.Id.Kind == ConfKind.Transitional:
@@ -128,9 +165,19 @@ internal sealed class GroupSimulation
         {
         }
 
-        public void DeliverMembership(string mailbox, ReadOnlyMemory<byte> frame)
-        {
-        }
+        public void DeliverMembership(string mailbox, ReadOnlyMemory<byte> frame) => owner.Record(node, GroupTraceEvents.Membership(mailbox, frame.Span));
+
+        public void DataApplied(GroupMessage message, IReadOnlyCollection<string> recipients) =>
+            owner.Record(node, new TraceEvent(TraceKind.GroupData, 0, 0, 0)
+            {
+                Sender = message.Sender,
+                Groups = [.. message.Groups],
+                PayloadHash = TraceEvent.Hash(message.Frame.Span),
+                Names = [.. recipients.Order(StringComparer.Ordinal)],
+            });
+
+        public void MembershipEnded(string mailbox, string group) =>
+            owner.Record(node, new TraceEvent(TraceKind.GroupKill, 0, 0, 0) { Client = mailbox, Group = group });
 
         // Called while the simulator drains this daemon's outputs: submit on the next event instead.
         public void SubmitGroupsState(GroupsStateMessage state)

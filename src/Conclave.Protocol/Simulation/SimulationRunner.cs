@@ -42,7 +42,8 @@ public static class SimulationRunner
         long end = scenario.Setup(sim);
         groups?.StartChurn(0, Math.Min(sim.LoadUntil, end));
         sim.Run(end);
-        var violations = new List<Violation>(new TraceChecker().Check(sim.Trace));
+        TraceChecker checker = groups is null ? new TraceChecker() : new TraceChecker().With(new GroupRules());
+        var violations = new List<Violation>(checker.Check(sim.Trace));
         if (sim.HealTime >= 0)
         {
             // P12 also needs the live cores to be OPERATIONAL, which only the simulator can see.

@@ -207,16 +207,23 @@ public sealed class EvsRules : ITraceRule
     // lower seqs and were delivered somewhere); deliveries in a transitional one are checked in full.
     private static void CausalInTrans(TraceIndex index, ICollection<Violation> v)
     {
+        // Per (originator, ring): the highest originator position whose predecessors this receiver
+        // already showed delivered earlier; a later delivery's walk can stop there (its own position
+        // is later still), which keeps the rule linear instead of quadratic.
+        var verifiedUpTo = new Dictionary<(ProcId, RingId), int>();
         foreach (ProcId id in index.Order)
         {
             ProcLog log = index.Procs[id];
+            verifiedUpTo.Clear();
             foreach (TraceEvent e in log.Events)
             {
                 if (e.Kind != TraceKind.Deliver || e.Conf.Kind != ConfKind.Transitional) continue;
                 if (!index.SendPos.TryGetValue(e.Message, out (ProcId Proc, int Pos) sp)) continue;
                 List<TraceEvent> origin = index.Procs[sp.Proc].Events;
                 int myPos = log.DeliveredAt[e.Message];
-                for (int i = sp.Pos - 1; i >= 0; i--)
+                int stopAt = verifiedUpTo.GetValueOrDefault((sp.Proc, e.Ring), -1);
+                bool clean = true;
+                for (int i = sp.Pos - 1; i > stopAt; i--)
                 {
                     TraceEvent pred = origin[i];
                     if (pred.Kind is not (TraceKind.Deliver or TraceKind.Send)) continue;
@@ -229,9 +236,11 @@ public sealed class EvsRules : ITraceRule
                     if (!log.DeliveredAt.TryGetValue(pred.Message, out int pos) || pos > myPos)
                     {
                         Add(v, "P8", $"{e.Message} delivered in {e.Conf} without its causal predecessor {pred.Message}", e.TimeUs, id, sp.Proc);
+                        clean = false;
                         break;
                     }
                 }
+                if (clean && sp.Pos - 1 > stopAt) verifiedUpTo[(sp.Proc, e.Ring)] = sp.Pos - 1;
             }
         }
     }

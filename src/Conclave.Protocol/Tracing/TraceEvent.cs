@@ -1,4 +1,5 @@
 using Conclave.Protocol.Ring;
+using Conclave.Protocol.Spread;
 
 namespace Conclave.Protocol.Tracing;
 
@@ -17,6 +18,18 @@ public enum TraceKind : byte
     Deliver = 5,
     /// <summary>Run metadata: the quiescent suffix starts here (all faults healed).</summary>
     Healed = 6,
+    /// <summary>Group layer: a regular membership (view) delivered to a client.</summary>
+    GroupView = 7,
+    /// <summary>Group layer: a TRANSITION_MESS delivered to a client.</summary>
+    GroupTransition = 8,
+    /// <summary>Group layer: the self-leave delivered to a client that left a group.</summary>
+    GroupLeave = 9,
+    /// <summary>Group layer: a client's membership ended without a message to it (its session closed).</summary>
+    GroupKill = 10,
+    /// <summary>Group layer: a data message applied at a daemon, with its local recipients.</summary>
+    GroupData = 11,
+    /// <summary>Group layer: a digest of a daemon's whole group table after a ring delivery.</summary>
+    GroupDigest = 12,
 }
 
 /// <summary>
@@ -39,6 +52,24 @@ public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong In
     public RingId Ring { get; init; }
     /// <summary>Deliver: seq in that ring.</summary>
     public ulong Seq { get; init; }
+    /// <summary>Group events except GroupData: the client's private name.</summary>
+    public string? Client { get; init; }
+    /// <summary>Group events except GroupData: the group.</summary>
+    public string? Group { get; init; }
+    /// <summary>GroupView, GroupTransition: the group id the client received.</summary>
+    public GroupId GroupId { get; init; }
+    /// <summary>GroupView: the members in view order. GroupData: the local recipients.</summary>
+    public string[]? Names { get; init; }
+    /// <summary>GroupView: <c>join</c>, <c>leave</c>, <c>disconnect</c> or <c>network</c>.</summary>
+    public string? Cause { get; init; }
+    /// <summary>GroupView: the vs-sets.</summary>
+    public string[][]? VsSets { get; init; }
+    /// <summary>GroupView: index of the client's own vs-set.</summary>
+    public int LocalVsSet { get; init; }
+    /// <summary>GroupData: the destination groups.</summary>
+    public string[]? Groups { get; init; }
+    /// <summary>GroupData: the sending client.</summary>
+    public string? Sender { get; init; }
 
     /// <summary>FNV-1a 64-bit hash, used for payload identity in traces.</summary>
     public static ulong Hash(ReadOnlySpan<byte> payload)

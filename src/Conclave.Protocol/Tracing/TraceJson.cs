@@ -24,7 +24,7 @@ public static class TraceJson
             w.WriteString("k", e.Kind.ToString().ToLowerInvariant());
             w.WriteNumber("n", e.Node);
             w.WriteNumber("i", e.Incarnation);
-            if (e.Kind is TraceKind.Send or TraceKind.Deliver)
+            if (e.Kind is TraceKind.Send or TraceKind.Deliver or TraceKind.GroupDigest)
             {
                 w.WriteStartArray("m");
                 w.WriteNumberValue(e.Message.Node);
@@ -34,7 +34,7 @@ public static class TraceJson
                 w.WriteString("svc", e.Service.ToString().ToLowerInvariant());
                 w.WriteString("h", e.PayloadHash.ToString("x16", CultureInfo.InvariantCulture));
             }
-            if (e.Kind is TraceKind.Conf or TraceKind.Deliver)
+            if (e.Kind is TraceKind.Conf or TraceKind.Deliver or TraceKind.GroupDigest)
             {
                 w.WriteStartObject("conf");
                 w.WriteString("kind", e.Conf.Kind == ConfKind.Regular ? "reg" : "trans");
@@ -53,6 +53,7 @@ public static class TraceJson
                 WriteRing(w, "ring", e.Ring);
                 w.WriteNumber("seq", e.Seq);
             }
+            if (e.Kind >= TraceKind.GroupView) GroupTraceJson.Write(w, e);
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
@@ -101,6 +102,7 @@ public static class TraceJson
             }
             if (r.TryGetProperty("members", out JsonElement mem)) ev = ev with { Members = [.. mem.EnumerateArray().Select(x => x.GetUInt32())] };
             if (kind == TraceKind.Deliver) ev = ev with { Ring = ReadRing(r.GetProperty("ring")), Seq = r.GetProperty("seq").GetUInt64() };
+            if (kind >= TraceKind.GroupView) ev = GroupTraceJson.Read(r, ev);
             e = ev;
             return true;
         }

@@ -289,4 +289,72 @@ public sealed class GroupTableNetworkTests
         Assert.Equal(GroupLayerState.Transitional, _daemons["d1"].Table.State);
         Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d2"].Table.GroupIdOf("g"));
     }
+    /// <summary>
+    /// N10 with a newcomer: a join delivered during an exchange that a cascade interrupts must reach
+    /// the daemon that joins in the next configuration, which never saw it (the simulator's
+    /// <c>conclave sim --seed 2 --daemons 4 --faults partitions --groups</c> divergence).
+    /// </summary>
+    [Fact]
+    public void A_request_deferred_by_an_interrupted_exchange_reaches_the_newcomer_of_the_next_one()
+    {
+        FormAllThree();
+        Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
+        Reconfigure((["d1"], ["d1"]));
+        Reconfigure((["d2"], ["d2"]));
+        Reconfigure((["d3"], ["d3"]));
+
+        // d1 and d2 merge; bob's join is ordered before their state messages.
+        string[] pair = ["d1", "d2"];
+        MembershipId regPair = Id();
+        foreach (string d in pair)
+        {
+            _daemons[d].Table.OnTransitional([d], Id(), _daemons[d].Out);
+            _daemons[d].Table.OnRegular(pair, regPair, _daemons[d].Out);
+            _daemons[d].Out.Submitted.Clear();
+        }
+
+        Deliver(pair, GroupMessage.Join("#bob#d2", "g"));
+        Assert.All(pair, d => Assert.True(_daemons[d].Table.IsExchanging));
+
+        // d3 merges in before that exchange finishes: it never saw bob's join.
+        Reconfigure((pair, Order), (["d3"], Order));
+
+        Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1", "#bob#d2"], d.Table.MembersOf("g")));
+        GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
+        Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
+    }
+    /// <summary>
+    /// N6 after an interrupted exchange: d1 and d2 replayed a join of d3's client, so they hold an
+    /// entry for d3 under their own group id. d3's report is the authority on d3; every daemon must
+    /// end with one id for the group.
+    /// </summary>
+    [Fact]
+    public void The_merge_after_an_interrupted_exchange_gives_one_group_id_everywhere()
+    {
+        FormAllThree();
+        Reconfigure((["d1"], ["d1"]));
+        Reconfigure((["d2"], ["d2"]));
+        Reconfigure((["d3"], ["d3"]));
+        Deliver(["d3"], GroupMessage.Join("#carol#d3", "g"));
+        Deliver(["d3"], GroupMessage.Join("#erin#d3", "g"));
+
+        MembershipId regAll = Id();
+        foreach (string d in Order)
+        {
+            _daemons[d].Table.OnTransitional([d], Id(), _daemons[d].Out);
+            _daemons[d].Table.OnRegular(Order, regAll, _daemons[d].Out);
+            _daemons[d].Out.Submitted.Clear();
+        }
+
+        Deliver(Order, GroupMessage.Join("#dave#d3", "g"));
+
+        // The token is lost before any state message is ordered: same daemons, new ring.
+        Reconfigure((Order, Order));
+
+        Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#carol#d3", "#dave#d3", "#erin#d3"], d.Table.MembersOf("g")));
+        GroupId? id = _daemons["d3"].Table.GroupIdOf("g");
+        Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
+    }
 }

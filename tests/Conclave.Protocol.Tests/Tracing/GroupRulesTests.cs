@@ -1,0 +1,141 @@
+using Conclave.Protocol.Ring;
+using Conclave.Protocol.Spread;
+using Conclave.Protocol.Tracing;
+
+namespace Conclave.Protocol.Tests.Tracing;
+
+/// <summary>Each group invariant rule catches a hand-made bad trace; a good trace passes.</summary>
+public sealed class GroupRulesTests
+{
+    private static readonly ConfId Reg = ConfId.Reg(new RingId(1, 8));
+    private long _time;
+
+    private TraceEvent E(TraceKind kind, uint node) => new(kind, ++_time, node, 1);
+
+    private TraceEvent View(uint node, string client, int index, string cause, string[] members, string[][]? vs = null, int time = 8) =>
+        E(TraceKind.GroupView, node) with { Client = client, Group = "g", GroupId = new GroupId(1, time, index), Cause = cause, Names = members, VsSets = vs ?? [[client]], LocalVsSet = 0 };
+
+    private TraceEvent Transition(uint node, string client, int index, int time = 8) =>
+        E(TraceKind.GroupTransition, node) with { Client = client, Group = "g", GroupId = new GroupId(1, time, index) };
+
+    private TraceEvent Leave(uint node, string client) => E(TraceKind.GroupLeave, node) with { Client = client, Group = "g" };
+
+    private TraceEvent Data(uint node, ulong hash, params string[] to) =>
+        E(TraceKind.GroupData, node) with { Sender = "#s#d1", Groups = ["g"], PayloadHash = hash, Names = to };
+
+    private TraceEvent Digest(uint node, ulong counter, ulong digest) =>
+        E(TraceKind.GroupDigest, node) with { Message = new MessageId(1, 1, counter), Service = RingService.Agreed, Conf = Reg, PayloadHash = digest };
+
+    private static List<Violation> Check(params TraceEvent[] trace)
+    {
+        var violations = new List<Violation>();
+        new GroupRules().Check(new TraceIndex(trace), violations);
+        return violations;
+    }
+
+    /// <summary>alice@d1 and bob@d2 join g, both get two messages, d2 is cut off, both get their network views.</summary>
+    private List<TraceEvent> GoodTrace() =>
+    [
+        View(1, "#alice#d1", 1, "join", ["#alice#d1"]),
+        Digest(1, 1, 0xA),
+        Digest(2, 1, 0xA),
+        View(1, "#alice#d1", 2, "join", ["#alice#d1", "#bob#d2"], [["#bob#d2"]]),
+        View(2, "#bob#d2", 2, "join", ["#alice#d1", "#bob#d2"], [["#bob#d2"]]),
+        Data(1, 0x11, "#alice#d1"),
+        Data(2, 0x11, "#bob#d2"),
+        Data(1, 0x12, "#alice#d1"),
+        Data(2, 0x12, "#bob#d2"),
+        Transition(1, "#alice#d1", 2),
+        View(1, "#alice#d1", 1, "network", ["#alice#d1"], [["#alice#d1"]], time: 12),
+        Transition(2, "#bob#d2", 2),
+        View(2, "#bob#d2", 1, "network", ["#bob#d2"], [["#bob#d2"]], time: 14),
+        Leave(1, "#alice#d1"),
+    ];
+
+    [Fact]
+    public void A_good_trace_is_clean() => Assert.Empty(Check([.. GoodTrace()]));
+
+    [Fact]
+    public void G_P1_catches_daemons_whose_tables_differ_after_the_same_message()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace[2] = trace[2] with { PayloadHash = 0xB };
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P1");
+    }
+
+    [Fact]
+    public void G_P2_catches_a_second_transition_and_a_lightweight_view_after_one()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace.Insert(10, Transition(1, "#alice#d1", 2));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("two TRANSITION", StringComparison.Ordinal));
+
+        trace = GoodTrace();
+        trace[10] = View(1, "#alice#d1", 3, "leave", ["#alice#d1"]);
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2");
+    }
+
+    [Fact]
+    public void G_P2_catches_a_transition_with_a_group_id_other_than_the_current_view()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace[9] = Transition(1, "#alice#d1", 7);
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("carries", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void G_P3_catches_clients_of_one_vs_set_with_different_messages()
+    {
+        // alice and bob stay together through a network view, but only alice got message 0x12.
+        List<TraceEvent> trace = GoodTrace()[..7];
+        trace.Add(Data(1, 0x12, "#alice#d1"));
+        trace.Add(Data(2, 0x13));
+        string[] both = ["#alice#d1", "#bob#d2"];
+        trace.Add(View(1, "#alice#d1", 1, "network", both, [both], time: 20));
+        trace.Add(View(2, "#bob#d2", 1, "network", both, [both], time: 20));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P3");
+    }
+
+    [Fact]
+    public void G_P4_catches_a_message_that_misses_a_member_or_reaches_a_stranger()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace[6] = Data(2, 0x11);
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P4");
+
+        trace = GoodTrace();
+        trace[5] = Data(1, 0x11, "#alice#d1", "#carol#d1");
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P4");
+    }
+
+    [Fact]
+    public void G_P5_catches_anything_for_the_group_after_the_self_leave()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace.Add(Transition(1, "#alice#d1", 1, time: 12));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P5");
+
+        trace = GoodTrace();
+        trace.Add(Data(1, 0x14, "#alice#d1"));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P4");
+        Assert.DoesNotContain(Check([.. GoodTrace(), View(1, "#alice#d1", 1, "join", ["#alice#d1"], time: 16)]), v => v.Property == "G-P5");
+    }
+
+    [Fact]
+    public void G_P7_catches_a_join_view_that_does_not_step_the_index_by_one()
+    {
+        List<TraceEvent> trace = GoodTrace();
+        trace[3] = View(1, "#alice#d1", 3, "join", ["#alice#d1", "#bob#d2"], [["#bob#d2"]]);
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P7");
+    }
+
+    [Fact]
+    public void Group_events_survive_the_json_encoding()
+    {
+        foreach (TraceEvent e in GoodTrace())
+        {
+            Assert.True(TraceJson.TryParse(TraceJson.Format(e), out TraceEvent? back));
+            Assert.Equal(TraceJson.Format(e), TraceJson.Format(back!));
+        }
+    }
+}
