@@ -15,8 +15,11 @@ public sealed class SecureGroupCounters
     /// <summary>Gets the number of data messages whose per-message signature was missing or did not verify.</summary>
     public long BadSignature { get; internal set; }
 
-    /// <summary>Gets the number of key agreement messages the module refused (other than unicasts for someone else).</summary>
+    /// <summary>Gets the number of key agreement messages the module refused as malformed, forged, unexpected or from an untrusted sender (not stale ones or duplicates, not unicasts for someone else).</summary>
     public long KeyAgreementRejected { get; internal set; }
+
+    /// <summary>Gets the number of key agreement messages of an abandoned view or run, or already received (normal after cascading membership changes).</summary>
+    public long KeyAgreementStale { get; internal set; }
 
     /// <summary>Gets the number of keys installed (views and refreshes).</summary>
     public long KeysInstalled { get; internal set; }

@@ -71,6 +71,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>True if this member is the one that asks for timed refreshes: the first key holder, with a settled key.</summary>
     public bool LeadsRefresh => HasKey && _module.IsSettled && _members.Length > 0 && _members[0] == _self;
 
+    /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
+    internal Rejection LastRejection { get; private set; }
+
     /// <summary>The installed epoch key (tests: what a member that later leaves still holds).</summary>
     internal EpochCipher? CurrentCipher => _cipher;
 
@@ -89,9 +92,14 @@ internal sealed class SecureGroupCore : IDisposable
                 break;
             case FlushDataMessage { MessageType: KeyAgreementType } ka:
                 StepResult r = _module.OnMessage(ka.Body.Span);
-                if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
+                if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
+                {
+                    Counters.KeyAgreementStale++;
+                }
+                else if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
                 {
                     Counters.KeyAgreementRejected++;
+                    LastRejection = r.Rejection;
                 }
 
                 Apply(r);
