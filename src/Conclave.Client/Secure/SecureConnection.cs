@@ -303,6 +303,15 @@ public sealed class SecureConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>The core of a secure group (tests reach its key and captured ciphertext).</summary>
+    internal SecureGroupCore? CoreOf(string group)
+    {
+        lock (_lock)
+        {
+            return _secure.GetValueOrDefault(group)?.Core;
+        }
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Moves a core's outputs out (under the lock) and returns the progress signal to fire once the lock is released.</summary>

@@ -74,6 +74,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
     internal Rejection LastRejection { get; private set; }
 
+    /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
+    internal List<byte[]>? Captured { get; set; }
+
     /// <summary>The installed epoch key (tests: what a member that later leaves still holds).</summary>
     internal EpochCipher? CurrentCipher => _cipher;
 
@@ -285,6 +288,7 @@ internal sealed class SecureGroupCore : IDisposable
     private void Open(FlushDataMessage data)
     {
         ReadOnlySpan<byte> wire = data.Body.Span;
+        Captured?.Add(wire.ToArray());
         if (!SealedFormat.TryReadHeader(wire, out SealedFormat.Header header) || header.Suite != Suite || !_members.Contains(data.Sender, StringComparer.Ordinal))
         {
             Counters.Forged++;
