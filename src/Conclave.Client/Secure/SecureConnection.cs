@@ -24,6 +24,7 @@ public sealed class SecureConnection : IAsyncDisposable
     private readonly Queue<SecureEvent> _deliveries = new();
     private readonly Channel<(string Group, byte[] Wire)> _keyAgreementSends = Channel.CreateUnbounded<(string, byte[])>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
+    private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource _progress = NewSignal();
     private int _receiving;
     private bool _disposed;
@@ -138,6 +139,11 @@ public sealed class SecureConnection : IAsyncDisposable
             SecureGroupState? state;
             lock (_lock)
             {
+                if (_disposed)
+                {
+                    throw new SpreadException(SpreadError.ConnectionClosed, "The session is closed.");
+                }
+
                 if (_plain.Contains(group))
                 {
                     state = null;
@@ -289,7 +295,18 @@ public sealed class SecureConnection : IAsyncDisposable
             _disposed = true;
         }
 
+        // Sends waiting for a key wake up and see the session is gone.
+        TaskCompletionSource progress;
+        lock (_lock)
+        {
+            progress = NextSignal();
+        }
+
+        progress.SetResult();
         _keyAgreementSends.Writer.TryComplete();
+
+        // A key agreement send held by a flush would wait for a view that never comes once nobody receives.
+        await _closing.CancelAsync().ConfigureAwait(false);
         await _flush.DisposeAsync().ConfigureAwait(false);
         await _sendLoop.ConfigureAwait(false);
         lock (_lock)
@@ -301,6 +318,8 @@ public sealed class SecureConnection : IAsyncDisposable
 
             _secure.Clear();
         }
+
+        _closing.Dispose();
     }
 
     /// <summary>The core of a secure group (tests reach its key and captured ciphertext).</summary>
@@ -371,7 +390,12 @@ public sealed class SecureConnection : IAsyncDisposable
         {
             try
             {
-                await _flush.MulticastAsync(ServiceType.Agreed, group, SecureGroupCore.KeyAgreementType, wire).ConfigureAwait(false);
+                await _flush.MulticastAsync(ServiceType.Agreed, group, SecureGroupCore.KeyAgreementType, wire, _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Closing.
+                return;
             }
             catch (SpreadException e) when (e.Error == SpreadError.IllegalGroup)
             {

@@ -101,6 +101,24 @@ public sealed class SecureConnectionTests : IAsyncLifetime
         await UntilAsync(() => a.Texts.Contains("s:after refreshes"));
     }
 
+    [Fact]
+    public async Task A_send_waiting_for_a_key_ends_when_the_session_is_closed()
+    {
+        Recorder a = await ConnectAsync("a");
+        var trust = TrustPolicy.AllowKeys([_identities["a"].PublicKey]);
+
+        // b is not trusted, so b never gets a key and its send waits.
+        Recorder b = await ConnectAsync("b");
+        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh) with { Trust = trust }, _hangGuard.Token);
+        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await UntilAsync(() => a.View("s")?.Excluded.Contains(b.Connection.PrivateGroup) == true);
+        Task send = b.Connection.SendAsync("s", 1, "never"u8.ToArray(), _hangGuard.Token).AsTask();
+        Assert.False(send.IsCompleted);
+        await b.Connection.DisposeAsync();
+        SpreadException e = await Assert.ThrowsAsync<SpreadException>(() => send);
+        Assert.Equal(Protocol.Spread.SpreadError.ConnectionClosed, e.Error);
+    }
+
     private SecureGroupOptions Options(string name, KeyAgreementProtocol protocol) =>
         new() { Protocol = protocol, Identity = _identities[name], Directory = _directory };
 
