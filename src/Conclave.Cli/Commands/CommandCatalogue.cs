@@ -9,6 +9,7 @@ internal static class CommandCatalogue
     {
         yield return DaemonCommand.Create();
         yield return UserCommand.Create();
+        yield return DemoCommand.Create();
         yield return FloodCommand.Create();
         yield return MonitorCommand.Create();
         yield return BenchCommand.Create();

@@ -19,12 +19,24 @@ internal static class UserCommand
         var noMembership = new Option<bool>("--no-membership") { Description = "Do not ask for membership messages." };
         var manual = new Option<bool>("--manual") { Description = "Start with automatic printing off: messages wait until 'r' (toggle with 'e' / 'd')." };
 
-        var command = new Command("user", "Interactive Spread client (like spuser): join, leave, send, multigroup send, receive; reads commands from stdin.")
+        var secure = new Option<string?>("--secure") { Description = "Secure groups (Secure Spread) with this key agreement module: gdh, ckd or tgdh. Needs --member-key and --trust." };
+        var memberKey = new Option<FileInfo?>("--member-key") { Description = "This member's Ed25519 key file (conclave keygen --member FILE)." };
+        var trust = new Option<FileInfo?>("--trust") { Description = "Trust file: one '#name#daemon BASE64-PUBLIC-KEY' per allowed member; others are left out of the key." };
+        var aead = new Option<string>("--aead") { Description = "Secure groups' encryption: aes (AES-256-GCM) or chacha (ChaCha20-Poly1305).", DefaultValueFactory = _ => "aes" };
+        var sign = new Option<bool>("--sign") { Description = "Sign every secure message with the member key (Ed25519)." };
+        var refresh = new Option<double?>("--refresh") { Description = "Refresh each secure group's key every this many seconds." };
+
+        var command = new Command("user", "Interactive Spread client (like spuser): join, leave, send, multigroup send, receive; reads commands from stdin. With --secure, secure groups.")
         {
-            user, spread, service, messageType, noMembership, manual,
+            user, spread, service, messageType, noMembership, manual, secure, memberKey, trust, aead, sign, refresh,
         };
         command.SetAction(async (parse, cancellation) =>
         {
+            if (parse.GetValue(secure) is string module)
+            {
+                return await SecureUser.RunAsync(parse.GetValue(spread), parse.GetValue(user)!, module, parse.GetValue(memberKey), parse.GetValue(trust), parse.GetValue(aead)!, parse.GetValue(sign), parse.GetValue(refresh), cancellation);
+            }
+
             if (!UserShell.TryParseService(parse.GetValue(service)!, out ServiceType chosen))
             {
                 await Console.Error.WriteLineAsync($"conclave user: unknown service '{parse.GetValue(service)}'.");

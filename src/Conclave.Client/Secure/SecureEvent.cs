@@ -13,11 +13,20 @@ public abstract class SecureEvent
 public sealed class SecureView : SecureEvent
 {
     internal SecureView(string group, IReadOnlyList<string> members, string epoch, byte[] keyFingerprint)
+        : this(group, members, epoch, keyFingerprint, new SecureViewChange([], [], [], []))
+    {
+    }
+
+    internal SecureView(string group, IReadOnlyList<string> members, string epoch, byte[] keyFingerprint, SecureViewChange change)
         : base(group)
     {
         Members = members;
         Epoch = epoch;
         KeyFingerprint = keyFingerprint;
+        Events = change.Events;
+        Joined = change.Joined;
+        Left = change.Left;
+        Excluded = change.Excluded;
     }
 
     /// <summary>Gets the members' private groups.</summary>
@@ -28,7 +37,22 @@ public sealed class SecureView : SecureEvent
 
     /// <summary>Gets 8 bytes of the key confirmation value, equal at every member: safe to show and compare.</summary>
     public IReadOnlyList<byte> KeyFingerprint { get; }
+
+    /// <summary>Gets what changed the key, as the paper's Table 1 names it: e.g. <c>[Leave, Merge]</c> after a partition healed with a change.</summary>
+    public IReadOnlyList<SecureKeyEvent> Events { get; }
+
+    /// <summary>Gets the key holders that were not in the previous secure view.</summary>
+    public IReadOnlyList<string> Joined { get; }
+
+    /// <summary>Gets the key holders of the previous secure view that are gone.</summary>
+    public IReadOnlyList<string> Left { get; }
+
+    /// <summary>Gets the members of the group's view that the trust policy left out of the key (they cannot read it).</summary>
+    public IReadOnlyList<string> Excluded { get; }
 }
+
+/// <summary>What changed between two secure views.</summary>
+internal sealed record SecureViewChange(IReadOnlyList<SecureKeyEvent> Events, IReadOnlyList<string> Joined, IReadOnlyList<string> Left, IReadOnlyList<string> Excluded);
 
 /// <summary>An application message, authenticated and decrypted under the current view's key.</summary>
 public sealed class SecureMessage : SecureEvent

@@ -1,17 +1,10 @@
-using System.Threading.Channels;
-using Conclave.Client.Diagnostics;
-using Conclave.Client.Flush;
-using Conclave.Client.Secure.Internal;
-using Conclave.Crypto.KeyAgreement;
 using Conclave.Protocol.Spread;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Conclave.Client.Secure;
 
 /// <summary>
 /// A secure group (Secure Spread) on the Flush layer: every view gets a fresh group key by contributory key
-/// agreement among exactly its members, and every message is sealed with AES-256-GCM under that key.
+/// agreement among exactly its (trusted) members, and every message is sealed under that key.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -21,64 +14,47 @@ namespace Conclave.Client.Secure;
 /// <see cref="Counters"/>. Flush requests are answered automatically.
 /// </para>
 /// <para>Keep receiving: key agreement, like the Flush protocol under it, advances only as events are received.</para>
+/// <para>One group on its own session; <see cref="SecureConnection"/> carries several groups on one session.</para>
 /// </remarks>
 public sealed class SecureGroup : IAsyncDisposable
 {
-    private readonly FlushConnection _flush;
-    private readonly SecureGroupCore _core;
-    private readonly object _lock = new();
-    private readonly Channel<byte[]> _keyAgreementSends = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly Task _sendLoop;
-    private TaskCompletionSource _progress = NewSignal();
-    private int _receiving;
+    private readonly SecureConnection _connection;
 
-    private SecureGroup(FlushConnection flush, string group, SecureGroupCore core)
+    private SecureGroup(SecureConnection connection, string group)
     {
-        _flush = flush;
-        _core = core;
+        _connection = connection;
         Group = group;
-        _sendLoop = Task.Run(SendKeyAgreementAsync);
+        Counters = connection.Counters(group);
     }
 
     /// <summary>Gets the group's name.</summary>
     public string Group { get; }
 
     /// <summary>Gets this member's private group (its name in views and in the trust directory).</summary>
-    public string PrivateGroup => _flush.PrivateGroup;
+    public string PrivateGroup => _connection.PrivateGroup;
 
     /// <summary>Gets what the group refused so far.</summary>
-    public SecureGroupCounters Counters => _core.Counters;
+    public SecureGroupCounters Counters { get; }
 
     /// <summary>Connects to a daemon and joins a secure group.</summary>
     /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty.</param>
     /// <param name="privateName">The requested session name (at most 10 bytes).</param>
     /// <param name="group">The group to join.</param>
-    /// <param name="options">Key agreement protocol, DH group, identity and trusted keys.</param>
+    /// <param name="options">Key agreement protocol, DH group, AEAD, identity, trusted keys, signatures, refresh.</param>
     /// <param name="cancellationToken">Cancels connecting and joining.</param>
     /// <returns>The member; its first <see cref="SecureView"/> follows once the group has a key.</returns>
     public static async ValueTask<SecureGroup> JoinAsync(string? spreadName, string privateName, string group, SecureGroupOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        FlushConnection flush = await FlushConnection.ConnectAsync(spreadName, privateName, new FlushOptions { AutoFlushOk = true }, cancellationToken).ConfigureAwait(false);
+        SecureConnection connection = await SecureConnection.ConnectAsync(spreadName, privateName, cancellationToken).ConfigureAwait(false);
         try
         {
-            IGroupKeyAgreement module = KeyAgreementFactory.Create(options.Protocol, new KeyAgreementOptions
-            {
-                Group = group,
-                Self = flush.PrivateGroup,
-                Identity = options.Identity,
-                Directory = options.Directory,
-                DhGroup = options.DhGroup,
-            });
-            ISecureGroupObserver observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
-                (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Conclave.Client.Secure"));
-            var member = new SecureGroup(flush, group, new SecureGroupCore(module, group, flush.PrivateGroup) { Observer = observer });
-            await flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
-            return member;
+            await connection.JoinAsync(group, options, cancellationToken).ConfigureAwait(false);
+            return new SecureGroup(connection, group);
         }
         catch
         {
-            await flush.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
@@ -88,118 +64,25 @@ public sealed class SecureGroup : IAsyncDisposable
     /// <param name="body">The plaintext.</param>
     /// <param name="cancellationToken">Cancels waiting for a key.</param>
     /// <returns>A task that completes when the sealed message is written.</returns>
-    public async ValueTask SendAsync(short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
-    {
-        while (true)
-        {
-            Task progress;
-            GroupId? keyed;
-            lock (_lock)
-            {
-                progress = _progress.Task;
-                keyed = _core.KeyedView;
-            }
-
-            if (keyed is GroupId view && await _flush.TrySendInViewAsync(Group, view, ServiceType.Agreed, SecureGroupCore.SealedType, () => Seal(view, messageType, body), cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public ValueTask SendAsync(short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        _connection.SendAsync(Group, messageType, body, cancellationToken);
 
     /// <summary>Receives the next secure event.</summary>
     /// <param name="cancellationToken">Cancels waiting.</param>
     /// <returns>A <see cref="SecureView"/>, <see cref="SecureMessage"/> or <see cref="SecureLeft"/>.</returns>
     /// <exception cref="SpreadException"><see cref="SpreadError.ConnectionClosed"/> when the session ends.</exception>
-    public async ValueTask<SecureEvent> ReceiveAsync(CancellationToken cancellationToken = default)
-    {
-        if (Interlocked.Exchange(ref _receiving, 1) != 0)
-        {
-            throw new InvalidOperationException("Another receive is in progress.");
-        }
+    public ValueTask<SecureEvent> ReceiveAsync(CancellationToken cancellationToken = default) => _connection.ReceiveAsync(cancellationToken);
 
-        try
-        {
-            while (true)
-            {
-                lock (_lock)
-                {
-                    if (_core.Deliveries.TryDequeue(out SecureEvent? ready))
-                    {
-                        return ready;
-                    }
-                }
-
-                FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                TaskCompletionSource progress;
-                lock (_lock)
-                {
-                    if (string.Equals(e.Group, Group, StringComparison.Ordinal))
-                    {
-                        _core.Handle(e);
-                    }
-
-                    while (_core.Sends.TryDequeue(out byte[]? wire))
-                    {
-                        _keyAgreementSends.Writer.TryWrite(wire);
-                    }
-
-                    progress = _progress;
-                    _progress = NewSignal();
-                }
-
-                progress.SetResult();
-            }
-        }
-        finally
-        {
-            Volatile.Write(ref _receiving, 0);
-        }
-    }
+    /// <summary>Asks for a new key for the same members (delivered as a <see cref="SecureView"/> with <see cref="SecureKeyEvent.Refresh"/>).</summary>
+    /// <returns>True if a refresh started; false while the group is keying or has no key.</returns>
+    public bool RequestRefresh() => _connection.RequestRefresh(Group);
 
     /// <summary>Leaves the group; a <see cref="SecureLeft"/> follows.</summary>
     /// <param name="cancellationToken">Cancels waiting to send.</param>
     /// <returns>A task that completes when the request is written.</returns>
-    public ValueTask LeaveAsync(CancellationToken cancellationToken = default) => _flush.LeaveAsync(Group, cancellationToken);
+    public ValueTask LeaveAsync(CancellationToken cancellationToken = default) => _connection.LeaveAsync(Group, cancellationToken);
 
     /// <summary>Disconnects and erases the keys.</summary>
     /// <returns>A task that completes when the session is closed.</returns>
-    public async ValueTask DisposeAsync()
-    {
-        _keyAgreementSends.Writer.TryComplete();
-        await _flush.DisposeAsync().ConfigureAwait(false);
-        await _sendLoop.ConfigureAwait(false);
-        lock (_lock)
-        {
-            _core.Dispose();
-        }
-    }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    private byte[]? Seal(GroupId view, short messageType, ReadOnlyMemory<byte> body)
-    {
-        lock (_lock)
-        {
-            return _core.KeyedView == view ? _core.Seal(messageType, body.Span) : null;
-        }
-    }
-
-    /// <summary>Sends key agreement messages in order, off the receive path: a send held by a flush must not stop receiving.</summary>
-    private async Task SendKeyAgreementAsync()
-    {
-        try
-        {
-            await foreach (byte[] wire in _keyAgreementSends.Reader.ReadAllAsync().ConfigureAwait(false))
-            {
-                await _flush.MulticastAsync(ServiceType.Agreed, Group, SecureGroupCore.KeyAgreementType, wire).ConfigureAwait(false);
-            }
-        }
-        catch (SpreadException)
-        {
-            // Left or disconnected: the key agreement of this membership is over.
-        }
-    }
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

@@ -211,7 +211,7 @@ internal sealed partial class EvsSimulator
                     Views.Add(new ViewRecord(v.GroupId, v.Members, CurrentView));
                     CurrentView = v.GroupId;
                     break;
-                case FlushDataMessage d:
+                case FlushDataMessage { MessageType: 1 } d:
                     ReadOnlySpan<byte> body = d.Body.Span;
                     var sentIn = GroupId.Read(body[8..], bigEndian: false);
                     Views[^1].Delivered.Add((BinaryPrimitives.ReadInt32LittleEndian(body), BinaryPrimitives.ReadInt32LittleEndian(body[4..])));

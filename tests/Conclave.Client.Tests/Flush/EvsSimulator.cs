@@ -36,6 +36,9 @@ internal sealed partial class EvsSimulator
 
     public IReadOnlyList<Proc> Procs => _procs;
 
+    /// <summary>A layer above the Flush cores (the secure layer's tests): sees every delivery, sends when pumped.</summary>
+    public ILayer? Layer { get; init; }
+
     public List<string> Events { get; } = [];
 
     public int HeldSends { get; private set; }
@@ -80,6 +83,24 @@ internal sealed partial class EvsSimulator
                 Merge();
                 break;
         }
+
+        if (Layer is not null && !p.Crashed)
+        {
+            Layer.Pump(p);
+        }
+    }
+
+    /// <summary>Multicasts for the layer above; false if the Flush core holds the send (between FLUSH_OK and the view).</summary>
+    public bool Multicast(Proc p, ServiceType service, short messageType, byte[] body)
+    {
+        Outgoing? o = p.Core.PrepareSend(Group, service, messageType, body, null);
+        if (o is null)
+        {
+            return false;
+        }
+
+        Append(p.Component, new DataEntry(p.Name, o));
+        return true;
     }
 
     /// <summary>Stops changes and runs every process until nothing moves.</summary>
@@ -98,6 +119,7 @@ internal sealed partial class EvsSimulator
                 }
 
                 moved |= p.Held.Count > 0 && TrySend(p);
+                moved |= Layer?.Pump(p) ?? false;
             }
         }
     }
@@ -148,6 +170,7 @@ internal sealed partial class EvsSimulator
         while (p.Core.Deliveries.TryDequeue(out FlushEvent? e))
         {
             p.Observe(e);
+            Layer?.Deliver(p, e);
             if (e is FlushRequest)
             {
                 p.FlushAnswerDue = true;
@@ -269,4 +292,14 @@ internal sealed partial class EvsSimulator
 
         c.Log.Add(e);
     }
+}
+
+/// <summary>What a layer above the simulated Flush cores implements.</summary>
+internal interface ILayer
+{
+    /// <summary>Sees a Flush event delivered to <paramref name="p"/> (must not send from here).</summary>
+    void Deliver(EvsSimulator.Proc p, FlushEvent e);
+
+    /// <summary>Lets <paramref name="p"/>'s layer send what it has; true if anything moved.</summary>
+    bool Pump(EvsSimulator.Proc p);
 }

@@ -1,24 +1,15 @@
-using System.Buffers.Binary;
-using System.Security.Cryptography;
-using System.Text;
 using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
+using Conclave.Crypto;
 using Conclave.Crypto.KeyAgreement;
+using GroupId = Conclave.Protocol.Spread.GroupId;
 
 namespace Conclave.Client.Secure.Internal;
 
-/*
- * Sealed data message (mess_type SealedType, sent AGREED or SAFE so it follows the key agreement
- * messages that established its key at every member):
- *   version (1) = 1 | view id (8, BE) | run (4, BE) | sequence (8, BE) | application mess_type (2, BE)
- *   | AES-256-GCM ciphertext | tag (16)
- * nonce = sender's index in the view (4, BE) | sequence (8, BE): unique per key because a key lives in one view.
- * associated data = header | group name | sender's private group name.
- */
-
 /// <summary>
-/// Sans-IO secure layer of one group over Flush events: runs the key agreement module on every view,
-/// holds back the view until its key is established, seals and opens data messages, rejects replays.
+/// Sans-IO secure layer of one group over Flush events: runs the key agreement module on every view among the
+/// members the trust policy allows, holds back the view until its key is established, seals and opens data
+/// messages (SealedFormat), rejects replays, other epochs and forgeries, and refreshes keys on request.
 /// </summary>
 internal sealed class SecureGroupCore : IDisposable
 {
@@ -28,29 +19,41 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Sealed application data.</summary>
     public const short SealedType = -32699;
 
-    private const byte Version = 1;
-    private const int HeaderSize = 1 + 8 + 4 + 8 + 2;
-    private const int TagSize = 16;
-
     private readonly IGroupKeyAgreement _module;
     private readonly string _group;
     private readonly string _self;
+    private readonly SecureGroupOptions? _options;
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
-    private IReadOnlyList<string> _members = [];
-    private Protocol.Spread.GroupId _flushView;
+    private IReadOnlyList<string> _flushMembers = [];
+    private string[] _members = [];
+    private IReadOnlyList<string> _lastSecureMembers = [];
+    private SecureViewChange _viewChange = new([], [], [], []);
+    private GroupId _flushView;
     private ulong _viewId;
-    private Epoch? _epoch;
-    private AesGcm? _aead;
+    private EpochCipher? _cipher;
+    private EpochCipher? _previousInView;
+    private bool _sealingStopped;
     private long _nextSequence;
 
+    /// <summary>A core with the defaults: AES-256-GCM, no per-message signatures, every view member in the key.</summary>
     public SecureGroupCore(IGroupKeyAgreement module, string group, string self)
+        : this(module, group, self, null)
+    {
+    }
+
+    /// <summary>A core with the group's options (AEAD, trust policy, signatures); null for the defaults.</summary>
+    public SecureGroupCore(IGroupKeyAgreement module, string group, string self, SecureGroupOptions? options)
     {
         _module = module;
         _group = group;
         _self = self;
+        _options = options;
     }
 
     public Queue<SecureEvent> Deliveries { get; } = new();
+
+    /// <summary>The group's name.</summary>
+    public string Group => _group;
 
     /// <summary>Key agreement messages to multicast, in order.</summary>
     public Queue<byte[]> Sends { get; } = new();
@@ -61,12 +64,31 @@ internal sealed class SecureGroupCore : IDisposable
     public ISecureGroupObserver Observer { get; init; } = NoSecureGroupObserver.Instance;
 
     /// <summary>True when the current view has its key, so <see cref="Seal"/> works.</summary>
-    public bool HasKey => _aead is not null;
+    public bool HasKey => _cipher is not null && !_sealingStopped;
 
-    /// <summary>The Flush view whose key is installed, or null while keying.</summary>
-    public Protocol.Spread.GroupId? KeyedView => _aead is null ? null : _flushView;
+    /// <summary>The Flush view whose key is installed and may still seal, or null while keying or once the view is ending.</summary>
+    public GroupId? KeyedView => HasKey ? _flushView : null;
 
-    public static ulong ViewIdOf(Protocol.Spread.GroupId id) => ((ulong)(uint)id.Time << 32) | (uint)id.Index;
+    /// <summary>True once this member's leave took effect.</summary>
+    public bool Left { get; private set; }
+
+    /// <summary>True if this member is the one that asks for timed refreshes: the first key holder, with a settled key.</summary>
+    public bool LeadsRefresh => HasKey && _module.IsSettled && _members.Length > 0 && _members[0] == _self;
+
+    /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
+    internal Rejection LastRejection { get; private set; }
+
+    /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
+    internal List<byte[]>? Captured { get; set; }
+
+    /// <summary>The installed epoch key (tests: what a member that later leaves still holds).</summary>
+    internal EpochCipher? CurrentCipher => _cipher;
+
+    private SecureAead Suite => _options?.Aead ?? SecureAead.Aes256Gcm;
+
+    private bool SignsMessages => _options?.SignMessages ?? false;
+
+    public static ulong ViewIdOf(GroupId id) => ((ulong)(uint)id.Time << 32) | (uint)id.Index;
 
     public void Handle(FlushEvent e)
     {
@@ -77,10 +99,15 @@ internal sealed class SecureGroupCore : IDisposable
                 break;
             case FlushDataMessage { MessageType: KeyAgreementType } ka:
                 StepResult r = _module.OnMessage(ka.Body.Span);
-                if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
+                if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
+                {
+                    Counters.KeyAgreementStale++;
+                }
+                else if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
                 {
                     Counters.KeyAgreementRejected++;
                     Observer.Rejected(SecureRejection.KeyAgreement, ka.Sender);
+                    LastRejection = r.Rejection;
                 }
 
                 Apply(r);
@@ -88,50 +115,133 @@ internal sealed class SecureGroupCore : IDisposable
             case FlushDataMessage { MessageType: SealedType } data:
                 Open(data);
                 break;
+            case FlushTransitionalSignal or FlushRequest:
+                // The membership is about to change: a member may be gone already, so the key must not seal any more.
+                _sealingStopped = true;
+                break;
             case FlushSelfLeave:
-                DropKey();
+                DropKeys();
+                Left = true;
+                _flushMembers = [];
+                _members = [];
+                _lastSecureMembers = [];
                 Deliveries.Enqueue(new SecureLeft(_group));
                 break;
         }
     }
 
+    /// <summary>Asks for a new key for the same members; false while a run is in progress or the view has no key.</summary>
+    public bool RequestRefresh()
+    {
+        if (!HasKey || !_module.IsSettled)
+        {
+            return false;
+        }
+
+        StepResult r = _module.RequestRefresh();
+        if (r.Rejection != Rejection.None)
+        {
+            return false;
+        }
+
+        Counters.RunsStarted++;
+        Observer.KeyAgreementStarted(_members.Length);
+        Apply(r);
+        return true;
+    }
+
     /// <summary>Seals a message under the current key, or returns null while the view has none.</summary>
     public byte[]? Seal(short messageType, ReadOnlySpan<byte> plaintext)
     {
-        if (_aead is null || _epoch is not Epoch epoch)
+        if (!HasKey || _cipher is not EpochCipher cipher)
         {
             return null;
         }
 
+        bool signed = SignsMessages;
+        int inner = plaintext.Length + (signed ? SealedFormat.SignatureSize : 0);
         long sequence = _nextSequence++;
-        var sealedMessage = new byte[HeaderSize + plaintext.Length + TagSize];
-        Span<byte> header = sealedMessage.AsSpan(0, HeaderSize);
-        WriteHeader(header, epoch, sequence, messageType);
-        Span<byte> nonce = stackalloc byte[12];
-        Nonce(nonce, IndexOf(_self), sequence);
-        _aead.Encrypt(nonce, plaintext, sealedMessage.AsSpan(HeaderSize, plaintext.Length), sealedMessage.AsSpan(HeaderSize + plaintext.Length), AssociatedData(header, _self));
+        var sealedMessage = new byte[SealedFormat.HeaderSize + inner + EpochCipher.TagSize];
+        Span<byte> header = sealedMessage.AsSpan(0, SealedFormat.HeaderSize);
+        SealedFormat.WriteHeader(header, cipher.Suite, signed, cipher.Epoch, sequence, messageType);
+        byte[] ad = SealedFormat.AssociatedData(header, _group, _self);
+        Span<byte> ciphertext = sealedMessage.AsSpan(SealedFormat.HeaderSize, inner);
+        Span<byte> tag = sealedMessage.AsSpan(SealedFormat.HeaderSize + inner);
+        if (signed)
+        {
+            byte[] content = new byte[inner];
+            plaintext.CopyTo(content);
+            _options!.Identity.Sign(SealedFormat.SignedContent(ad, plaintext)).CopyTo(content.AsSpan(plaintext.Length));
+            cipher.Seal(_self, sequence, content, ciphertext, tag, ad);
+        }
+        else
+        {
+            cipher.Seal(_self, sequence, plaintext, ciphertext, tag, ad);
+        }
+
         return sealedMessage;
     }
 
     public void Dispose()
     {
-        DropKey();
+        DropKeys();
         _module.Dispose();
     }
 
     private void OnView(FlushView view)
     {
-        // Nothing may be sealed under a key a departed member knows: the old key goes with the old view.
-        DropKey();
-        IReadOnlyList<string> previous = _members;
-        _members = view.Members;
+        // Nothing may be sealed under a key a departed member knows: the old keys go with the old view.
+        DropKeys();
+        _sealingStopped = false;
+        Left = false;
+        IReadOnlyList<string> previousFlush = _flushMembers;
+        _flushMembers = view.Members;
+        string[] keyed = [.. view.Members.Where(Trusted)];
+        string[] excluded = [.. view.Members.Where(m => !Trusted(m))];
+        string[] previous = _members;
+        _members = keyed;
         _viewId = ViewIdOf(view.GroupId);
         _flushView = view.GroupId;
-        string[] joined = previous.Count == 0 ? [.. view.Members.Where(m => m != _self)] : [.. view.Members.Except(previous, StringComparer.Ordinal)];
-        string[] left = [.. previous.Except(view.Members, StringComparer.Ordinal)];
-        Observer.KeyAgreementStarted(view.Members.Count);
-        Apply(_module.OnView(new KeyAgreementView(_viewId, view.Members, joined, left)));
+        _viewChange = new SecureViewChange(
+            KeyEvents(view, previousFlush),
+            [.. keyed.Except(_lastSecureMembers, StringComparer.Ordinal)],
+            [.. _lastSecureMembers.Except(keyed, StringComparer.Ordinal)],
+            excluded);
+        if (!keyed.Contains(_self, StringComparer.Ordinal))
+        {
+            // Our own policy leaves us out: we can take no part in this view's key.
+            return;
+        }
+
+        string[] joined = previous.Length == 0 ? [.. keyed.Where(m => m != _self)] : [.. keyed.Except(previous, StringComparer.Ordinal)];
+        string[] left = [.. previous.Except(keyed, StringComparer.Ordinal)];
+        Counters.RunsStarted++;
+        Observer.KeyAgreementStarted(keyed.Length);
+        Apply(_module.OnView(new KeyAgreementView(_viewId, keyed, joined, left)));
     }
+
+    /// <summary>The paper's Table 1: join → Join; leave, disconnect, partition → Leave; merge → Merge; both → Leave then Merge.</summary>
+    private static SecureKeyEvent[] KeyEvents(FlushView view, IReadOnlyList<string> previous)
+    {
+        if (previous.Count == 0)
+        {
+            return [SecureKeyEvent.Join];
+        }
+
+        bool someLeft = previous.Except(view.Members, StringComparer.Ordinal).Any();
+        bool someCame = view.Members.Except(previous, StringComparer.Ordinal).Any();
+        return view.Cause switch
+        {
+            MembershipCause.Join => [SecureKeyEvent.Join],
+            MembershipCause.Leave or MembershipCause.Disconnect => [SecureKeyEvent.Leave],
+            _ when someLeft && someCame => [SecureKeyEvent.Leave, SecureKeyEvent.Merge],
+            _ when someLeft => [SecureKeyEvent.Leave],
+            _ when someCame => [SecureKeyEvent.Merge],
+            _ => [],
+        };
+    }
+
+    private bool Trusted(string member) => _options is null || _options.Trust.Allows(member, _options.Directory);
 
     private void Apply(StepResult result)
     {
@@ -142,7 +252,7 @@ internal sealed class SecureGroupCore : IDisposable
                 case SendMessage send:
                     Sends.Enqueue(send.Wire);
                     break;
-                case KeyEstablished key when key.Epoch.ViewId == _viewId:
+                case KeyEstablished key when key.Epoch.ViewId == _viewId && !Left:
                     InstallKey(key);
                     break;
             }
@@ -151,21 +261,34 @@ internal sealed class SecureGroupCore : IDisposable
 
     private void InstallKey(KeyEstablished key)
     {
-        DropKey();
-        byte[] info = Encoding.UTF8.GetBytes("conclave secure data v1 " + _group);
-        byte[] dataKey = HKDF.DeriveKey(HashAlgorithmName.SHA256, key.Key, 32, salt: null, info);
-        _aead = new AesGcm(dataKey, TagSize);
-        CryptographicOperations.ZeroMemory(dataKey);
-        _epoch = key.Epoch;
-        Observer.KeyEstablished(key.Epoch.ToString(), _members.Count);
-        Deliveries.Enqueue(new SecureView(_group, _members, key.Epoch.ToString(), key.Confirmation[..8]));
+        SecureViewChange change;
+        if (_cipher is not null)
+        {
+            // A refresh within the view: the same members hold both keys, so messages sealed under the old one
+            // before the sender saw the new one are still opened.
+            _previousInView?.Dispose();
+            _previousInView = _cipher;
+            change = new SecureViewChange([SecureKeyEvent.Refresh], [], [], _viewChange.Excluded);
+        }
+        else
+        {
+            change = _viewChange;
+        }
+
+        _cipher = new EpochCipher(Suite, key.Key, _group, key.Epoch);
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(key.Key);
+        Counters.KeysInstalled++;
+        Observer.KeyEstablished(key.Epoch.ToString(), _members.Length);
+        _lastSecureMembers = _members;
+        Deliveries.Enqueue(new SecureView(_group, _members, key.Epoch.ToString(), key.Confirmation[..8], change));
     }
 
-    private void DropKey()
+    private void DropKeys()
     {
-        _aead?.Dispose();
-        _aead = null;
-        _epoch = null;
+        _cipher?.Dispose();
+        _cipher = null;
+        _previousInView?.Dispose();
+        _previousInView = null;
         _nextSequence = 0;
         _lastSequence.Clear();
     }
@@ -173,88 +296,66 @@ internal sealed class SecureGroupCore : IDisposable
     private void Open(FlushDataMessage data)
     {
         ReadOnlySpan<byte> wire = data.Body.Span;
-        int senderIndex = IndexOf(data.Sender);
-        if (wire.Length < HeaderSize + TagSize || wire[0] != Version || senderIndex < 0)
+        Captured?.Add(wire.ToArray());
+        if (!SealedFormat.TryReadHeader(wire, out SealedFormat.Header header) || header.Suite != Suite || !_members.Contains(data.Sender, StringComparer.Ordinal))
         {
             Counters.Forged++;
             Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 
-        var epoch = new Epoch(BinaryPrimitives.ReadUInt64BigEndian(wire[1..]), BinaryPrimitives.ReadUInt32BigEndian(wire[9..]));
-        if (_aead is null || epoch != _epoch)
+        EpochCipher? cipher = header.Epoch == _cipher?.Epoch ? _cipher : header.Epoch == _previousInView?.Epoch ? _previousInView : null;
+        if (cipher is null)
         {
             Counters.OtherEpoch++;
             Observer.Rejected(SecureRejection.OtherEpoch, data.Sender);
             return;
         }
 
-        long sequence = BinaryPrimitives.ReadInt64BigEndian(wire[13..]);
-        if (sequence <= _lastSequence.GetValueOrDefault(data.Sender, -1))
+        if (header.Sequence <= _lastSequence.GetValueOrDefault(data.Sender, -1))
         {
             Counters.Replays++;
             Observer.Rejected(SecureRejection.Replay, data.Sender);
             return;
         }
 
-        short messageType = BinaryPrimitives.ReadInt16BigEndian(wire[21..]);
-        ReadOnlySpan<byte> ciphertext = wire[HeaderSize..^TagSize];
+        ReadOnlySpan<byte> ciphertext = wire[SealedFormat.HeaderSize..^EpochCipher.TagSize];
         var plaintext = new byte[ciphertext.Length];
-        Span<byte> nonce = stackalloc byte[12];
-        Nonce(nonce, senderIndex, sequence);
-        try
-        {
-            _aead.Decrypt(nonce, ciphertext, wire[^TagSize..], plaintext, AssociatedData(wire[..HeaderSize], data.Sender));
-        }
-        catch (AuthenticationTagMismatchException)
+        byte[] ad = SealedFormat.AssociatedData(wire[..SealedFormat.HeaderSize], _group, data.Sender);
+        if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], plaintext, ad))
         {
             Counters.Forged++;
             Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 
-        _lastSequence[data.Sender] = sequence;
-        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, messageType, plaintext));
-    }
-
-    private int IndexOf(string member)
-    {
-        for (int i = 0; i < _members.Count; i++)
+        byte[] body = plaintext;
+        if (header.Signed != SignsMessages || (header.Signed && !TryStripSignature(data.Sender, ad, plaintext, out body)))
         {
-            if (string.Equals(_members[i], member, StringComparison.Ordinal))
-            {
-                return i;
-            }
+            Counters.BadSignature++;
+            Observer.Rejected(SecureRejection.Forged, data.Sender); // a bad signature is a forgery by an insider
+            return;
         }
 
-        return -1;
+        _lastSequence[data.Sender] = header.Sequence;
+        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
     }
 
-    private static void WriteHeader(Span<byte> header, Epoch epoch, long sequence, short messageType)
+    private bool TryStripSignature(string sender, byte[] ad, byte[] plaintext, out byte[] body)
     {
-        header[0] = Version;
-        BinaryPrimitives.WriteUInt64BigEndian(header[1..], epoch.ViewId);
-        BinaryPrimitives.WriteUInt32BigEndian(header[9..], epoch.Run);
-        BinaryPrimitives.WriteInt64BigEndian(header[13..], sequence);
-        BinaryPrimitives.WriteInt16BigEndian(header[21..], messageType);
-    }
+        body = [];
+        if (plaintext.Length < SealedFormat.SignatureSize || !_options!.Directory.TryGet(sender, out byte[] publicKey))
+        {
+            return false;
+        }
 
-    private static void Nonce(Span<byte> nonce, int senderIndex, long sequence)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(nonce, senderIndex);
-        BinaryPrimitives.WriteInt64BigEndian(nonce[4..], sequence);
-    }
+        int length = plaintext.Length - SealedFormat.SignatureSize;
+        if (!MemberIdentity.Verify(publicKey, SealedFormat.SignedContent(ad, plaintext.AsSpan(0, length)), plaintext.AsSpan(length)))
+        {
+            return false;
+        }
 
-    private byte[] AssociatedData(ReadOnlySpan<byte> header, string sender)
-    {
-        byte[] group = Encoding.Latin1.GetBytes(_group);
-        byte[] who = Encoding.Latin1.GetBytes(sender);
-        var ad = new byte[header.Length + 1 + group.Length + 1 + who.Length];
-        header.CopyTo(ad);
-        ad[header.Length] = (byte)group.Length;
-        group.CopyTo(ad.AsSpan(header.Length + 1));
-        ad[header.Length + 1 + group.Length] = (byte)who.Length;
-        who.CopyTo(ad.AsSpan(header.Length + 2 + group.Length));
-        return ad;
+        body = plaintext[..length];
+        return true;
     }
 }

@@ -1,0 +1,416 @@
+using System.Threading.Channels;
+using Conclave.Client.Diagnostics;
+using Conclave.Client.Flush;
+using Conclave.Client.Secure.Internal;
+using Conclave.Crypto.KeyAgreement;
+using Conclave.Protocol.Spread;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Conclave.Client.Secure;
+
+/// <summary>
+/// One Flush session carrying several groups: secure groups, each with its own key agreement module, AEAD, trust
+/// policy and refresh timer, and plain Flush groups side by side. Events of every group come out of one
+/// <see cref="ReceiveAsync"/> stream, in order.
+/// </summary>
+/// <remarks>
+/// Flush requests are answered automatically. Keep receiving: key agreement, like the Flush protocol under it,
+/// advances only as events are received. Receiving is single-consumer; sends may run concurrently with it.
+/// </remarks>
+public sealed class SecureConnection : IAsyncDisposable
+{
+    private readonly FlushConnection _flush;
+    private readonly object _lock = new();
+    private readonly Dictionary<string, SecureGroupState> _secure = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _plain = new(StringComparer.Ordinal);
+    private readonly Queue<SecureEvent> _deliveries = new();
+    private readonly Channel<(string Group, byte[] Wire)> _keyAgreementSends = Channel.CreateUnbounded<(string, byte[])>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _sendLoop;
+    private readonly CancellationTokenSource _closing = new();
+    private TaskCompletionSource _progress = NewSignal();
+    private int _receiving;
+    private bool _disposed;
+
+    private SecureConnection(FlushConnection flush)
+    {
+        _flush = flush;
+        _sendLoop = Task.Run(SendKeyAgreementAsync);
+    }
+
+    /// <summary>Gets this session's private group (its name in views and in trust directories).</summary>
+    public string PrivateGroup => _flush.PrivateGroup;
+
+    /// <summary>Connects to a daemon.</summary>
+    /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty.</param>
+    /// <param name="privateName">The requested session name (at most 10 bytes).</param>
+    /// <param name="cancellationToken">Cancels connecting.</param>
+    /// <returns>The open session, in no group yet.</returns>
+    public static async ValueTask<SecureConnection> ConnectAsync(string? spreadName, string privateName, CancellationToken cancellationToken = default)
+    {
+        FlushConnection flush = await FlushConnection.ConnectAsync(spreadName, privateName, new FlushOptions { AutoFlushOk = true }, cancellationToken).ConfigureAwait(false);
+        return new SecureConnection(flush);
+    }
+
+    /// <summary>Joins a secure group with its own options; its first <see cref="SecureView"/> follows once the group has a key.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="options">Module, DH group, AEAD, identity, directory, trust policy, signatures and refresh interval.</param>
+    /// <param name="cancellationToken">Cancels waiting to send the join.</param>
+    /// <returns>A task that completes when the join is written.</returns>
+    /// <exception cref="ArgumentException">The trust policy leaves this member itself out.</exception>
+    public async ValueTask JoinAsync(string group, SecureGroupOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.Trust.Allows(PrivateGroup, options.Directory))
+        {
+            throw new ArgumentException($"The trust policy does not allow this member ({PrivateGroup}) itself.", nameof(options));
+        }
+
+        IGroupKeyAgreement module = KeyAgreementFactory.Create(options.Protocol, new KeyAgreementOptions
+        {
+            Group = group,
+            Self = PrivateGroup,
+            Identity = options.Identity,
+            Directory = options.Directory,
+            DhGroup = options.DhGroup,
+        });
+        ISecureGroupObserver observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
+            (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Conclave.Client.Secure"));
+        var state = new SecureGroupState(new SecureGroupCore(module, group, PrivateGroup, options) { Observer = observer }, options.RefreshInterval);
+        lock (_lock)
+        {
+            if (_secure.ContainsKey(group) || _plain.Contains(group))
+            {
+                state.Core.Dispose();
+                throw new SpreadException(SpreadError.IllegalGroup, $"This session is already in {group}.");
+            }
+
+            _secure[group] = state;
+            if (options.RefreshInterval is TimeSpan interval)
+            {
+                state.StartTimer(interval, () => RefreshIfDue(group));
+            }
+        }
+
+        try
+        {
+            await _flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            lock (_lock)
+            {
+                _secure.Remove(group);
+                state.Core.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Joins a plain Flush group on the same session: its events come as <see cref="PlainGroupEvent"/>s, its messages unencrypted.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="cancellationToken">Cancels waiting to send the join.</param>
+    /// <returns>A task that completes when the join is written.</returns>
+    public async ValueTask JoinPlainAsync(string group, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        lock (_lock)
+        {
+            if (_secure.ContainsKey(group) || !_plain.Add(group))
+            {
+                throw new SpreadException(SpreadError.IllegalGroup, $"This session is already in {group}.");
+            }
+        }
+
+        await _flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Multicasts to a group: sealed under the group's current key for a secure group (waiting for one), AGREED as is for a plain group.</summary>
+    /// <param name="group">A group this session joined.</param>
+    /// <param name="messageType">The application's message type (sealed with the body in a secure group).</param>
+    /// <param name="body">The plaintext.</param>
+    /// <param name="cancellationToken">Cancels waiting for a key.</param>
+    /// <returns>A task that completes when the message is written.</returns>
+    /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is not in the group (or left it while waiting).</exception>
+    public async ValueTask SendAsync(string group, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        while (true)
+        {
+            Task progress;
+            GroupId? keyed;
+            SecureGroupState? state;
+            lock (_lock)
+            {
+                if (_disposed)
+                {
+                    throw new SpreadException(SpreadError.ConnectionClosed, "The session is closed.");
+                }
+
+                if (_plain.Contains(group))
+                {
+                    state = null;
+                    keyed = null;
+                }
+                else if (!_secure.TryGetValue(group, out state) || state.Core.Left)
+                {
+                    throw new SpreadException(SpreadError.IllegalGroup, $"This session is not in secure group {group}.");
+                }
+                else
+                {
+                    keyed = state.Core.KeyedView;
+                }
+
+                progress = _progress.Task;
+            }
+
+            if (state is null)
+            {
+                await _flush.MulticastAsync(ServiceType.Agreed, group, messageType, body, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            if (keyed is GroupId view && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, () => Seal(state, view, messageType, body), cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Asks for a new key of a secure group for the same members (Table 1's key refresh).</summary>
+    /// <param name="group">A secure group this session joined.</param>
+    /// <returns>True if a refresh run started (or was asked of the controller); false while the group is keying or has no key.</returns>
+    public bool RequestRefresh(string group)
+    {
+        bool started;
+        TaskCompletionSource? progress = null;
+        lock (_lock)
+        {
+            if (!_secure.TryGetValue(group, out SecureGroupState? state))
+            {
+                throw new SpreadException(SpreadError.IllegalGroup, $"This session is not in secure group {group}.");
+            }
+
+            started = state.Core.RequestRefresh();
+            if (started)
+            {
+                progress = Collect(state);
+            }
+        }
+
+        progress?.SetResult();
+        return started;
+    }
+
+    /// <summary>Gets what a secure group refused so far and how many keys it installed.</summary>
+    /// <param name="group">A secure group this session joined.</param>
+    /// <returns>The group's live counters.</returns>
+    public SecureGroupCounters Counters(string group)
+    {
+        lock (_lock)
+        {
+            return _secure.TryGetValue(group, out SecureGroupState? state)
+                ? state.Core.Counters
+                : throw new SpreadException(SpreadError.IllegalGroup, $"This session is not in secure group {group}.");
+        }
+    }
+
+    /// <summary>Receives the next event of any group: <see cref="SecureView"/>, <see cref="SecureMessage"/>, <see cref="SecureLeft"/> or <see cref="PlainGroupEvent"/>.</summary>
+    /// <param name="cancellationToken">Cancels waiting.</param>
+    /// <returns>The next event.</returns>
+    /// <exception cref="SpreadException"><see cref="SpreadError.ConnectionClosed"/> when the session ends.</exception>
+    public async ValueTask<SecureEvent> ReceiveAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _receiving, 1) != 0)
+        {
+            throw new InvalidOperationException("Another receive is in progress.");
+        }
+
+        try
+        {
+            while (true)
+            {
+                lock (_lock)
+                {
+                    if (_deliveries.TryDequeue(out SecureEvent? ready))
+                    {
+                        return ready;
+                    }
+                }
+
+                FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                TaskCompletionSource progress;
+                lock (_lock)
+                {
+                    if (_secure.TryGetValue(e.Group, out SecureGroupState? state))
+                    {
+                        state.Core.Handle(e);
+                        progress = Collect(state);
+                        if (state.Core.Left)
+                        {
+                            _secure.Remove(e.Group);
+                            state.Dispose();
+                        }
+                    }
+                    else
+                    {
+                        if (_plain.Contains(e.Group))
+                        {
+                            _deliveries.Enqueue(new PlainGroupEvent(e));
+                            if (e is FlushSelfLeave)
+                            {
+                                _plain.Remove(e.Group);
+                            }
+                        }
+
+                        progress = NextSignal();
+                    }
+                }
+
+                progress.SetResult();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    /// <summary>Leaves a group; a <see cref="SecureLeft"/> (or a plain self-leave) follows.</summary>
+    /// <param name="group">The group.</param>
+    /// <param name="cancellationToken">Cancels waiting to send.</param>
+    /// <returns>A task that completes when the request is written.</returns>
+    public ValueTask LeaveAsync(string group, CancellationToken cancellationToken = default) => _flush.LeaveAsync(group, cancellationToken);
+
+    /// <summary>Disconnects and erases every key.</summary>
+    /// <returns>A task that completes when the session is closed.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+        }
+
+        // Sends waiting for a key wake up and see the session is gone.
+        TaskCompletionSource progress;
+        lock (_lock)
+        {
+            progress = NextSignal();
+        }
+
+        progress.SetResult();
+        _keyAgreementSends.Writer.TryComplete();
+
+        // A key agreement send held by a flush would wait for a view that never comes once nobody receives.
+        await _closing.CancelAsync().ConfigureAwait(false);
+        await _flush.DisposeAsync().ConfigureAwait(false);
+        await _sendLoop.ConfigureAwait(false);
+        lock (_lock)
+        {
+            foreach (SecureGroupState state in _secure.Values)
+            {
+                state.Dispose();
+            }
+
+            _secure.Clear();
+        }
+
+        _closing.Dispose();
+    }
+
+    /// <summary>The core of a secure group (tests reach its key and captured ciphertext).</summary>
+    internal SecureGroupCore? CoreOf(string group)
+    {
+        lock (_lock)
+        {
+            return _secure.GetValueOrDefault(group)?.Core;
+        }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Moves a core's outputs out (under the lock) and returns the progress signal to fire once the lock is released.</summary>
+    private TaskCompletionSource Collect(SecureGroupState state)
+    {
+        while (state.Core.Sends.TryDequeue(out byte[]? wire))
+        {
+            _keyAgreementSends.Writer.TryWrite((state.Core.Group, wire));
+        }
+
+        while (state.Core.Deliveries.TryDequeue(out SecureEvent? e))
+        {
+            if (e is SecureView)
+            {
+                state.KeyInstalledAt = Environment.TickCount64;
+            }
+
+            _deliveries.Enqueue(e);
+        }
+
+        return NextSignal();
+    }
+
+    private TaskCompletionSource NextSignal()
+    {
+        TaskCompletionSource progress = _progress;
+        _progress = NewSignal();
+        return progress;
+    }
+
+    private void RefreshIfDue(string group)
+    {
+        TaskCompletionSource? progress = null;
+        lock (_lock)
+        {
+            if (!_disposed && _secure.TryGetValue(group, out SecureGroupState? state) && state.RefreshDue && state.Core.LeadsRefresh && state.Core.RequestRefresh())
+            {
+                progress = Collect(state);
+            }
+        }
+
+        progress?.SetResult();
+    }
+
+    private byte[]? Seal(SecureGroupState state, GroupId view, short messageType, ReadOnlyMemory<byte> body)
+    {
+        lock (_lock)
+        {
+            return state.Core.KeyedView == view ? state.Core.Seal(messageType, body.Span) : null;
+        }
+    }
+
+    /// <summary>Sends key agreement messages in order, off the receive path: a send held by a flush must not stop receiving.</summary>
+    private async Task SendKeyAgreementAsync()
+    {
+        await foreach ((string group, byte[] wire) in _keyAgreementSends.Reader.ReadAllAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                await _flush.MulticastAsync(ServiceType.Agreed, group, SecureGroupCore.KeyAgreementType, wire, _closing.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Closing.
+                return;
+            }
+            catch (SpreadException e) when (e.Error == SpreadError.IllegalGroup)
+            {
+                // Left that group: the key agreement of that membership is over; other groups go on.
+            }
+            catch (SpreadException)
+            {
+                // Disconnected: every group's key agreement is over.
+                return;
+            }
+        }
+    }
+}
