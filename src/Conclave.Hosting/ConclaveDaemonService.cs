@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Conclave.Daemon;
 using Conclave.Hosting.Internal;
 using Microsoft.Extensions.Hosting;
@@ -16,17 +17,20 @@ public sealed class ConclaveDaemonService : IHostedService, IAsyncDisposable
 {
     private readonly ConclaveDaemonOptions _options;
     private readonly ILoggerFactory _loggers;
+    private readonly IMeterFactory? _meters;
     private readonly ILogger _logger;
     private SpreadDaemon? _daemon;
 
     /// <summary>Creates the service; the daemon starts with the host.</summary>
     /// <param name="options">The validated options.</param>
     /// <param name="loggers">Where the daemon logs; null for nowhere.</param>
-    public ConclaveDaemonService(IOptions<ConclaveDaemonOptions> options, ILoggerFactory? loggers = null)
+    /// <param name="meters">The host's meter factory (registered by <c>AddMetrics</c>), so the daemon's meter reaches the host's listeners; null for a meter of the daemon's own.</param>
+    public ConclaveDaemonService(IOptions<ConclaveDaemonOptions> options, ILoggerFactory? loggers = null, IMeterFactory? meters = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Value;
         _loggers = loggers ?? NullLoggerFactory.Instance;
+        _meters = meters;
         _logger = _loggers.CreateLogger<ConclaveDaemonService>();
     }
 
@@ -55,7 +59,7 @@ public sealed class ConclaveDaemonService : IHostedService, IAsyncDisposable
             throw new InvalidOperationException("The Conclave daemon is already started.");
         }
 
-        DaemonOptions options = DaemonOptionsFactory.Build(_options, _loggers);
+        DaemonOptions options = DaemonOptionsFactory.Build(_options, _loggers) with { MeterFactory = _meters };
         var daemon = new SpreadDaemon(options);
         daemon.Start();
         _daemon = daemon;
