@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net;
-using System.Net.NetworkInformation;
 using Conclave.Cli.Diagnostics;
 using Conclave.Daemon;
 using Conclave.Daemon.Configuration;
@@ -132,26 +131,7 @@ internal static class DaemonCommand
     private static IPAddress ParseListen(string text) =>
         IPAddress.TryParse(text, out IPAddress? address) ? address : throw new ArgumentException($"--listen '{text}' is not an IP address");
 
-    private static DaemonEntry SelectSelf(SpreadConfiguration configuration, string? name)
-    {
-        if (name is not null)
-        {
-            return configuration.Find(name) ?? throw new ArgumentException($"daemon '{name}' is not in the configuration");
-        }
-
-        if (configuration.Daemons.Count == 1)
-        {
-            return configuration.Daemons[0];
-        }
-
-        var local = NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(a => a.Address))
-            .ToHashSet();
-        List<DaemonEntry> mine = [.. configuration.Daemons.Where(d => local.Contains(d.Address))];
-        return mine.Count == 1
-            ? mine[0]
-            : throw new ArgumentException(mine.Count == 0
-                ? "no daemon of the configuration has an address of this host; name one with -n"
-                : $"several daemons of the configuration are on this host ({string.Join(", ", mine.Select(d => d.Name))}); choose one with -n");
-    }
+    private static DaemonEntry SelectSelf(SpreadConfiguration configuration, string? name) =>
+        configuration.SelectSelf(name, out string? problem)
+        ?? throw new ArgumentException(name is { Length: > 0 } ? problem : $"{problem}; name one with -n");
 }

@@ -25,6 +25,43 @@ public sealed record SpreadConfiguration(IReadOnlyList<SpreadSegment> Segments, 
     /// <summary>Finds the daemon entry called <paramref name="name"/>.</summary>
     public DaemonEntry? Find(string name) => Daemons.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.Ordinal));
 
+    /// <summary>
+    /// Picks this daemon's own entry as Spread does: by <paramref name="name"/> when given, the only daemon of a
+    /// one-daemon configuration, else the one daemon with an address of this host.
+    /// </summary>
+    /// <param name="name">The daemon's name (<c>-n</c>, or the hosted <c>Name</c>), or null.</param>
+    /// <param name="problem">Why no entry could be picked, for the caller to prefix with how to name one.</param>
+    /// <returns>The entry, or null with <paramref name="problem"/> set.</returns>
+    public DaemonEntry? SelectSelf(string? name, out string? problem)
+    {
+        problem = null;
+        if (name is { Length: > 0 })
+        {
+            DaemonEntry? named = Find(name);
+            problem = named is null ? $"daemon '{name}' is not in the configuration" : null;
+            return named;
+        }
+
+        if (Daemons.Count == 1)
+        {
+            return Daemons[0];
+        }
+
+        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(a => a.Address))
+            .ToHashSet();
+        List<DaemonEntry> mine = [.. Daemons.Where(d => local.Contains(d.Address))];
+        if (mine.Count == 1)
+        {
+            return mine[0];
+        }
+
+        problem = mine.Count == 0
+            ? "no daemon of the configuration has an address of this host"
+            : $"several daemons of the configuration are on this host ({string.Join(", ", mine.Select(d => d.Name))})";
+        return null;
+    }
+
     /// <summary>The segment holding <paramref name="daemon"/>.</summary>
     public SpreadSegment SegmentOf(DaemonEntry daemon) => Segments.First(s => s.Daemons.Contains(daemon));
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Net.NetworkInformation;
 using Conclave.Daemon;
 using Conclave.Daemon.Configuration;
 using Microsoft.Extensions.Logging;
@@ -69,26 +68,7 @@ internal static class DaemonOptionsFactory
     private static IPAddress ParseAddress(string text) =>
         IPAddress.TryParse(text, out IPAddress? address) ? address : throw new ArgumentException($"Listen: '{text}' is not an IP address.");
 
-    private static DaemonEntry SelectSelf(SpreadConfiguration configuration, string? name)
-    {
-        if (name is { Length: > 0 })
-        {
-            return configuration.Find(name) ?? throw new ArgumentException($"Name: daemon '{name}' is not in the configuration.");
-        }
-
-        if (configuration.Daemons.Count == 1)
-        {
-            return configuration.Daemons[0];
-        }
-
-        var local = NetworkInterface.GetAllNetworkInterfaces()
-            .SelectMany(i => i.GetIPProperties().UnicastAddresses.Select(a => a.Address))
-            .ToHashSet();
-        List<DaemonEntry> mine = [.. configuration.Daemons.Where(d => local.Contains(d.Address))];
-        return mine.Count == 1
-            ? mine[0]
-            : throw new ArgumentException(mine.Count == 0
-                ? "Name: no daemon of the configuration has an address of this host; set Name."
-                : $"Name: several daemons of the configuration are on this host ({string.Join(", ", mine.Select(d => d.Name))}); set Name.");
-    }
+    private static DaemonEntry SelectSelf(SpreadConfiguration configuration, string? name) =>
+        configuration.SelectSelf(name, out string? problem)
+        ?? throw new ArgumentException(name is { Length: > 0 } ? $"Name: {problem}." : $"Name: {problem}; set Name.");
 }
