@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Conclave.Daemon.Internal;
 
-/// <summary>The daemon's log catalogue. Event ids: 1xx lifecycle, 2xx sessions, 3xx bad input.</summary>
+/// <summary>The daemon's log catalogue. Event ids: 1xx lifecycle, 2xx sessions, 3xx bad input, 4xx the ring (DaemonLog.Ring.cs).</summary>
 internal static partial class DaemonLog
 {
     [LoggerMessage(100, LogLevel.Information, "Daemon {Name} listening on {Endpoint}")]

@@ -164,14 +164,14 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 
     public void OnTransitional(IReadOnlyList<string> daemons, MembershipId id)
     {
-        Ring.RingLog.Configuration(_logger, "transitional", id.ToString(), string.Join(", ", daemons));
+        DaemonLog.Configuration(_logger, "transitional", id.ToString(), string.Join(", ", daemons));
         Metrics?.ConfigurationInstalled(regular: false);
         _table.OnTransitional(daemons, id, this);
     }
 
     public void OnRegular(IReadOnlyList<string> daemons, MembershipId id)
     {
-        Ring.RingLog.Configuration(_logger, "regular", id.ToString(), string.Join(", ", daemons));
+        DaemonLog.Configuration(_logger, "regular", id.ToString(), string.Join(", ", daemons));
         Metrics?.ConfigurationInstalled(regular: true);
         _table.OnRegular(daemons, id, this);
     }

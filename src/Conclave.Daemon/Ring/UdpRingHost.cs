@@ -85,8 +85,8 @@ internal sealed class UdpRingHost : IAsyncDisposable
         }
 
         RingOptions t = _ring.Timers;
-        RingLog.RingStarting(_logger, _options.Name, _self, _socket.LocalEndPoint!.ToString()!, _endpoints.Length - 1, Sealer.IsSealed ? "AES-256-GCM" : "PLAINTEXT");
-        RingLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
+        DaemonLog.RingStarting(_logger, _options.Name, _self, _socket.LocalEndPoint!.ToString()!, _endpoints.Length - 1, Sealer.IsSealed ? "AES-256-GCM" : "PLAINTEXT");
+        DaemonLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
         loop.Run(this, static host =>
         {
             host._layer!.Boot(host._persistedSeq, host._bootIncarnation);
@@ -196,7 +196,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
         {
             if (_sendErrors++ % 1000 == 0)
             {
-                RingLog.SendFailed(_logger, to.ToString(), ex.SocketErrorCode.ToString());
+                DaemonLog.SendFailed(_logger, to.ToString(), ex.SocketErrorCode.ToString());
             }
         }
         catch (ObjectDisposedException)

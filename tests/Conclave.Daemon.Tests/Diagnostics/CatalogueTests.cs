@@ -36,8 +36,7 @@ public sealed class CatalogueTests
     {
         var ranges = new Dictionary<string, (int From, int To)>
         {
-            ["DaemonLog"] = (100, 399),
-            ["RingLog"] = (400, 499),
+            ["DaemonLog"] = (100, 499),
             ["ClientLog"] = (1000, 1099),
             ["CliLog"] = (2000, 2099),
         };

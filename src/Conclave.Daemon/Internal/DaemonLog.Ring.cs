@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Logging;
 
-namespace Conclave.Daemon.Ring;
+namespace Conclave.Daemon.Internal;
 
-/// <summary>The ring host's log catalogue. Event ids: 4xx.</summary>
-internal static partial class RingLog
+// The ring host's section of the daemon's log catalogue. Event ids: 4xx.
+internal static partial class DaemonLog
 {
     [LoggerMessage(400, LogLevel.Information, "Daemon {Name} joins the ring as node {Node} on udp {Endpoint} with {Peers} peers, links {Sealing}")]
     public static partial void RingStarting(ILogger logger, string name, uint node, string endpoint, int peers, string sealing);
