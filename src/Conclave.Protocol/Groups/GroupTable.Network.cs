@@ -34,14 +34,7 @@ public sealed partial class GroupTable
                 TransId = transId;
                 _pendingTransitional = (TransMembers, transId);
                 _deferred.Enqueue(null);
-                foreach (Group group in _groups.Values)
-                {
-                    if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
-                    {
-                        group.Changed = true;
-                    }
-                }
-
+                MarkGroupsLosingDaemons();
                 State = GroupLayerState.GatheringTransitional;
                 break;
             default:
@@ -71,6 +64,18 @@ public sealed partial class GroupTable
         }
 
         InstallRegular(sorted, regId, output);
+    }
+
+    /// <summary>N8: groups with a daemon outside the cascaded transitional configuration need a network view.</summary>
+    private void MarkGroupsLosingDaemons()
+    {
+        foreach (Group group in _groups.Values)
+        {
+            if (group.Daemons.Values.Any(d => !TransMembers.Contains(d.Daemon, StringComparer.Ordinal)))
+            {
+                group.Changed = true;
+            }
+        }
     }
 
     /// <summary>N3: the regular configuration after a transitional one.</summary>
@@ -213,6 +218,12 @@ public sealed partial class GroupTable
 
         MergeCollected();
         _collected.Clear();
+        if (_pendingTransitional is not null)
+        {
+            // Groups that came in the reports lose daemons too: mark them as every daemon marked its own.
+            MarkGroupsLosingDaemons();
+        }
+
         NotifyNetworkViews(output);
         State = GroupLayerState.Operational;
 

@@ -357,4 +357,51 @@ public sealed class GroupTableNetworkTests
         GroupId? id = _daemons["d3"].Table.GroupIdOf("g");
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
+
+    /// <summary>
+    /// N8 with a group only the other set knows: d3 learns of g from {d1,d2}'s report after the
+    /// cascaded transitional configuration (d2 gone) was marked, so it must mark g changed as d1 did;
+    /// otherwise only d1 gives g a new id, and the replayed leave of d2's client leaves nothing for
+    /// the transitional configuration to change at d3 (the simulator's <c>conclave sim --seed 1750 --daemons 4 --loss 0.2 --faults all --groups</c> G-P1).
+    /// </summary>
+    [Fact]
+    public void A_group_learnt_from_a_report_after_a_cascade_gets_the_same_view_everywhere()
+    {
+        FormAllThree();
+        Reconfigure((["d1", "d2"], ["d1", "d2"]), (["d3"], ["d3"]));
+        Deliver(["d1", "d2"], GroupMessage.Join("#alice#d1", "g"));
+        Deliver(["d1", "d2"], GroupMessage.Join("#bob#d2", "g"));
+
+        MembershipId reg = Id();
+        MembershipId t12 = Id();
+        MembershipId t3 = Id();
+        foreach (string d in Order)
+        {
+            _daemons[d].Table.OnTransitional(d == "d3" ? ["d3"] : ["d1", "d2"], d == "d3" ? t3 : t12, _daemons[d].Out);
+            _daemons[d].Table.OnRegular(Order, reg, _daemons[d].Out);
+        }
+
+        var states = Order.SelectMany(d => _daemons[d].Out.Submitted.Select(s => (Leader: d, State: s))).ToList();
+
+        // Deferred by the exchange: once it is replayed, g has no daemon outside the cascade to mark it.
+        Deliver(Order, GroupMessage.Leave("#bob#d2", "g"));
+
+        // d2 is cut off before the state messages are ordered: d1 and d3 get them in a transitional configuration.
+        string[] survivors = ["d1", "d3"];
+        MembershipId cascade = Id();
+        foreach (string d in survivors)
+        {
+            _daemons[d].Table.OnTransitional(survivors, cascade, _daemons[d].Out);
+        }
+
+        foreach ((string leader, GroupsStateMessage state) in states)
+        {
+            Deliver(survivors, GroupMessage.GroupsState(leader, state));
+        }
+
+        Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d3"].Table.GroupIdOf("g"));
+        Deliver(survivors, GroupMessage.Join("#carol#d3", "g"));
+        Assert.Equal(_daemons["d1"].Table.MembersOf("g"), _daemons["d3"].Table.MembersOf("g"));
+        Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d3"].Table.GroupIdOf("g"));
+    }
 }
