@@ -46,9 +46,14 @@ public sealed class DeliveryTests
                 clients.Add(client);
             }
 
-            // Joins are ordered before anything a client sends after them; wait until all are members.
-            await using GroupConnection observer = await daemon.ConnectAsync("observer", membership: false);
+            // A join sent on one session is not ordered before a send on another (each session's reader runs on
+            // its own), so the observer waits for the view holding all 101 before its marker goes out.
+            await using GroupConnection observer = await daemon.ConnectAsync("observer", membership: true);
             await observer.JoinAsync("crowd");
+            while ((await observer.NextAsync<MembershipMessage>()).Members.Count < clients.Count + 1)
+            {
+            }
+
             await observer.MulticastAsync(ServiceType.Agreed, "crowd", 0, new byte[] { 0 });
             foreach (GroupConnection client in clients)
             {
