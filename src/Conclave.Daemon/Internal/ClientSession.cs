@@ -134,7 +134,14 @@ internal sealed partial class ClientSession : IDisposable
         }
 
         _outbound.Writer.TryComplete();
-        _lifetime.Cancel();
+        try
+        {
+            _lifetime.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The session's own run ended and disposed it while the daemon was closing it: nothing left to cancel.
+        }
         try
         {
             _socket.Shutdown(SocketShutdown.Both);
