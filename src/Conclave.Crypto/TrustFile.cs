@@ -1,14 +1,16 @@
-using Conclave.Crypto;
-
-namespace Conclave.Cli.Commands;
+namespace Conclave.Crypto;
 
 /// <summary>
 /// Reads a trust file: the members allowed in a secure group and their Ed25519 public keys, one per line as
 /// <c>#name#daemon BASE64-PUBLIC-KEY</c> (the key a member key file's <c>public:</c> line holds). Lines that are
 /// empty or start with <c>;</c> are ignored.
 /// </summary>
-internal static class TrustFile
+public static class TrustFile
 {
+    /// <summary>Reads the trust file at <paramref name="path"/> into a directory of member keys.</summary>
+    /// <param name="path">The file to read.</param>
+    /// <returns>The members and their public keys.</returns>
+    /// <exception cref="InvalidDataException">A line is not a member name and a 32-byte base64 key; the message names the line.</exception>
     public static MemberDirectory Read(string path)
     {
         var directory = new MemberDirectory();

@@ -100,7 +100,10 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
                     string history = string.Join(" | ", log.Skip(marks[k]).Where(e => e.IsView || e.Kind == "trans").Select(e => $"{e} {e.Members}"));
                     Assert.True(!someoneLeft || log.GetRange(previousView + 1, view - previousView - 1).Any(e => e.Kind == "trans"),
                         $"{members[k].Name}: a view without a departed member came with no transitional signal; since the cut: {history}");
-                    Assert.EndsWith($"vs={(k < 2 ? together : carol.Name)}", log[view].Detail, StringComparison.Ordinal);
+                    // The vs-set is who came with this member from its previous view: the survivors after a cut,
+                    // or the one side of a momentary split that merges back.
+                    string[] cameTogether = previousView < 0 ? log[view].Members.Split(',') : [.. log[previousView].Members.Split(',').Intersect(log[view].Members.Split(','))];
+                    Assert.EndsWith($"vs={string.Join(",", cameTogether)}", log[view].Detail, StringComparison.Ordinal);
                 }
 
                 await AllDeliverDataAfterAsync(members[0..2], together);
