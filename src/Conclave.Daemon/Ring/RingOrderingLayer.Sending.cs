@@ -10,6 +10,7 @@ internal sealed partial class RingOrderingLayer
     private readonly List<Outgoing> _large = [];
     private readonly List<Outgoing> _inFlight = [];
     private readonly Dictionary<string, Queue<Outgoing>> _heldBySender = new(StringComparer.Ordinal);
+    private readonly List<byte[]> _bundle = [];
     private uint _nextFragmentId;
 
     /// <summary>Messages and fragments waiting above the ring.</summary>
@@ -46,14 +47,14 @@ internal sealed partial class RingOrderingLayer
         _heldBySender[outgoing.Sender] = new Queue<Outgoing>();
     }
 
-    /// <summary>Tops the ring's queue up: small messages first, then fragments of the oldest large message.</summary>
+    /// <summary>Tops the ring's queue up: small messages first (packed), then fragments of the oldest large message.</summary>
     private void Feed()
     {
         while (_ring.PendingSends < _settings.MaxRingQueue)
         {
             if (_small.TryDequeue(out Outgoing? small))
             {
-                Submit(Fragment.Whole(small.Encoded), small.Service);
+                SubmitSmall(small);
                 continue;
             }
 
@@ -76,6 +77,31 @@ internal sealed partial class RingOrderingLayer
             }
         }
     }
+
+    /// <summary>
+    /// Sends <paramref name="first"/> alone, or packed with the small messages queued behind it that
+    /// share its service, up to one fragment's size: a backlog leaves in a few full payloads.
+    /// </summary>
+    private void SubmitSmall(Outgoing first)
+    {
+        int size = 1 + Bundle.EntrySize(first.Encoded);
+        _bundle.Clear();
+        _bundle.Add(first.Encoded);
+        while (_small.TryPeek(out Outgoing? next) && next.Service == first.Service
+               && size + Bundle.EntrySize(next.Encoded) <= _settings.FragmentSize)
+        {
+            _small.Dequeue();
+            _bundle.Add(next.Encoded);
+            size += Bundle.EntrySize(next.Encoded);
+        }
+
+        Submit(_bundle.Count == 1 ? Fragment.Whole(first.Encoded) : Bundle.Pack(_bundle, size), first.Service);
+        BundledMessages += _bundle.Count > 1 ? _bundle.Count : 0;
+        _bundle.Clear();
+    }
+
+    /// <summary>Messages that left packed with others in one ring payload.</summary>
+    public long BundledMessages { get; private set; }
 
     private void Submit(byte[] payload, RingService service)
     {

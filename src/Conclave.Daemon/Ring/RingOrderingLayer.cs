@@ -27,6 +27,7 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
     private readonly Action<RingOutput> _host;
     private readonly Reassembler _reassembler;
     private readonly List<RingOutput> _batch = [];
+    private readonly List<ReadOnlyMemory<byte>> _unpacked = [];
     private bool _pumping;
 
     public RingOrderingLayer(RingMachine ring, RingNodes nodes, IOrderingListener listener, RingLayerSettings settings, Func<long> clockUs, Action<RingOutput> host)
@@ -166,6 +167,11 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
         {
             encoded = payload.AsMemory(1);
         }
+        else if (payload[0] == Bundle.Kind)
+        {
+            DeliverBundle(payload);
+            return;
+        }
         else
         {
             if (message.Id.Node == _ring.MyId && message.Id.Incarnation == _ring.Incarnation)
@@ -181,6 +187,28 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
             encoded = whole;
         }
 
+        Deliver(encoded);
+    }
+
+    private void DeliverBundle(byte[] payload)
+    {
+        _unpacked.Clear();
+        if (!Bundle.TryUnpack(payload, _unpacked))
+        {
+            Undecodable++;
+            return;
+        }
+
+        foreach (ReadOnlyMemory<byte> encoded in _unpacked)
+        {
+            Deliver(encoded);
+        }
+
+        _unpacked.Clear();
+    }
+
+    private void Deliver(ReadOnlyMemory<byte> encoded)
+    {
         if (!GroupMessageCodec.TryDecode(encoded, out GroupMessage? decoded))
         {
             Undecodable++;

@@ -68,7 +68,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
     {
         var nodes = new RingNodes(_options.ConfigurationOrder, [.. _endpoints.Select(e => e.Address)]);
         _layer = new RingOrderingLayer(new RingMachine(_self, _ring.Timers), nodes, listener,
-            new RingLayerSettings(FragmentSize: _ring.FragmentSize), Clock, Handle);
+            new RingLayerSettings(FragmentSize: _ring.FragmentSize, MaxRingQueue: _ring.Timers.MaxMessages), Clock, Handle);
         return _layer;
     }
 
