@@ -10,15 +10,16 @@ namespace Conclave.Daemon.Ring;
 internal sealed class RingTimers : IDisposable
 {
     private readonly Timer[] _timers;
-    private readonly long[] _deadline = new long[5];
-    private readonly ulong[] _generation = new ulong[5];
-    private readonly bool[] _armed = new bool[5];
+    private readonly long[] _deadline = new long[Count];
+    private readonly ulong[] _generation = new ulong[Count];
+    private readonly bool[] _armed = new bool[Count];
+    private static readonly int Count = Enum.GetValues<RingTimer>().Length;
     private readonly Func<long> _clock;
 
     public RingTimers(Func<long> clockUs, Action<RingTimer> fired)
     {
         _clock = clockUs;
-        _timers = [.. Enumerable.Range(0, 5).Select(i => new Timer(_ => fired((RingTimer)i)))];
+        _timers = [.. Enumerable.Range(0, Count).Select(i => new Timer(_ => fired((RingTimer)i)))];
     }
 
     public void Set(SetTimer set)

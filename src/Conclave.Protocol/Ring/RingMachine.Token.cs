@@ -28,11 +28,22 @@ public sealed partial class RingMachine
     internal void HandleToken(OrfToken t)
     {
         // T1
-        if ((long)t.TokenSeq <= _myTokenSeq)
+        if ((long)t.TokenSeq <= _myTokenSeq || IsHeldDuplicate(t))
         {
             Counters.DuplicateTokens++;
             return;
         }
+        if (ShouldHold(t))
+        {
+            Hold(t);
+            return;
+        }
+        ProcessToken(t);
+    }
+
+    /// <summary>T2-T10 for a token visit that is not held.</summary>
+    private void ProcessToken(OrfToken t)
+    {
         bool recovery = State == RingState.Recovery;
         Dictionary<ulong, McastMessage> queue = recovery ? _recoveryQueue : _regularQueue;
 
@@ -105,6 +116,7 @@ public sealed partial class RingMachine
             allowed--;
         }
         UpdateAru(queue);
+        _seqAtLastVisit = t.Seq;
 
         // T6: my own retransmission requests, after a seq has been missing for a few visits.
         if (t.Seq > _myAru)

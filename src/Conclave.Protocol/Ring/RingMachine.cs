@@ -32,8 +32,8 @@ public sealed partial class RingMachine
 {
     private readonly RingOptions _options;
     private readonly List<RingOutput> _outbox = [];
-    private readonly ulong[] _timerGeneration = new ulong[5];
-    private readonly bool[] _timerArmed = new bool[5];
+    private readonly ulong[] _timerGeneration = new ulong[RingTimerCount];
+    private readonly bool[] _timerArmed = new bool[RingTimerCount];
     private readonly OperationalState _operational;
     private readonly GatherState _gather;
     private readonly CommitState _commit;
@@ -114,6 +114,7 @@ public sealed partial class RingMachine
         byte[] bytes = payload.ToArray();
         _newMessages.Enqueue(new PendingSend(id, service, bytes));
         TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(bytes) });
+        OnLocalSubmit();
         return true;
     }
 
@@ -145,6 +146,9 @@ public sealed partial class RingMachine
             case MergeDetectMessage d:
                 if (sender != MyId) _state.OnMergeDetect(d);
                 break;
+            case TokenHoldCancelMessage c:
+                if (c.Ring == MyRingId) ReleaseHeldToken();
+                break;
         }
     }
 
@@ -159,6 +163,11 @@ public sealed partial class RingMachine
             return;
         }
         _timerArmed[i] = false;
+        if (timer == RingTimer.TokenHold)
+        {
+            ReleaseHeldToken();
+            return;
+        }
         _state.OnTimer(timer);
     }
 
@@ -174,6 +183,7 @@ public sealed partial class RingMachine
     public void TakeOutputs(List<RingOutput> into)
     {
         ArgumentNullException.ThrowIfNull(into);
+        ReleaseIfSubmitted();
         into.AddRange(_outbox);
         _outbox.Clear();
     }
@@ -215,6 +225,8 @@ public sealed partial class RingMachine
 
     internal void Emit(RingDelivery d) => _outbox.Add(new Deliver(d));
 
+    private static readonly int RingTimerCount = Enum.GetValues<RingTimer>().Length;
+
     private readonly record struct PendingSend(MessageId Id, RingService Service, byte[] Payload);
 }
 
@@ -235,4 +247,8 @@ public sealed class RingCounters
     public long RecoveryCrossCheckFailures { get; internal set; }
     /// <summary>Processors declared failed by fail-to-receive (FR1).</summary>
     public long FailToReceive { get; internal set; }
+    /// <summary>Idle token visits the representative held (token hold).</summary>
+    public long TokenHolds { get; internal set; }
+    /// <summary>TokenHoldCancel messages this member sent to the representative.</summary>
+    public long TokenHoldCancels { get; internal set; }
 }

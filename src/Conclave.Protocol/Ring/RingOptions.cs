@@ -17,6 +17,14 @@ public sealed record RingOptions
     public long ConsensusTimeoutUs { get; init; } = 240_000;
     /// <summary>Representative's MergeDetect period.</summary>
     public long MergeTimeoutUs { get; init; } = 100_000;
+    /// <summary>
+    /// How long the representative holds a token that has come round idle <see cref="SeqUnchangedConst"/>
+    /// times, so an idle ring does not spin; a local submission or a TokenHoldCancel releases it at once.
+    /// Null: 0.8 × the token retransmit timeout (ring-protocol.md §2.8); 0: never hold.
+    /// </summary>
+    public long? TokenHoldTimeoutUs { get; init; }
+    /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
+    public int SeqUnchangedConst { get; init; } = 30;
     /// <summary>Flow-control window: messages in flight per rotation.</summary>
     public int WindowSize { get; init; } = 50;
     /// <summary>Maximum new messages one processor sends per token visit.</summary>
@@ -32,12 +40,19 @@ public sealed record RingOptions
     /// <summary>Largest payload accepted by <c>Submit</c>.</summary>
     public int MaxPayload { get; init; } = 60_000;
 
+    /// <summary>The token hold period in effect (0: never hold).</summary>
+    public long EffectiveTokenHoldUs => TokenHoldTimeoutUs ?? TokenRetransmitTimeoutUs * 4 / 5;
+
     /// <summary>Throws if the timer relations of ring-protocol.md §2.8 do not hold.</summary>
     public void Validate()
     {
         if (ConsensusTimeoutUs < JoinTimeoutUs || ConsensusTimeoutUs <= TokenTimeoutUs || TokenRetransmitTimeoutUs >= TokenTimeoutUs)
         {
             throw new ArgumentException("Ring timers must satisfy consensus >= join, consensus > token, retransmit < token.");
+        }
+        if (EffectiveTokenHoldUs < 0 || EffectiveTokenHoldUs >= TokenRetransmitTimeoutUs || SeqUnchangedConst <= 0)
+        {
+            throw new ArgumentException("The token hold must be shorter than the token retransmit timeout (the predecessor would resend the token), and SeqUnchangedConst positive.");
         }
         if (WindowSize <= 0 || MaxMessages <= 0 || QueueCapacity <= WindowSize)
         {

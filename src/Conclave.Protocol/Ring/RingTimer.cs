@@ -13,4 +13,6 @@ public enum RingTimer
     Consensus = 3,
     /// <summary>Representative's MergeDetect period.</summary>
     Merge = 4,
+    /// <summary>The representative releases an idle token it is holding.</summary>
+    TokenHold = 5,
 }

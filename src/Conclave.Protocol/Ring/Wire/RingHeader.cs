@@ -16,6 +16,8 @@ public enum RingMessageType : byte
     CommitToken = 4,
     /// <summary>Merge detection from an idle representative.</summary>
     MergeDetect = 5,
+    /// <summary>Asks the representative to release an idle token it is holding.</summary>
+    TokenHoldCancel = 6,
 }
 
 /// <summary>Header flags.</summary>
@@ -75,7 +77,7 @@ public readonly struct RingHeader(RingMessageType type, uint sender, RingHeaderF
         if (BinaryPrimitives.ReadUInt16BigEndian(packet) != Magic) return RingParseError.BadMagic;
         if (packet[2] != CurrentVersion) return RingParseError.BadVersion;
         byte type = packet[3];
-        if (type is < (byte)RingMessageType.Mcast or > (byte)RingMessageType.MergeDetect) return RingParseError.BadType;
+        if (type is < (byte)RingMessageType.Mcast or > (byte)RingMessageType.TokenHoldCancel) return RingParseError.BadType;
         if (BinaryPrimitives.ReadUInt32BigEndian(packet[12..]) != Checksum(packet)) return RingParseError.BadChecksum;
         uint sender = BinaryPrimitives.ReadUInt32BigEndian(packet[4..]);
         if (sender == 0) return RingParseError.BadField;

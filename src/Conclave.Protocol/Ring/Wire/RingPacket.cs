@@ -3,7 +3,7 @@ namespace Conclave.Protocol.Ring.Wire;
 /// <summary>A parsed ring packet: the header and one body object of the header's type.</summary>
 internal readonly record struct RingPacket(RingHeader Header, object Body)
 {
-    // MergeDetect body: ring rep u32 | ring seq u64 (docs/ring-wire.md §7).
+    // MergeDetect and TokenHoldCancel bodies: ring rep u32 | ring seq u64 (docs/ring-wire.md §7).
     public static RingParseError TryParse(ReadOnlySpan<byte> packet, out RingPacket parsed)
     {
         parsed = default;
@@ -30,10 +30,11 @@ internal readonly record struct RingPacket(RingHeader Header, object Body)
                 result = c;
                 break;
             case RingMessageType.MergeDetect:
+            case RingMessageType.TokenHoldCancel:
                 var r = new WireReader(body);
                 if (!r.TryRingId(out RingId ring)) error = RingParseError.Truncated;
                 else if (r.Remaining != 0) error = RingParseError.TrailingBytes;
-                else result = new MergeDetectMessage(header.Sender, ring);
+                else result = header.Type == RingMessageType.MergeDetect ? new MergeDetectMessage(header.Sender, ring) : new TokenHoldCancelMessage(header.Sender, ring);
                 break;
             default:
                 return RingParseError.BadType;
@@ -58,6 +59,9 @@ internal readonly record struct RingPacket(RingHeader Header, object Body)
     public static byte[] Format(MergeDetectMessage d) =>
         Build(RingMessageType.MergeDetect, d.Sender, RingHeaderFlags.None, 12, d, static (ref WireWriter w, MergeDetectMessage s) => w.RingId(s.Ring));
 
+    public static byte[] Format(TokenHoldCancelMessage c) =>
+        Build(RingMessageType.TokenHoldCancel, c.Sender, RingHeaderFlags.None, 12, c, static (ref WireWriter w, TokenHoldCancelMessage s) => w.RingId(s.Ring));
+
     private delegate void BodyWriter<T>(ref WireWriter w, T state);
 
     private static byte[] Build<T>(RingMessageType type, uint sender, RingHeaderFlags flags, int bodySize, T state, BodyWriter<T> body)
@@ -73,3 +77,6 @@ internal readonly record struct RingPacket(RingHeader Header, object Body)
 
 /// <summary>MergeDetect (ring-protocol.md §1.8): an idle representative announcing its ring.</summary>
 internal sealed record MergeDetectMessage(uint Sender, RingId Ring);
+
+/// <summary>TokenHoldCancel (ring-protocol.md §1.8): a member with something to send asks the representative to release an idle token.</summary>
+internal sealed record TokenHoldCancelMessage(uint Sender, RingId Ring);
