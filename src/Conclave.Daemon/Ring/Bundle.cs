@@ -24,7 +24,7 @@ internal static class Bundle
     /// <summary>Packs <paramref name="messages"/> (at least two) into one payload of exactly <paramref name="payloadSize"/> bytes.</summary>
     public static byte[] Pack(IReadOnlyList<byte[]> messages, int payloadSize)
     {
-        byte[] payload = new byte[payloadSize];
+        byte[] payload = GC.AllocateUninitializedArray<byte>(payloadSize); // every byte is written below
         payload[0] = Kind;
         int at = 1;
         foreach (byte[] encoded in messages)

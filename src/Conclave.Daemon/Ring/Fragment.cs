@@ -20,7 +20,7 @@ internal static class Fragment
 
     public static byte[] Whole(byte[] encoded)
     {
-        byte[] payload = new byte[1 + encoded.Length];
+        byte[] payload = GC.AllocateUninitializedArray<byte>(1 + encoded.Length);
         payload[0] = WholeKind;
         encoded.CopyTo(payload, 1);
         return payload;
@@ -28,7 +28,7 @@ internal static class Fragment
 
     public static byte[] Piece(uint id, int index, int count, ReadOnlySpan<byte> chunk)
     {
-        byte[] payload = new byte[FragmentHeaderSize + chunk.Length];
+        byte[] payload = GC.AllocateUninitializedArray<byte>(FragmentHeaderSize + chunk.Length);
         payload[0] = FragmentKind;
         BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(1), id);
         BinaryPrimitives.WriteInt32LittleEndian(payload.AsSpan(5), index);

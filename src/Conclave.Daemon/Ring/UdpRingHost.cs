@@ -67,7 +67,9 @@ internal sealed class UdpRingHost : IAsyncDisposable
     public IOrderingLayer CreateLayer(IOrderingListener listener)
     {
         var nodes = new RingNodes(_options.ConfigurationOrder, [.. _endpoints.Select(e => e.Address)]);
-        _layer = new RingOrderingLayer(new RingMachine(_self, _ring.Timers), nodes, listener,
+        // Per-message trace events cost a payload hash each: only when a trace is being recorded.
+        RingOptions ringOptions = _ring.Timers with { TraceMessages = _ring.TracePath is not null };
+        _layer = new RingOrderingLayer(new RingMachine(_self, ringOptions), nodes, listener,
             new RingLayerSettings(FragmentSize: _ring.FragmentSize, MaxRingQueue: _ring.Timers.MaxMessages), Clock, Handle);
         return _layer;
     }

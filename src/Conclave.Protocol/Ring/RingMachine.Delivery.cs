@@ -23,6 +23,7 @@ public sealed partial class RingMachine
     {
         var id = new MessageId(m.Originator, m.OriginatorIncarnation, m.OriginatorSeq);
         Emit(new RingMessage(id, m.Service, m.Ring, m.Seq, conf, m.Payload));
+        if (!_options.TraceMessages) return;
         TraceOut(new TraceEvent(TraceKind.Deliver, _now, MyId, Incarnation)
         {
             Message = id,

@@ -113,7 +113,7 @@ public sealed partial class RingMachine
         id = new MessageId(MyId, Incarnation, ++_sendCounter);
         byte[] bytes = payload.ToArray();
         _newMessages.Enqueue(new PendingSend(id, service, bytes));
-        TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(bytes) });
+        if (_options.TraceMessages) TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(bytes) });
         OnLocalSubmit();
         return true;
     }

@@ -25,6 +25,11 @@ public sealed record RingOptions
     public long? TokenHoldTimeoutUs { get; init; }
     /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
     public int SeqUnchangedConst { get; init; } = 30;
+    /// <summary>
+    /// Emit per-message Send/Deliver trace events (each hashes its payload). The simulator's checker needs
+    /// them; a daemon that records no trace turns them off. Configuration and boot events are always emitted.
+    /// </summary>
+    public bool TraceMessages { get; init; } = true;
     /// <summary>Flow-control window: messages in flight per rotation.</summary>
     public int WindowSize { get; init; } = 50;
     /// <summary>Maximum new messages one processor sends per token visit.</summary>
