@@ -77,7 +77,7 @@ internal sealed partial class RingOrderingLayer
     /// <summary>Feeds self-addressed packets back; a parked token goes on once there is work (or is dropped if the ring moved on).</summary>
     private bool FeedSelf()
     {
-        if (_parkedToken is not null && (_ring.PendingSends > 0 || _ring.State != RingState.Operational))
+        if (_parkedToken is not null && (_ring.PendingSends > 0 || Backlog > 0 || _ring.State != RingState.Operational))
         {
             if (_ring.State == RingState.Operational)
             {

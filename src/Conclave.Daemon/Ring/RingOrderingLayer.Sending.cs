@@ -3,8 +3,12 @@ using Conclave.Protocol.Ring;
 
 namespace Conclave.Daemon.Ring;
 
-/// <summary>The sending side: queues, fragmentation, pacing and restarts at configuration changes.</summary>
-internal sealed partial class RingOrderingLayer
+/// <summary>
+/// The sending side: queues, packing, fragmentation and restarts at configuration changes. The ring
+/// takes payloads from here only while it holds the token (<see cref="IRingSendSource"/>), so nothing
+/// of ours waits inside the ring, and at a configuration change every unsent message is still here.
+/// </summary>
+internal sealed partial class RingOrderingLayer : IRingSendSource
 {
     private readonly Queue<Outgoing> _small = new();
     private readonly List<Outgoing> _large = [];
@@ -12,9 +16,16 @@ internal sealed partial class RingOrderingLayer
     private readonly Dictionary<string, Queue<Outgoing>> _heldBySender = new(StringComparer.Ordinal);
     private readonly List<byte[]> _bundle = [];
     private uint _nextFragmentId;
+    private int _held;
 
-    /// <summary>Messages and fragments waiting above the ring.</summary>
-    public int Backlog => _small.Count + _large.Count + _heldBySender.Values.Sum(q => q.Count);
+    /// <summary>Messages and fragmented messages waiting above the ring.</summary>
+    public int Backlog => _small.Count + _large.Count + _held;
+
+    /// <summary>Messages that left packed with others in one ring payload.</summary>
+    public long BundledMessages { get; private set; }
+
+    /// <summary>Large messages sent again after a configuration change interrupted them.</summary>
+    public long RestartedMessages { get; private set; }
 
     /// <inheritdoc />
     public void Submit(GroupMessage message)
@@ -25,12 +36,14 @@ internal sealed partial class RingOrderingLayer
         if (_heldBySender.TryGetValue(message.Sender, out Queue<Outgoing>? held))
         {
             held.Enqueue(outgoing);
+            _held++;
         }
         else
         {
             Schedule(outgoing);
         }
 
+        _ring.OnSendable(_clock());
         Pump();
     }
 
@@ -47,42 +60,47 @@ internal sealed partial class RingOrderingLayer
         _heldBySender[outgoing.Sender] = new Queue<Outgoing>();
     }
 
-    /// <summary>Tops the ring's queue up: small messages first (packed), then fragments of the oldest large message.</summary>
-    private void Feed()
+    /// <summary>The ring holds the token: small messages first (packed), then the oldest large message's next fragment.</summary>
+    bool IRingSendSource.TryTake(out byte[] payload, out RingService service)
     {
-        while (_ring.PendingSends < _settings.MaxRingQueue)
+        if (_small.TryDequeue(out Outgoing? small))
         {
-            if (_small.TryDequeue(out Outgoing? small))
-            {
-                SubmitSmall(small);
-                continue;
-            }
-
-            if (_large.Count == 0)
-            {
-                return;
-            }
-
-            Outgoing large = _large[0];
-            int size = _settings.FragmentSize;
-            int from = large.Next * size;
-            ReadOnlySpan<byte> chunk = large.Encoded.AsSpan(from, Math.Min(size, large.Encoded.Length - from));
-            // Only the last fragment needs the message's service: the message is delivered at its position.
-            RingService service = large.Next == large.Count - 1 ? large.Service : RingService.Agreed;
-            Submit(Fragment.Piece(large.FragmentId, large.Next, large.Count, chunk), service);
-            if (++large.Next == large.Count)
-            {
-                _large.RemoveAt(0);
-                _inFlight.Add(large);
-            }
+            payload = PackSmall(small);
+            service = small.Service;
+            return true;
         }
+
+        if (_large.Count == 0)
+        {
+            payload = [];
+            service = default;
+            return false;
+        }
+
+        Outgoing large = _large[0];
+        int size = _settings.FragmentSize;
+        int from = large.Next * size;
+        ReadOnlySpan<byte> chunk = large.Encoded.AsSpan(from, Math.Min(size, large.Encoded.Length - from));
+        // Only the last fragment needs the message's service: the message is delivered at its position.
+        service = large.Next == large.Count - 1 ? large.Service : RingService.Agreed;
+        payload = Fragment.Piece(large.FragmentId, large.Next, large.Count, chunk);
+        if (++large.Next == large.Count)
+        {
+            // Its last fragment is on the ring: it will be delivered in this configuration, so the
+            // sender's later messages may follow it now (they are ordered after it by the ring).
+            _large.RemoveAt(0);
+            _inFlight.Add(large);
+            Release(large.Sender);
+        }
+
+        return true;
     }
 
     /// <summary>
-    /// Sends <paramref name="first"/> alone, or packed with the small messages queued behind it that
-    /// share its service, up to one fragment's size: a backlog leaves in a few full payloads.
+    /// <paramref name="first"/> alone, or packed with the small messages queued behind it that share
+    /// its service, up to one fragment's size: a backlog leaves in a few full payloads.
     /// </summary>
-    private void SubmitSmall(Outgoing first)
+    private byte[] PackSmall(Outgoing first)
     {
         int size = 1 + Bundle.EntrySize(first.Encoded);
         _bundle.Clear();
@@ -95,49 +113,23 @@ internal sealed partial class RingOrderingLayer
             size += Bundle.EntrySize(next.Encoded);
         }
 
-        Submit(_bundle.Count == 1 ? Fragment.Whole(first.Encoded) : Bundle.Pack(_bundle, size), first.Service);
+        byte[] payload = _bundle.Count == 1 ? Fragment.Whole(first.Encoded) : Bundle.Pack(_bundle, size);
         BundledMessages += _bundle.Count > 1 ? _bundle.Count : 0;
         _bundle.Clear();
-    }
-
-    /// <summary>Messages that left packed with others in one ring payload.</summary>
-    public long BundledMessages { get; private set; }
-
-    private void Submit(byte[] payload, RingService service)
-    {
-        if (!_ring.Submit(payload, service, _clock(), out _))
-        {
-            throw new InvalidOperationException($"The ring refused a {payload.Length}-byte payload; the fragment size is too large for it.");
-        }
+        return payload;
     }
 
     /// <summary>One of this daemon's fragments came back in the total order.</summary>
     private void OwnFragmentDelivered(byte[] payload)
     {
-        if (!Fragment.TryReadPiece(payload, out uint id, out int index, out int count))
+        if (Fragment.TryReadPiece(payload, out uint id, out int index, out int count) && index == count - 1
+            && Find(_inFlight, id) is { } done)
         {
-            return;
-        }
-
-        Outgoing? mine = Find(_inFlight, id) ?? Find(_large, id);
-        if (mine is null)
-        {
-            return; // A stray fragment of a message restarted under a new id.
-        }
-
-        if (index == 0)
-        {
-            mine.FirstDelivered = true;
-        }
-
-        if (index == count - 1)
-        {
-            _inFlight.Remove(mine);
-            Release(mine.Sender);
+            _inFlight.Remove(done);
         }
     }
 
-    /// <summary>The large message of <paramref name="sender"/> is done: its held messages go on.</summary>
+    /// <summary>The large message of <paramref name="sender"/> is on the ring: its held messages go on.</summary>
     private void Release(string sender)
     {
         if (!_heldBySender.Remove(sender, out Queue<Outgoing>? held))
@@ -147,12 +139,15 @@ internal sealed partial class RingOrderingLayer
 
         while (held.TryDequeue(out Outgoing? next))
         {
+            _held--;
             Schedule(next);
             if (next.Count > 1)
             {
-                foreach (Outgoing rest in held)
+                // Another large one: the rest wait behind it.
+                Queue<Outgoing> behind = _heldBySender[sender];
+                while (held.TryDequeue(out Outgoing? rest))
                 {
-                    _heldBySender[sender].Enqueue(rest);
+                    behind.Enqueue(rest);
                 }
 
                 return;
@@ -161,16 +156,20 @@ internal sealed partial class RingOrderingLayer
     }
 
     /// <summary>
-    /// A regular configuration dropped every partial message. My large messages whose first fragment
-    /// was delivered but whose last was not are sent again, whole, under a new id; their stray old
-    /// fragments are dropped everywhere because no partial message matches them.
+    /// A regular configuration dropped every partial message. A large message of mine that had some
+    /// but not all of its fragments on the old ring is sent again, whole, under a new id, still ahead
+    /// of its sender's later messages (they were held behind it); its stray old fragments are dropped
+    /// everywhere because no partial message matches them.
     /// </summary>
     private void RestartInterrupted()
     {
-        var restart = new List<Outgoing>();
-        foreach (Outgoing outgoing in _inFlight.Concat(_large))
+        // Messages whose last fragment left on the old ring were delivered there (self-delivery of a
+        // survivor's messages); anything left over here was not, and is restarted too.
+        var restart = new List<Outgoing>(_inFlight);
+        _inFlight.Clear();
+        foreach (Outgoing outgoing in _large)
         {
-            if (outgoing.FirstDelivered)
+            if (outgoing.Next > 0)
             {
                 restart.Add(outgoing);
             }
@@ -178,19 +177,14 @@ internal sealed partial class RingOrderingLayer
 
         foreach (Outgoing outgoing in restart)
         {
-            _inFlight.Remove(outgoing);
             _large.Remove(outgoing);
             outgoing.FragmentId = ++_nextFragmentId;
             outgoing.Next = 0;
-            outgoing.FirstDelivered = false;
             RestartedMessages++;
         }
 
         _large.InsertRange(0, restart);
     }
-
-    /// <summary>Large messages sent again after a configuration change interrupted them.</summary>
-    public long RestartedMessages { get; private set; }
 
     private static Outgoing? Find(List<Outgoing> list, uint id)
     {
@@ -213,6 +207,5 @@ internal sealed partial class RingOrderingLayer
         public int Count { get; } = count;
         public uint FragmentId { get; set; }
         public int Next { get; set; }
-        public bool FirstDelivered { get; set; }
     }
 }

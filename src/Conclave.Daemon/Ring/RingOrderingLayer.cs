@@ -12,10 +12,9 @@ namespace Conclave.Daemon.Ring;
 /// (packets, timers, persistence, traces). Not thread-safe: the daemon's serialised core calls it.
 /// </summary>
 /// <remarks>
-/// Flow: small messages go to the ring before fragments, and the ring's own queue is kept at most
-/// <see cref="RingLayerSettings.MaxRingQueue"/> long, so a large message never starves small ones. A
-/// session's messages stay in order: once it has a large message pending, its later messages wait
-/// until that message's last fragment has come back.
+/// Flow: the ring takes payloads at token time, small messages (packed) before fragments, so a large
+/// message never starves small ones. A session's messages stay in order: once it has a large message
+/// pending, its later messages wait until that message's last fragment is on the ring.
 /// </remarks>
 internal sealed partial class RingOrderingLayer : IOrderingLayer
 {
@@ -39,6 +38,7 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
         _clock = clockUs;
         _host = host;
         _reassembler = new Reassembler(settings.MaxMessageBytes + 1024);
+        ring.SendSource = this;
         if (settings.FragmentSize < 64)
         {
             throw new ArgumentException("The fragment size must be at least 64 bytes.", nameof(settings));
@@ -102,7 +102,6 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
         {
             while (true)
             {
-                Feed();
                 FeedSelf();
                 _ring.TakeOutputs(_batch);
                 if (_batch.Count == 0)
@@ -225,6 +224,5 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
 
 /// <summary>How the ring ordering layer cuts and paces messages.</summary>
 /// <param name="FragmentSize">Largest chunk of a message per ring payload.</param>
-/// <param name="MaxRingQueue">Most payloads waiting in the ring's own queue.</param>
 /// <param name="MaxMessageBytes">Largest encoded message reassembled.</param>
-internal sealed record RingLayerSettings(int FragmentSize = 8_000, int MaxRingQueue = 8, int MaxMessageBytes = 16 * 1024 * 1024);
+internal sealed record RingLayerSettings(int FragmentSize = 8_000, int MaxMessageBytes = 16 * 1024 * 1024);

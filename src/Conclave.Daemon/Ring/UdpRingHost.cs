@@ -70,7 +70,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
         // Per-message trace events cost a payload hash each: only when a trace is being recorded.
         RingOptions ringOptions = _ring.Timers with { TraceMessages = _ring.TracePath is not null };
         _layer = new RingOrderingLayer(new RingMachine(_self, ringOptions), nodes, listener,
-            new RingLayerSettings(FragmentSize: _ring.FragmentSize, MaxRingQueue: _ring.Timers.MaxMessages), Clock, Handle);
+            new RingLayerSettings(FragmentSize: _ring.FragmentSize), Clock, Handle);
         return _layer;
     }
 

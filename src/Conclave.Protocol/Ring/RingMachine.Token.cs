@@ -54,7 +54,7 @@ public sealed partial class RingMachine
         _myLastAru = t.Aru;
 
         // T3 / F1-F2
-        int backlogNow = recovery ? _retransMessages.Count : _newMessages.Count;
+        int backlogNow = recovery ? _retransMessages.Count : NewBacklog;
         int allowed = Math.Min(_options.MaxMessages, _options.WindowSize - (int)Math.Min(t.Fcc, int.MaxValue));
         long shareBase = (long)t.Backlog + backlogNow - _myPbl;
         if (shareBase > 0)
@@ -105,7 +105,7 @@ public sealed partial class RingMachine
             }
             else
             {
-                if (!_newMessages.TryDequeue(out PendingSend p)) break;
+                if (!_newMessages.TryDequeue(out PendingSend p) && !TryTakeFromSource(out p)) break;
                 m = new McastMessage(MyRingId, t.Seq + 1, MyId, p.Id.Incarnation, p.Id.Counter, p.Service, p.Payload, encapsulated: false);
             }
             t.Seq++;
@@ -150,7 +150,7 @@ public sealed partial class RingMachine
         }
 
         // T8 / F5
-        int backlogAfter = recovery ? _retransMessages.Count : _newMessages.Count;
+        int backlogAfter = recovery ? _retransMessages.Count : NewBacklog;
         t.Fcc = (uint)Math.Max(0, (long)t.Fcc + sent - _myTrc);
         t.Backlog = (uint)Math.Max(0, (long)t.Backlog + backlogAfter - _myPbl);
         _myTrc = sent;

@@ -28,7 +28,7 @@ public sealed partial class RingMachine
             && State == RingState.Operational
             && MyMemb.Length > 0 && MyMemb[0] == MyId
             && _seqUnchanged >= _options.SeqUnchangedConst
-            && _newMessages.Count == 0
+            && NewBacklog == 0
             && t.Rtr.Count == 0
             && t.Aru == t.Seq
             && t.Backlog == 0;

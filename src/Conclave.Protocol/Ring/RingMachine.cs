@@ -75,6 +75,32 @@ public sealed partial class RingMachine
     /// <summary>Client messages waiting to be sequenced.</summary>
     public int PendingSends => _newMessages.Count;
 
+    /// <summary>Where the ring takes messages at token time once its own queue is empty (null: none).</summary>
+    public IRingSendSource? SendSource { get; set; }
+
+    /// <summary>The layer above has messages in its <see cref="SendSource"/>: release or ask for the token.</summary>
+    public void OnSendable(long nowUs)
+    {
+        _now = nowUs;
+        OnLocalSubmit();
+    }
+
+    private int NewBacklog => _newMessages.Count + (SendSource?.Backlog ?? 0);
+
+    private bool TryTakeFromSource(out PendingSend pending)
+    {
+        pending = default;
+        if (SendSource is null || !SendSource.TryTake(out byte[] payload, out RingService service)) return false;
+        if (payload.Length > _options.MaxPayload || service is < RingService.Reliable or > RingService.Safe)
+        {
+            throw new InvalidOperationException($"The send source gave a {payload.Length}-byte {service} payload the ring cannot carry.");
+        }
+        var id = new MessageId(MyId, Incarnation, ++_sendCounter);
+        if (_options.TraceMessages) TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(payload) });
+        pending = new PendingSend(id, service, payload);
+        return true;
+    }
+
     /// <summary>Counters for diagnosis (malformed packets, retransmissions, ...).</summary>
     public RingCounters Counters { get; } = new();
 

@@ -35,7 +35,7 @@ public sealed class BundleTests
     [Fact]
     public void A_backlog_leaves_packed_and_arrives_everywhere_in_one_order_with_each_session_in_fifo_order()
     {
-        var ring = new MemoryRing(3, new RingLayerSettings(FragmentSize: 2_000, MaxRingQueue: 2));
+        var ring = new MemoryRing(3, new RingLayerSettings(FragmentSize: 2_000));
         ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 3));
 
         for (int i = 0; i < 60; i++)
