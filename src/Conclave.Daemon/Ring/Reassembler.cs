@@ -18,7 +18,7 @@ internal sealed class Reassembler(int maxMessageBytes)
     public int InProgress => _partials.Count;
 
     /// <summary>Adds a fragment; returns the whole encoded message when this was its last fragment.</summary>
-    public byte[]? Add(MessageId sender, byte[] payload)
+    public ReadOnlyMemory<byte>? Add(MessageId sender, byte[] payload)
     {
         if (!Fragment.TryReadPiece(payload, out uint id, out int index, out int count))
         {
@@ -41,21 +41,24 @@ internal sealed class Reassembler(int maxMessageBytes)
                 return null;
             }
 
-            var started = new Partial(id, count, new MemoryStream(chunk * count));
-            started.Buffer.Write(payload, Fragment.FragmentHeaderSize, chunk);
+            // Every fragment but the last is as long as the first, so this holds the whole message.
+            var started = new Partial(id, count, GC.AllocateUninitializedArray<byte>(chunk * count));
+            payload.AsSpan(Fragment.FragmentHeaderSize, chunk).CopyTo(started.Buffer);
+            started.Length = chunk;
             started.Next = 1;
             _partials[key] = started;
             return null;
         }
 
         if (!_partials.TryGetValue(key, out Partial? partial) || partial.Id != id || partial.Next != index || partial.Count != count
-            || partial.Buffer.Length + chunk > maxMessageBytes)
+            || chunk > partial.Buffer.Length - partial.Length || (index < count - 1 && chunk != partial.Length / index))
         {
             Dropped++;
             return null;
         }
 
-        partial.Buffer.Write(payload, Fragment.FragmentHeaderSize, chunk);
+        payload.AsSpan(Fragment.FragmentHeaderSize, chunk).CopyTo(partial.Buffer.AsSpan(partial.Length));
+        partial.Length += chunk;
         partial.Next++;
         if (partial.Next < count)
         {
@@ -63,7 +66,7 @@ internal sealed class Reassembler(int maxMessageBytes)
         }
 
         _partials.Remove(key);
-        return partial.Buffer.ToArray();
+        return partial.Buffer.AsMemory(0, partial.Length);
     }
 
     /// <summary>A regular configuration: messages not finished by now are abandoned everywhere.</summary>
@@ -73,11 +76,12 @@ internal sealed class Reassembler(int maxMessageBytes)
         _partials.Clear();
     }
 
-    private sealed class Partial(uint id, int count, MemoryStream buffer)
+    private sealed class Partial(uint id, int count, byte[] buffer)
     {
         public uint Id { get; } = id;
         public int Count { get; } = count;
-        public MemoryStream Buffer { get; } = buffer;
+        public byte[] Buffer { get; } = buffer;
+        public int Length { get; set; }
         public int Next { get; set; }
     }
 }

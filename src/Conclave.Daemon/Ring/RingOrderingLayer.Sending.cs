@@ -140,18 +140,17 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
         while (held.TryDequeue(out Outgoing? next))
         {
             _held--;
-            Schedule(next);
-            if (next.Count > 1)
+            if (next.Count == 1)
             {
-                // Another large one: the rest wait behind it.
-                Queue<Outgoing> behind = _heldBySender[sender];
-                while (held.TryDequeue(out Outgoing? rest))
-                {
-                    behind.Enqueue(rest);
-                }
-
-                return;
+                _small.Enqueue(next);
+                continue;
             }
+
+            // Another large one: the rest keep waiting, behind it, in the same queue.
+            next.FragmentId = ++_nextFragmentId;
+            _large.Add(next);
+            _heldBySender[sender] = held;
+            return;
         }
     }
 
