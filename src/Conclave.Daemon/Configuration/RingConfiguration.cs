@@ -51,7 +51,7 @@ public static class RingConfiguration
             Key = key,
             Plaintext = plaintext,
             Timers = Timers(configuration),
-            FragmentSize = configuration.IntSetting("FragmentSize", 8_000),
+            FragmentSize = configuration.IntSetting("FragmentSize", DaemonRingOptions.DefaultFragmentSize),
             StateDirectory = stateDirectory,
         };
     }
