@@ -131,6 +131,7 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
                 {
                     File.WriteAllLines(Path.Combine(dump, $"{users[k]}.log"), logs[k].Select(e => $"{e} {e.ViewId}"));
                     File.WriteAllLines(Path.Combine(dump, $"d{k + 1}.log"), daemons[k].Lines());
+                    File.Copy(TraceOf(k + 1), Path.Combine(dump, $"trace-d{k + 1}.jsonl"), overwrite: true);
                 }
             }
 
