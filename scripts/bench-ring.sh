@@ -6,10 +6,12 @@
 # bridge port: time from the cut to d1's new regular configuration without d3, and from the restore
 # to the merged one (the daemons' log lines, polled every 5 ms). Run as root; prints JSON lines and
 # one "cut"/"merge" line per cycle. Usage: bash scripts/bench-ring.sh [messages] [cycles]
+# SEGMENT=239.192.77.1 makes the segment address a multicast group (one send per ring broadcast).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-50000}
 cycles=${2:-3}
+segment=${SEGMENT:-10.77.0.255}
 [ "$(id -u)" = 0 ] || { echo "bench-ring.sh: needs root for network namespaces" >&2; exit 2; }
 dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
 conclave="dotnet $PWD/artifacts/bench/conclave.dll"
@@ -52,7 +54,7 @@ for links in sealed plaintext; do
   else
     echo "DaemonLinkEncryption = off" > "$conf"
   fi
-  printf 'Spread_Segment 10.77.0.255:4803 {\n  d1 10.77.0.1\n  d2 10.77.0.2\n  d3 10.77.0.3\n}\n' >> "$conf"
+  printf "Spread_Segment $segment:4803 {\n  d1 10.77.0.1\n  d2 10.77.0.2\n  d3 10.77.0.3\n}\n" >> "$conf"
   port=$((24900 + RANDOM % 1000))
   pids=()
   for i in 1 2 3; do
@@ -61,7 +63,7 @@ for links in sealed plaintext; do
     pids+=($!)
   done
   for i in 1 2 3; do wait_line "$work/d$i-$links.log" 0 'regular [0-9.]+: d1, d2, d3$' >/dev/null; done
-  echo "# links $links, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "# links $links, segment $segment, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for size in 100 1000 10000; do
     $conclave flood -s $((port + 1)) -n "$count" -b $size --service agreed --receivers 0 --json
   done
@@ -77,6 +79,8 @@ for links in sealed plaintext; do
     echo "{\"links\":\"$links\",\"cycle\":$c,\"cutToMembershipMs\":$((t1 - t0)),\"restoreToMergeMs\":$((t3 - t2))}"
     sleep 1
   done
+  # A daemon that drops out of a merged ring for a moment shows up as extra regular configurations.
+  echo "# regular configurations installed: $(for i in 1 2 3; do printf 'd%s %s  ' $i "$(grep -c 'configuration regular' "$work/d$i-$links.log")"; done)"
   for pid in "${pids[@]}"; do kill "$pid"; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   pids=()

@@ -36,6 +36,12 @@ public sealed record DaemonRingOptions
     /// <summary>Directory of the state file holding the ring sequence and incarnation.</summary>
     public required string StateDirectory { get; init; }
 
+    /// <summary>
+    /// This daemon's segment multicast group when its segment address is a multicast address (one
+    /// send per ring broadcast to the segment's daemons); null to unicast every broadcast to each daemon.
+    /// </summary>
+    public Configuration.SegmentMulticast? Multicast { get; init; }
+
     /// <summary>A file to append ring trace events to (docs/trace-format.md), for the EVS checker; null for none.</summary>
     public string? TracePath { get; init; }
 

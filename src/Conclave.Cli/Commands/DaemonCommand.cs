@@ -90,6 +90,12 @@ internal static class DaemonCommand
                 await Console.Error.WriteLineAsync($"conclave daemon: cannot listen: {ex.Message}");
                 return 1;
             }
+            catch (InvalidOperationException ex) when (ex.InnerException is System.Net.Sockets.SocketException)
+            {
+                // The segment's multicast group could not be joined; the message says which and why.
+                await Console.Error.WriteLineAsync($"conclave daemon: {ex.Message}");
+                return 1;
+            }
             catch (IOException ex)
             {
                 await Console.Error.WriteLineAsync($"conclave daemon: cannot keep the ring state: {ex.Message}");

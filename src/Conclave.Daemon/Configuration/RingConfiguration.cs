@@ -53,7 +53,24 @@ public static class RingConfiguration
             Timers = Timers(configuration),
             FragmentSize = configuration.IntSetting("FragmentSize", DaemonRingOptions.DefaultFragmentSize),
             StateDirectory = stateDirectory,
+            Multicast = MulticastOf(configuration, self),
         };
+    }
+
+    /// <summary>
+    /// The segment's multicast group when its address is a multicast address and it has other daemons
+    /// (as Spread, which multicasts within a segment only then); otherwise null: unicast to each daemon.
+    /// </summary>
+    private static SegmentMulticast? MulticastOf(SpreadConfiguration configuration, DaemonEntry self)
+    {
+        SpreadSegment segment = configuration.SegmentOf(self);
+        if (!SegmentMulticast.IsMulticast(segment.Address) || segment.Daemons.Count < 2)
+        {
+            return null;
+        }
+
+        uint[] members = [.. segment.Daemons.Select(d => (uint)(configuration.Daemons.ToList().IndexOf(d) + 1))];
+        return new SegmentMulticast(new IPEndPoint(segment.Address, segment.Port), self.DaemonAddresses[0], members);
     }
 
     private static RingOptions Timers(SpreadConfiguration configuration)

@@ -8,6 +8,9 @@ internal static partial class DaemonLog
     [LoggerMessage(400, LogLevel.Information, "Daemon {Name} joins the ring as node {Node} on udp {Endpoint} with {Peers} peers, links {Sealing}")]
     public static partial void RingStarting(ILogger logger, string name, uint node, string endpoint, int peers, string sealing);
 
+    [LoggerMessage(405, LogLevel.Information, "Ring broadcasts to multicast group {Group} on {Interface}, reaching {Peers} peers of the segment (loopback {Loopback})")]
+    public static partial void RingMulticast(ILogger logger, string group, string @interface, int peers, bool loopback);
+
     [LoggerMessage(401, LogLevel.Information, "Ring timers: token {Token} ms, token retransmit {Retransmit} ms, join {Join} ms, consensus {Consensus} ms, merge {Merge} ms; window {Window}, max messages {MaxMessages}, fragment {Fragment} B")]
     public static partial void RingTimers(ILogger logger, long token, long retransmit, long join, long consensus, long merge, int window, int maxMessages, int fragment);
 

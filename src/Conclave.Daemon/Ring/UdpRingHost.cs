@@ -17,7 +17,7 @@ namespace Conclave.Daemon.Ring;
 /// input enters the daemon's serialised core, so the ring and the group table are never touched
 /// concurrently.
 /// </summary>
-internal sealed class UdpRingHost : IAsyncDisposable
+internal sealed partial class UdpRingHost : IAsyncDisposable
 {
     private readonly DaemonOptions _options;
     private readonly DaemonRingOptions _ring;
@@ -81,6 +81,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
         _socket.ReceiveBufferSize = 4 << 20;
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(_endpoints[_self - 1]);
+        StartMulticast();
         if (_ring.TracePath is { } tracePath)
         {
             _trace = new StreamWriter(new FileStream(tracePath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
@@ -162,9 +163,10 @@ internal sealed class UdpRingHost : IAsyncDisposable
         {
             case SendPacket { To: SendPacket.Multicast } multicast:
                 byte[] sealedPacket = Sealer.Seal(multicast.Packet);
+                SendToGroup(sealedPacket);
                 for (int i = 0; i < _endpoints.Length; i++)
                 {
-                    if (i + 1 != _self)
+                    if (i + 1 != _self && !ReachedByMulticast((uint)i + 1))
                     {
                         Send(sealedPacket, _endpoints[i]);
                     }
@@ -263,6 +265,7 @@ internal sealed class UdpRingHost : IAsyncDisposable
         _stopped = true;
         _timers.Dispose();
         _socket.Dispose();
+        await StopMulticastAsync();
         await _receiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         Sealer.Dispose();
         if (_trace is not null)

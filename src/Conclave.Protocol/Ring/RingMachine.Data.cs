@@ -38,6 +38,7 @@ public sealed partial class RingMachine
     private Dictionary<ulong, McastMessage> _regularQueue = [];
     private Dictionary<ulong, McastMessage> _recoveryQueue = [];
     private readonly Dictionary<ulong, int> _missCount = [];
+    private readonly HashSet<ulong> _retransmittedSeqs = [];
     private readonly Queue<PendingSend> _newMessages = new();
     private readonly Queue<McastMessage> _retransMessages = new();
 

@@ -51,6 +51,7 @@ public sealed partial class RingMachine
         _myLastAru = 0;
         _originatedOrfToken = false;
         _missCount.Clear();
+        _retransmittedSeqs.Clear();
         Transition(RingState.Recovery);
         ArmTimer(RingTimer.TokenLoss, _options.TokenTimeoutUs);
     }

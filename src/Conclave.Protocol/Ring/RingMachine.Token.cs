@@ -64,7 +64,11 @@ public sealed partial class RingMachine
         }
         Flow.OnToken(t.Fcc, allowed);
 
-        // T4: retransmissions first.
+        // T4: retransmissions first. A request I served on an earlier visit that is back on the token
+        // means my copies are not reaching the requester (a one-way path, e.g. while a flapped link's
+        // neighbour entry is re-resolved), so I serve it again and leave it for the next holder too;
+        // otherwise the requester's successor alone would serve it, and fail-to-receive would cut
+        // the requester off although the others can reach it.
         int sent = 0;
         for (int i = 0; i < t.Rtr.Count;)
         {
@@ -79,8 +83,13 @@ public sealed partial class RingMachine
                 Multicast(RingPacket.Format(MyId, held));
                 Counters.Retransmitted++;
                 sent++;
-                t.Rtr.RemoveAt(i);
-                continue;
+                if (_retransmittedSeqs.Add(e.Seq))
+                {
+                    t.Rtr.RemoveAt(i);
+                    continue;
+                }
+
+                Counters.RetransmitsPassedOn++;
             }
             i++;
         }
@@ -213,6 +222,7 @@ public sealed partial class RingMachine
         {
             _lastReleased++;
             _regularQueue.Remove(_lastReleased);
+            _retransmittedSeqs.Remove(_lastReleased);
         }
     }
 }

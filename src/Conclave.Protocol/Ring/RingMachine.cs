@@ -265,6 +265,8 @@ public sealed class RingCounters
     public long StaleTimers { get; internal set; }
     /// <summary>Messages re-multicast to serve retransmission requests.</summary>
     public long Retransmitted { get; internal set; }
+    /// <summary>Retransmission requests served again and left on the token for the next holder (T4: one-way paths).</summary>
+    public long RetransmitsPassedOn { get; internal set; }
     /// <summary>Tokens re-sent after the retransmit timeout.</summary>
     public long TokenRetransmits { get; internal set; }
     /// <summary>Duplicate tokens dropped.</summary>

@@ -97,4 +97,19 @@ public sealed class NamedScenarioTests
         Assert.Contains(confs, e => e.Node == 4 && e.Conf.Kind == ConfKind.Transitional && e.Conf.Ring == reg345.Conf.Ring && e.Members!.SequenceEqual(new uint[] { 4, 5 }));
         Assert.Contains(confs, e => e.Node == 1 && e.Conf.Kind == ConfKind.Transitional && e.Members!.SequenceEqual(new uint[] { 1, 2 }));
     }
+
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(2UL)]
+    [InlineData(3UL)]
+    public void OneWayPathAfterMerge_keeps_the_daemon_whose_successor_cannot_reach_it(ulong seed)
+    {
+        (SimulationResult r, _) = Run("OneWayPathAfterMerge", seed);
+        AssertClean(r);
+        // The merged ring forms while 3 -> 2 is still down, and it is the last configuration anyone installs.
+        TraceEvent merged = r.Trace!.First(e => e.Kind == TraceKind.Conf && e.Node == 1 && e.TimeUs > 1_500_000 && e.Conf.Kind == ConfKind.Regular && e.Members!.Length == 5);
+        Assert.True(merged.TimeUs < 2_700_000, $"the merge came only at {merged.TimeUs} us, after the one-way path healed");
+        List<TraceEvent> later = [.. r.Trace!.Where(e => e.Kind == TraceKind.Conf && e.TimeUs > merged.TimeUs && e.Conf.Ring != merged.Conf.Ring)];
+        Assert.True(later.Count == 0, $"the merged ring {merged.Conf.Ring} did not hold: {string.Join("; ", later.Take(5).Select(e => $"{e.Node}@{e.TimeUs}: {e.Conf.Kind} {e.Conf.Ring} [{string.Join(",", e.Members!)}]"))}");
+    }
 }

@@ -1,0 +1,122 @@
+using System.Net.Sockets;
+using Conclave.Daemon.Internal;
+
+namespace Conclave.Daemon.Ring;
+
+// IP multicast for a segment that asks for it (DaemonRingOptions.Multicast): the group socket, its
+// receive loop, and the one send per ring broadcast that replaces the unicasts to the segment's daemons.
+internal sealed partial class UdpRingHost
+{
+    private RingMulticastSocket? _multicast;
+    private Task _multicastReceiver = Task.CompletedTask;
+    private long _multicastSent;
+
+    /// <summary>Ring broadcasts sent to the segment's multicast group.</summary>
+    public long MulticastSent => Interlocked.Read(ref _multicastSent);
+
+    /// <summary>Opens and joins the segment's group, when configured, and starts receiving from it.</summary>
+    private void StartMulticast()
+    {
+        if (_ring.Multicast is not { } multicast)
+        {
+            return;
+        }
+
+        try
+        {
+            _multicast = new RingMulticastSocket(multicast, multicast.Members.Select(n => _endpoints[n - 1].Address));
+        }
+        catch (SocketException ex)
+        {
+            throw new InvalidOperationException($"cannot join the segment's multicast group {multicast.Group} on {multicast.Interface}: {ex.SocketErrorCode} ({ex.Message}); check that the interface has multicast enabled and a route for 224.0.0.0/4", ex);
+        }
+
+        DaemonLog.RingMulticast(_logger, multicast.Group.ToString(), multicast.Interface.ToString(), multicast.Members.Count - 1, _multicast.Loopback);
+        _multicastReceiver = Task.Run(MulticastReceiveLoopAsync);
+    }
+
+    /// <summary>True when node <paramref name="node"/> gets ring broadcasts through the group rather than by unicast.</summary>
+    private bool ReachedByMulticast(uint node) => _multicast is not null && _ring.Multicast!.Reaches(node);
+
+    /// <summary>Sends a sealed ring broadcast to the group (nothing without one).</summary>
+    private void SendToGroup(byte[] sealedPacket)
+    {
+        if (_multicast is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _multicast.Send(sealedPacket);
+            _packetsSent++;
+            _multicastSent++;
+        }
+        catch (SocketException ex)
+        {
+            if (_sendErrors++ % 1000 == 0)
+            {
+                DaemonLog.SendFailed(_logger, _multicast.Group.ToString(), ex.SocketErrorCode.ToString());
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
+    private async Task MulticastReceiveLoopAsync()
+    {
+        byte[] buffer = new byte[65_536];
+        while (true)
+        {
+            int received;
+            try
+            {
+                received = await _multicast!.ReceiveAsync(buffer);
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException) when (!_stopped)
+            {
+                continue;
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+
+            Interlocked.Increment(ref _packetsReceived);
+            if (!Sealer.TryOpen(buffer.AsSpan(0, received), out uint sender, out byte[] payload))
+            {
+                continue; // Counted by the sealer.
+            }
+
+            if (sender == _self)
+            {
+                continue; // This daemon's own copy, looped back for a daemon of the segment on this host.
+            }
+
+            if (sender == 0 || sender > _endpoints.Length)
+            {
+                Interlocked.Increment(ref _strangers);
+                continue;
+            }
+
+            _loop!.Run((this, payload), static s =>
+            {
+                if (!s.Item1._stopped)
+                {
+                    s.Item1._layer!.OnPacket(s.payload);
+                }
+            });
+        }
+    }
+
+    private async ValueTask StopMulticastAsync()
+    {
+        _multicast?.Dispose();
+        await _multicastReceiver.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+}
