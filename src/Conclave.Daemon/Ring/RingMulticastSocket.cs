@@ -52,7 +52,8 @@ internal sealed class RingMulticastSocket : IDisposable
     public void Send(byte[] packet) => _socket.SendTo(packet, SocketFlags.None, _group);
 
     /// <summary>Receives one datagram sent to the group.</summary>
-    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer) => await _socket.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false);
+    /// <summary>The joined socket, for the host's receive thread.</summary>
+    public Socket Socket => _socket;
 
     public void Dispose() => _socket.Dispose();
 

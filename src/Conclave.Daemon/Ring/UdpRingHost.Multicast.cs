@@ -32,7 +32,9 @@ internal sealed partial class UdpRingHost
         }
 
         DaemonLog.RingMulticast(_logger, multicast.Group.ToString(), multicast.Interface.ToString(), multicast.Members.Count - 1, _multicast.Loopback);
-        _multicastReceiver = Task.Run(MulticastReceiveLoopAsync);
+        RingMulticastSocket group = _multicast;
+        _multicastReceiver = Task.Factory.StartNew(() => ReceiveLoop(group.Socket, "ring-receive-group", fromGroup: true),
+            CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     /// <summary>True when node <paramref name="node"/> gets ring broadcasts through the group rather than by unicast.</summary>
@@ -61,56 +63,6 @@ internal sealed partial class UdpRingHost
         }
         catch (ObjectDisposedException)
         {
-        }
-    }
-
-    private async Task MulticastReceiveLoopAsync()
-    {
-        byte[] buffer = new byte[65_536];
-        while (true)
-        {
-            int received;
-            try
-            {
-                received = await _multicast!.ReceiveAsync(buffer);
-            }
-            catch (ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException) when (!_stopped)
-            {
-                continue;
-            }
-            catch (SocketException)
-            {
-                return;
-            }
-
-            Interlocked.Increment(ref _packetsReceived);
-            if (!Sealer.TryOpen(buffer.AsSpan(0, received), out uint sender, out byte[] payload))
-            {
-                continue; // Counted by the sealer.
-            }
-
-            if (sender == _self)
-            {
-                continue; // This daemon's own copy, looped back for a daemon of the segment on this host.
-            }
-
-            if (sender == 0 || sender > _endpoints.Length)
-            {
-                Interlocked.Increment(ref _strangers);
-                continue;
-            }
-
-            _loop!.Run((this, payload), static s =>
-            {
-                if (!s.Item1._stopped)
-                {
-                    s.Item1._layer!.OnPacket(s.payload);
-                }
-            });
         }
     }
 

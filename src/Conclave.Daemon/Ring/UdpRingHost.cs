@@ -109,9 +109,16 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         }
     });
 
-    private void ReceiveLoop()
+    private void ReceiveLoop() => ReceiveLoop(_socket, "ring-receive", fromGroup: false);
+
+    /// <summary>
+    /// Receives from <paramref name="socket"/> until it is closed, opening each datagram and feeding it to the
+    /// core. <paramref name="fromGroup"/>: the segment's multicast group, where this daemon's own
+    /// broadcasts come back when another daemon of the segment shares its host.
+    /// </summary>
+    private void ReceiveLoop(Socket socket, string threadName, bool fromGroup)
     {
-        Thread.CurrentThread.Name = "ring-receive";
+        Thread.CurrentThread.Name = threadName;
         byte[] buffer = new byte[65_536];
         while (true)
         {
@@ -119,7 +126,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             try
             {
                 // The sender's address is not needed: the sealer authenticates the sending daemon.
-                received = _socket.Receive(buffer, SocketFlags.None);
+                received = socket.Receive(buffer, SocketFlags.None);
             }
             catch (ObjectDisposedException)
             {
@@ -138,6 +145,11 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             if (!Sealer.TryOpen(buffer.AsSpan(0, received), out uint sender, out byte[] payload))
             {
                 continue; // Counted by the sealer.
+            }
+
+            if (fromGroup && sender == _self)
+            {
+                continue; // This daemon's own copy, looped back by the group.
             }
 
             if (sender == 0 || sender > _endpoints.Length || sender == _self)
