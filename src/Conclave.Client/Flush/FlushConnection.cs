@@ -269,6 +269,43 @@ public sealed class FlushConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Sends to a member's private group on behalf of <paramref name="group"/>'s view <paramref name="view"/>, with the
+    /// same holding rule as a multicast of the group: between our FLUSH_OK and the next view the send waits, and once
+    /// the view has moved on it is dropped (whatever it carried belonged to the old view).
+    /// </summary>
+    /// <returns>False, sending nothing, when the view is over or the session left the group.</returns>
+    internal async ValueTask<bool> TrySendPrivateInViewAsync(string group, GroupId view, string receiver, ServiceType service, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task progress;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                FlushGroup? g = _core.Group(group);
+                if (g is null || !g.Joined || g.Leaving || g.View.Id != view)
+                {
+                    return false;
+                }
+
+                if (g.Phase != FlushPhase.Agree)
+                {
+                    await _connection.MulticastAsync(service, receiver, messageType, body, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }
+
+                progress = _progress.Task;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private async ValueTask SendAsync(ServiceType service, string group, IReadOnlyList<string>? receivers, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ namespace Conclave.Client.Secure.Internal;
 /// </summary>
 internal sealed class SecureGroupCore : IDisposable
 {
-    /// <summary>Key agreement messages: the module's wire format, broadcast (unicasts too; the module refuses those not for it).</summary>
+    /// <summary>Key agreement broadcasts on the group: the module's wire format (unicasts go to private groups, see <see cref="PrivateKeyAgreement"/>).</summary>
     public const short KeyAgreementType = -32700;
 
     /// <summary>Sealed application data.</summary>
@@ -55,8 +55,8 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>The group's name.</summary>
     public string Group => _group;
 
-    /// <summary>Key agreement messages to multicast, in order.</summary>
-    public Queue<byte[]> Sends { get; } = new();
+    /// <summary>Key agreement messages to send, in order: broadcasts to the group, unicasts to the addressee's private group.</summary>
+    public Queue<KeyAgreementSend> Sends { get; } = new();
 
     public SecureGroupCounters Counters { get; } = new();
 
@@ -78,6 +78,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
     internal Rejection LastRejection { get; private set; }
 
+    /// <summary>Key agreement messages received that were addressed to another member (tests: unicasts reach only their addressee).</summary>
+    internal long NotForMeReceived { get; private set; }
+
     /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
     internal List<byte[]>? Captured { get; set; }
 
@@ -98,19 +101,7 @@ internal sealed class SecureGroupCore : IDisposable
                 OnView(view);
                 break;
             case FlushDataMessage { MessageType: KeyAgreementType } ka:
-                StepResult r = _module.OnMessage(ka.Body.Span);
-                if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
-                {
-                    Counters.KeyAgreementStale++;
-                }
-                else if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
-                {
-                    Counters.KeyAgreementRejected++;
-                    Observer.Rejected(SecureRejection.KeyAgreement, ka.Sender);
-                    LastRejection = r.Rejection;
-                }
-
-                Apply(r);
+                OnKeyAgreement(ka.Sender, ka.Body.Span);
                 break;
             case FlushDataMessage { MessageType: SealedType } data:
                 Open(data);
@@ -128,6 +119,31 @@ internal sealed class SecureGroupCore : IDisposable
                 Deliveries.Enqueue(new SecureLeft(_group));
                 break;
         }
+    }
+
+    /// <summary>
+    /// A key agreement message, from the group or (a unicast) from this member's private group. A unicast skips the
+    /// Flush layer's same-view check, so the module's own checks (view id, run, sender, addressee, signature) guard it.
+    /// </summary>
+    public void OnKeyAgreement(string sender, ReadOnlySpan<byte> wire)
+    {
+        StepResult r = _module.OnMessage(wire);
+        if (r.Rejection == Rejection.NotForMe)
+        {
+            NotForMeReceived++;
+        }
+        else if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
+        {
+            Counters.KeyAgreementStale++;
+        }
+        else if (r.Rejection is not Rejection.None)
+        {
+            Counters.KeyAgreementRejected++;
+            Observer.Rejected(SecureRejection.KeyAgreement, sender);
+            LastRejection = r.Rejection;
+        }
+
+        Apply(r);
     }
 
     /// <summary>Asks for a new key for the same members; false while a run is in progress or the view has no key.</summary>
@@ -250,7 +266,7 @@ internal sealed class SecureGroupCore : IDisposable
             switch (output)
             {
                 case SendMessage send:
-                    Sends.Enqueue(send.Wire);
+                    Sends.Enqueue(new KeyAgreementSend(send.To, send.Wire, _flushView));
                     break;
                 case KeyEstablished key when key.Epoch.ViewId == _viewId && !Left:
                     InstallKey(key);
