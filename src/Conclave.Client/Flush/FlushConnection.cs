@@ -259,7 +259,7 @@ public sealed class FlushConnection : IAsyncDisposable
                 return false;
             }
 
-            Outgoing message = _core.PrepareSend(group, service, messageType, body, null)!;
+            Outgoing message = _core.PrepareSend(group, service, messageType, (ReadOnlyMemory<byte>)body, null)!;
             await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -329,7 +329,7 @@ public sealed class FlushConnection : IAsyncDisposable
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                Outgoing? message = _core.PrepareSend(group, service, messageType, body.Span, receivers);
+                Outgoing? message = _core.PrepareSend(group, service, messageType, body, receivers);
                 if (message is not null)
                 {
                     await SendOneAsync(message, cancellationToken).ConfigureAwait(false);

@@ -24,6 +24,7 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly string _self;
     private readonly SecureGroupOptions? _options;
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private readonly byte[] _groupLatin1;
     private IReadOnlyList<string> _flushMembers = [];
     private string[] _members = [];
     private IReadOnlyList<string> _lastSecureMembers = [];
@@ -48,6 +49,7 @@ internal sealed class SecureGroupCore : IDisposable
         _group = group;
         _self = self;
         _options = options;
+        _groupLatin1 = System.Text.Encoding.Latin1.GetBytes(group);
     }
 
     public Queue<SecureEvent> Deliveries { get; } = new();
@@ -180,7 +182,7 @@ internal sealed class SecureGroupCore : IDisposable
         var sealedMessage = new byte[SealedFormat.HeaderSize + inner + EpochCipher.TagSize];
         Span<byte> header = sealedMessage.AsSpan(0, SealedFormat.HeaderSize);
         SealedFormat.WriteHeader(header, cipher.Suite, signed, cipher.Epoch, sequence, messageType);
-        byte[] ad = SealedFormat.AssociatedData(header, _group, _self);
+        Span<byte> ad = AssociatedData(header, _self, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
         Span<byte> ciphertext = sealedMessage.AsSpan(SealedFormat.HeaderSize, inner);
         Span<byte> tag = sealedMessage.AsSpan(SealedFormat.HeaderSize + inner);
         if (signed)
@@ -335,9 +337,10 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
+        // Decrypted straight from the received buffer into the body handed to the application: no other copy.
         ReadOnlySpan<byte> ciphertext = wire[SealedFormat.HeaderSize..^EpochCipher.TagSize];
         var plaintext = new byte[ciphertext.Length];
-        byte[] ad = SealedFormat.AssociatedData(wire[..SealedFormat.HeaderSize], _group, data.Sender);
+        ReadOnlySpan<byte> ad = AssociatedData(wire[..SealedFormat.HeaderSize], data.Sender, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
         if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], plaintext, ad))
         {
             Counters.Forged++;
@@ -357,7 +360,15 @@ internal sealed class SecureGroupCore : IDisposable
         Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
     }
 
-    private bool TryStripSignature(string sender, byte[] ad, byte[] plaintext, out byte[] body)
+    /// <summary>The associated data of a message of <paramref name="sender"/>, in <paramref name="stack"/> when it fits.</summary>
+    private Span<byte> AssociatedData(ReadOnlySpan<byte> header, string sender, Span<byte> stack)
+    {
+        int length = SealedFormat.AssociatedDataLength(_groupLatin1.Length, sender.Length);
+        Span<byte> ad = length <= stack.Length ? stack : new byte[length];
+        return ad[..SealedFormat.WriteAssociatedData(ad, header, _groupLatin1, sender)];
+    }
+
+    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, byte[] plaintext, out byte[] body)
     {
         body = [];
         if (plaintext.Length < SealedFormat.SignatureSize || !_options!.Directory.TryGet(sender, out byte[] publicKey))
