@@ -41,6 +41,9 @@ internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double 
 {
     /// <summary>Secure groups: the time until the last member had the Flush view (its key agreement started), or null.</summary>
     public double? FlushViewMilliseconds { get; init; }
+
+    /// <summary>Frames the daemons wrote to clients from this event's start to the next event's start (a count of deliveries, not a time).</summary>
+    public long? FramesToClients { get; init; }
 }
 
 /// <summary>One throughput run: one sender, the others receive every message.</summary>

@@ -18,6 +18,7 @@ internal static class GroupsReport
                 Milliseconds = Median(g.Select(s => s.Milliseconds)),
                 CpuMilliseconds = Median(g.Select(s => s.CpuMilliseconds)),
                 FlushViewMilliseconds = g.All(s => s.FlushViewMilliseconds is not null) ? Median(g.Select(s => s.FlushViewMilliseconds!.Value)) : null,
+                FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
             })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
             .ToList();
@@ -119,6 +120,7 @@ internal static class GroupsReport
         }
 
         AppendBreakdown(md, info, modes, medians);
+        AppendFrames(md, info, modes, medians);
         foreach (string plot in plots)
         {
             md.AppendLine(F($"![{plot}](plots/{plot})"));
@@ -174,6 +176,38 @@ internal static class GroupsReport
                 {
                     GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
                     md.Append(s?.FlushViewMilliseconds is double f ? F($" {f:F1} | {s.Milliseconds - f:F1} |") : " | |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>How many frames the daemons wrote to members per event: the work every layer's messages cause, independent of the machine's load.</summary>
+    private static void AppendFrames(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
+    {
+        if (!medians.Any(s => s.FramesToClients is not null))
+        {
+            return;
+        }
+
+        md.AppendLine("Frames the three daemons wrote to members per event (from the event's start to the next event's start; every message delivered to every member counts one): a count of work that does not depend on the machine's load.");
+        md.AppendLine();
+        md.Append("| event | n |");
+        md.AppendLine(string.Concat(modes.Select(m => F($" {m.Label} |"))));
+        md.Append("|---|---:|");
+        md.AppendLine(string.Concat(modes.Select(_ => "---:|")));
+        foreach (string kind in new[] { "join", "leave" })
+        {
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => TableSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {kind} | {n} |"));
+                foreach (BenchMode mode in modes)
+                {
+                    GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
+                    md.Append(s?.FramesToClients is long f ? F($" {f} |") : " |");
                 }
 
                 md.AppendLine();
