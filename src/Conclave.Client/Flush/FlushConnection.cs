@@ -126,7 +126,7 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <summary>Sends to one member of the group's current view (FL_unicast).</summary>
     /// <remarks>
     /// As Spread's Flush library does, the message carries FL's SUBGROUP_CAST bit (0x40000000) in its type word;
-    /// only daemons that forward that bit deliver it (Conclave's daemon currently closes a session that sets it).
+    /// only daemons that forward that bit deliver it (Conclave's daemon and Spread's do, docs/flush.md).
     /// </remarks>
     /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
     /// <param name="group">The group whose view the message belongs to.</param>
