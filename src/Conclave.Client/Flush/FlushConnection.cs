@@ -126,7 +126,7 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <summary>Sends to one member of the group's current view (FL_unicast).</summary>
     /// <remarks>
     /// As Spread's Flush library does, the message carries FL's SUBGROUP_CAST bit (0x40000000) in its type word;
-    /// only daemons that forward that bit deliver it (Conclave's daemon currently closes a session that sets it).
+    /// only daemons that forward that bit deliver it (Conclave's daemon and Spread's do, docs/flush.md).
     /// </remarks>
     /// <param name="service">One data service, optionally with <see cref="ServiceType.SelfDiscard"/>.</param>
     /// <param name="group">The group whose view the message belongs to.</param>
@@ -259,13 +259,50 @@ public sealed class FlushConnection : IAsyncDisposable
                 return false;
             }
 
-            Outgoing message = _core.PrepareSend(group, service, messageType, body, null)!;
+            Outgoing message = _core.PrepareSend(group, service, messageType, (ReadOnlyMemory<byte>)body, null)!;
             await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
             return true;
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Sends to a member's private group on behalf of <paramref name="group"/>'s view <paramref name="view"/>, with the
+    /// same holding rule as a multicast of the group: between our FLUSH_OK and the next view the send waits, and once
+    /// the view has moved on it is dropped (whatever it carried belonged to the old view).
+    /// </summary>
+    /// <returns>False, sending nothing, when the view is over or the session left the group.</returns>
+    internal async ValueTask<bool> TrySendPrivateInViewAsync(string group, GroupId view, string receiver, ServiceType service, short messageType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Task progress;
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                FlushGroup? g = _core.Group(group);
+                if (g is null || !g.Joined || g.Leaving || g.View.Id != view)
+                {
+                    return false;
+                }
+
+                if (g.Phase != FlushPhase.Agree)
+                {
+                    await _connection.MulticastAsync(service, receiver, messageType, body, cancellationToken).ConfigureAwait(false);
+                    return true;
+                }
+
+                progress = _progress.Task;
+            }
+            finally
+            {
+                _gate.Release();
+            }
+
+            await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -292,7 +329,7 @@ public sealed class FlushConnection : IAsyncDisposable
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                Outgoing? message = _core.PrepareSend(group, service, messageType, body.Span, receivers);
+                Outgoing? message = _core.PrepareSend(group, service, messageType, body, receivers);
                 if (message is not null)
                 {
                     await SendOneAsync(message, cancellationToken).ConfigureAwait(false);

@@ -25,12 +25,14 @@ public sealed class SecureConnection : IAsyncDisposable
     private readonly Dictionary<string, SecureGroupState> _secure = new(StringComparer.Ordinal);
     private readonly HashSet<string> _plain = new(StringComparer.Ordinal);
     private readonly Queue<SecureEvent> _deliveries = new();
-    private readonly Channel<(string Group, byte[] Wire)> _keyAgreementSends = Channel.CreateUnbounded<(string, byte[])>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(string Group, KeyAgreementSend Send)> _keyAgreementSends = Channel.CreateUnbounded<(string, KeyAgreementSend)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
     private readonly CancellationTokenSource _closing = new();
     private TaskCompletionSource _progress = NewSignal();
     private int _receiving;
     private bool _disposed;
+    private long _droppedPrivate;
+    private long _privateKeyAgreement;
 
     private SecureConnection(FlushConnection flush)
     {
@@ -40,6 +42,12 @@ public sealed class SecureConnection : IAsyncDisposable
 
     /// <summary>Gets this session's private group (its name in views and in trust directories).</summary>
     public string PrivateGroup => _flush.PrivateGroup;
+
+    /// <summary>Gets how many messages to this session's private group were dropped: key agreement unicasts that were malformed or for a secure group the session is not in, and anything else no group of this session handles.</summary>
+    public long DroppedPrivateMessages => Interlocked.Read(ref _droppedPrivate);
+
+    /// <summary>Gets how many key agreement unicasts came through the private group to a secure group's module (tests).</summary>
+    internal long PrivateKeyAgreementReceived => Interlocked.Read(ref _privateKeyAgreement);
 
     /// <summary>Connects to a daemon.</summary>
     /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty.</param>
@@ -256,6 +264,10 @@ public sealed class SecureConnection : IAsyncDisposable
                             state.Dispose();
                         }
                     }
+                    else if (e is FlushDataMessage { MessageType: PrivateKeyAgreement.MessageType } unicast && e.Group == PrivateGroup)
+                    {
+                        progress = OnPrivateKeyAgreement(unicast);
+                    }
                     else
                     {
                         if (_plain.Contains(e.Group))
@@ -265,6 +277,10 @@ public sealed class SecureConnection : IAsyncDisposable
                             {
                                 _plain.Remove(e.Group);
                             }
+                        }
+                        else if (e.Group == PrivateGroup)
+                        {
+                            Interlocked.Increment(ref _droppedPrivate);
                         }
 
                         progress = NextSignal();
@@ -341,9 +357,9 @@ public sealed class SecureConnection : IAsyncDisposable
     /// <summary>Moves a core's outputs out (under the lock) and returns the progress signal to fire once the lock is released.</summary>
     private TaskCompletionSource Collect(SecureGroupState state)
     {
-        while (state.Core.Sends.TryDequeue(out byte[]? wire))
+        while (state.Core.Sends.TryDequeue(out KeyAgreementSend send))
         {
-            _keyAgreementSends.Writer.TryWrite((state.Core.Group, wire));
+            _keyAgreementSends.Writer.TryWrite((state.Core.Group, send));
         }
 
         while (state.Core.Deliveries.TryDequeue(out SecureEvent? e))
@@ -357,6 +373,21 @@ public sealed class SecureConnection : IAsyncDisposable
         }
 
         return NextSignal();
+    }
+
+    /// <summary>Hands a key agreement unicast from the private group to its secure group's core (under the lock).</summary>
+    private TaskCompletionSource OnPrivateKeyAgreement(FlushDataMessage unicast)
+    {
+        if (!PrivateKeyAgreement.TryUnwrap(unicast.Body, out string group, out ReadOnlyMemory<byte> wire)
+            || !_secure.TryGetValue(group, out SecureGroupState? state) || state.Core.Left)
+        {
+            Interlocked.Increment(ref _droppedPrivate);
+            return NextSignal();
+        }
+
+        Interlocked.Increment(ref _privateKeyAgreement);
+        state.Core.OnKeyAgreement(unicast.Sender, wire.Span);
+        return Collect(state);
     }
 
     private TaskCompletionSource NextSignal()
@@ -391,11 +422,19 @@ public sealed class SecureConnection : IAsyncDisposable
     /// <summary>Sends key agreement messages in order, off the receive path: a send held by a flush must not stop receiving.</summary>
     private async Task SendKeyAgreementAsync()
     {
-        await foreach ((string group, byte[] wire) in _keyAgreementSends.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach ((string group, KeyAgreementSend send) in _keyAgreementSends.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                await _flush.MulticastAsync(ServiceType.Agreed, group, SecureGroupCore.KeyAgreementType, wire, _closing.Token).ConfigureAwait(false);
+                if (send.To is string to)
+                {
+                    // Only the addressee needs it: the other members neither receive nor parse it.
+                    await _flush.TrySendPrivateInViewAsync(group, send.View, to, ServiceType.Agreed, PrivateKeyAgreement.MessageType, PrivateKeyAgreement.Wrap(group, send.Wire), _closing.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await _flush.MulticastAsync(ServiceType.Agreed, group, SecureGroupCore.KeyAgreementType, send.Wire, _closing.Token).ConfigureAwait(false);
+                }
             }
             catch (OperationCanceledException)
             {

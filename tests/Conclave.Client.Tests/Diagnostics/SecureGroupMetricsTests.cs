@@ -144,11 +144,12 @@ public sealed class SecureGroupMetricsTests : IDisposable
     private void Deliver(string sender, byte[] sealedMessage, string receiver) =>
         _cores[receiver].Handle(new FlushDataMessage(Group, sender, ServiceType.Agreed, SecureGroupCore.SealedType, null, false, sealedMessage));
 
-    private static void Move(Queue<byte[]> from, Queue<byte[]> to)
+    /// <summary>Unicasts too go to everyone here: the module itself refuses those not addressed to it.</summary>
+    private static void Move(Queue<KeyAgreementSend> from, Queue<byte[]> to)
     {
-        while (from.TryDequeue(out byte[]? x))
+        while (from.TryDequeue(out KeyAgreementSend x))
         {
-            to.Enqueue(x);
+            to.Enqueue(x.Wire);
         }
     }
 

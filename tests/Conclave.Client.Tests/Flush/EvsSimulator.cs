@@ -103,6 +103,29 @@ internal sealed partial class EvsSimulator
         return true;
     }
 
+    /// <summary>
+    /// Sends to the private group <paramref name="to"/> for the layer above, with a Flush multicast's holding rule: false
+    /// (held) between our FLUSH_OK and the next view. Spread orders it with the component's other messages and
+    /// delivers it to that one process only, if it is in the sender's component.
+    /// </summary>
+    public bool SendPrivate(Proc p, string to, ServiceType service, short messageType, byte[] body)
+    {
+        FlushGroup? g = p.Core.Group(Group);
+        if (g is not null && g.Phase == FlushPhase.Agree)
+        {
+            return false;
+        }
+
+        var entry = new DataEntry(p.Name, new Outgoing(service, [to], messageType, body));
+        if (p.Component.Procs.Any(q => q.Name == to))
+        {
+            entry.Recipients.Add(to);
+        }
+
+        p.Component.Log.Add(entry);
+        return true;
+    }
+
     /// <summary>Stops changes and runs every process until nothing moves.</summary>
     public void Quiesce()
     {

@@ -125,11 +125,12 @@ public sealed class SecureGroupCoreTests : IDisposable
 
     private KeyAgreementOptions Options(string self) => new() { Group = Group, Self = self, Identity = _identities[self], Directory = _directory };
 
-    private static void Move(Queue<byte[]> from, Queue<byte[]> to)
+    /// <summary>Unicasts too go to everyone here: the module itself refuses those not addressed to it.</summary>
+    private static void Move(Queue<KeyAgreementSend> from, Queue<byte[]> to)
     {
-        while (from.TryDequeue(out byte[]? x))
+        while (from.TryDequeue(out KeyAgreementSend x))
         {
-            to.Enqueue(x);
+            to.Enqueue(x.Wire);
         }
     }
 

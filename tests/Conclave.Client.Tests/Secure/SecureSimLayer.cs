@@ -93,10 +93,24 @@ internal sealed class SecureSimLayer : ILayer, IDisposable
                 break;
         }
 
-        m.Core.Handle(e);
-        while (m.Core.Sends.TryDequeue(out byte[]? wire))
+        if (e is FlushDataMessage { MessageType: PrivateKeyAgreement.MessageType } unicast)
         {
-            m.Outbox.Enqueue(wire);
+            // What SecureConnection does with a key agreement unicast on its private group.
+            Assert.Equal(p.Name, e.Group);
+            if (!m.Core.Left && PrivateKeyAgreement.TryUnwrap(unicast.Body, out string group, out ReadOnlyMemory<byte> wire) && group == EvsSimulator.Group)
+            {
+                PrivateUnicastsDelivered++;
+                m.Core.OnKeyAgreement(unicast.Sender, wire.Span);
+            }
+        }
+        else
+        {
+            m.Core.Handle(e);
+        }
+
+        while (m.Core.Sends.TryDequeue(out KeyAgreementSend send))
+        {
+            m.Outbox.Enqueue(send);
         }
 
         while (m.Core.Deliveries.TryDequeue(out SecureEvent? s))
@@ -135,7 +149,7 @@ internal sealed class SecureSimLayer : ILayer, IDisposable
         }
 
         // Key agreement messages go out one at a time at random moments, so membership changes land inside runs.
-        while ((Quiescing || _rng.Next(5) == 0) && m.Outbox.TryPeek(out byte[]? wire) && Sim.Multicast(p, ServiceType.Agreed, SecureGroupCore.KeyAgreementType, wire))
+        while ((Quiescing || _rng.Next(5) == 0) && m.Outbox.TryPeek(out KeyAgreementSend send) && Send(p, send))
         {
             m.Outbox.Dequeue();
             moved = true;
@@ -159,9 +173,9 @@ internal sealed class SecureSimLayer : ILayer, IDisposable
         else if (roll < 33 && m.Core.RequestRefresh())
         {
             Refreshes++;
-            while (m.Core.Sends.TryDequeue(out byte[]? w))
+            while (m.Core.Sends.TryDequeue(out KeyAgreementSend send))
             {
-                m.Outbox.Enqueue(w);
+                m.Outbox.Enqueue(send);
             }
 
             while (m.Core.Deliveries.TryDequeue(out SecureEvent? s))
@@ -174,6 +188,30 @@ internal sealed class SecureSimLayer : ILayer, IDisposable
     }
 
     public EvsSimulator Sim { get; set; } = null!;
+
+    /// <summary>Key agreement unicasts that reached their addressee through its private group.</summary>
+    public int PrivateUnicastsDelivered { get; private set; }
+
+    /// <summary>Key agreement unicasts dropped unsent because their view was over (as SecureConnection drops them).</summary>
+    public int StaleUnicastsDropped { get; private set; }
+
+
+    /// <summary>Sends one key agreement message as SecureConnection does; false while the Flush layer holds it.</summary>
+    private bool Send(EvsSimulator.Proc p, KeyAgreementSend send)
+    {
+        if (send.To is null)
+        {
+            return Sim.Multicast(p, ServiceType.Agreed, SecureGroupCore.KeyAgreementType, send.Wire);
+        }
+
+        if (p.Core.Group(EvsSimulator.Group)?.View.Id != send.View)
+        {
+            StaleUnicastsDropped++;
+            return true;
+        }
+
+        return Sim.SendPrivate(p, send.To, ServiceType.Agreed, PrivateKeyAgreement.MessageType, PrivateKeyAgreement.Wrap(EvsSimulator.Group, send.Wire));
+    }
 
     public void Dispose()
     {
@@ -196,7 +234,7 @@ internal sealed class SecureSimLayer : ILayer, IDisposable
 
         public SecureGroupCore? Core { get; private set; }
 
-        public Queue<byte[]> Outbox { get; } = new();
+        public Queue<KeyAgreementSend> Outbox { get; } = new();
 
         public GroupId FlushView { get; set; }
 

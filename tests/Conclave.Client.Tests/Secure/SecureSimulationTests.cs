@@ -59,7 +59,7 @@ public sealed class SecureSimulationTests
     [Fact]
     public void Histories_cut_runs_short_refresh_and_carry_sealed_traffic()
     {
-        int cut = 0, refreshes = 0, sent = 0;
+        int cut = 0, refreshes = 0, sent = 0, unicasts = 0;
         long stale = 0;
         foreach (KeyAgreementProtocol protocol in new[] { KeyAgreementProtocol.Gdh, KeyAgreementProtocol.Ckd, KeyAgreementProtocol.Tgdh })
         {
@@ -77,6 +77,7 @@ public sealed class SecureSimulationTests
                 cut += layer.RunsCutShort;
                 refreshes += layer.Refreshes;
                 sent += layer.SealedSent;
+                unicasts += layer.PrivateUnicastsDelivered;
                 stale += layer.Counters.Sum(c => c.KeyAgreementStale);
             }
         }
@@ -86,6 +87,9 @@ public sealed class SecureSimulationTests
         Assert.True(stale > 4, $"only {stale} stale key agreement messages ({cut} runs cut short)");
         Assert.True(refreshes > 5, $"only {refreshes} refreshes");
         Assert.True(sent > 50, $"only {sent} sealed messages");
+
+        // Most of these histories re-key whole components by broadcasts; GDH and CKD joins still unicast.
+        Assert.True(unicasts > 0, "no key agreement unicast went through a private group");
     }
 
     private static void Check(EvsSimulator sim, SecureSimLayer layer)

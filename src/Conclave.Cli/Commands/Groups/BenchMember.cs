@@ -16,12 +16,19 @@ internal abstract class BenchMember : IAsyncDisposable
     private Task _receiving = Task.CompletedTask;
     private long _received;
 
-    protected BenchMember(string privateGroup) => PrivateGroup = privateGroup;
+    protected BenchMember(string privateGroup, KeyingLog? keying = null)
+    {
+        PrivateGroup = privateGroup;
+        Keying = keying ?? new KeyingLog();
+    }
 
     /// <summary>The member's name in views (<c>#name#daemon</c>).</summary>
     public string PrivateGroup { get; }
 
     public ViewTracker Views { get; } = new();
+
+    /// <summary>When the secure layer got each Flush view (secure members only; empty otherwise).</summary>
+    public KeyingLog Keying { get; }
 
     /// <summary>Data messages of the measured type received so far.</summary>
     public long Received => Interlocked.Read(ref _received);
@@ -163,10 +170,13 @@ internal abstract class BenchMember : IAsyncDisposable
         protected override ValueTask CloseAsync() => connection.DisposeAsync();
     }
 
-    private sealed class SecureMember(SecureGroup secure) : BenchMember(secure.PrivateGroup)
+    private sealed class SecureMember(SecureGroup secure, KeyingLog keying) : BenchMember(secure.PrivateGroup, keying)
     {
-        public static async Task<BenchMember> JoinAsync(string spreadName, string name, string group, SecureGroupOptions options, CancellationToken cancellationToken) =>
-            new SecureMember(await SecureGroup.JoinAsync(spreadName, name, group, options, cancellationToken));
+        public static async Task<BenchMember> JoinAsync(string spreadName, string name, string group, SecureGroupOptions options, CancellationToken cancellationToken)
+        {
+            var keying = new KeyingLog();
+            return new SecureMember(await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying }, cancellationToken), keying);
+        }
 
         public override ValueTask LeaveAsync(CancellationToken cancellationToken) => secure.LeaveAsync(cancellationToken);
 

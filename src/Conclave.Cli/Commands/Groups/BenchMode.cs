@@ -37,7 +37,14 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
 /// One measured membership change: the time from the request until the last member had the new view (secure: view and
 /// key), and the CPU time the whole process (three daemons and every member) used meanwhile.
 /// </summary>
-internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds);
+internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds)
+{
+    /// <summary>Secure groups: the time until the last member had the Flush view (its key agreement started), or null.</summary>
+    public double? FlushViewMilliseconds { get; init; }
+
+    /// <summary>Frames the daemons wrote to clients from this event's start to the next event's start (a count of deliveries, not a time).</summary>
+    public long? FramesToClients { get; init; }
+}
 
 /// <summary>One throughput run: one sender, the others receive every message.</summary>
 internal sealed record ThroughputSample(BenchMode Mode, int Members, int Messages, int Size, double Seconds)

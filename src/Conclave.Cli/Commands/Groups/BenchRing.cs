@@ -21,6 +21,9 @@ internal sealed class BenchRing : IAsyncDisposable
 
     public IReadOnlyList<string> Names { get; } = ["d1", "d2", "d3"];
 
+    /// <summary>Frames the three daemons have written to their clients so far (every delivery to every member counts one).</summary>
+    public long FramesToClients => _daemons.Sum(d => d.Statistics.FramesOut);
+
     /// <summary><c>PORT@127.0.0.1</c> of daemon <paramref name="index"/> (0-based).</summary>
     public string SpreadName(int index) => $"{_daemons[index].TcpEndpoints[0].Port}@127.0.0.1";
 

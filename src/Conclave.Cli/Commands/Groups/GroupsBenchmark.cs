@@ -23,29 +23,51 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", maxN);
         await group.JoinNextAsync(cancellationToken);
         await WhenAllHaveAsync(group.Members, v => v.Count == 1, cancellationToken);
+        long frames = ring.FramesToClients;
+        void CountFrames()
+        {
+            // The deliveries of an event run on after its last view (Flush's FLUSH_RECVs): count up to the next event.
+            long now = ring.FramesToClients;
+            if (samples.Count > 0)
+            {
+                samples[^1] = samples[^1] with { FramesToClients = now - frames };
+            }
+
+            frames = now;
+        }
+
         for (int n = 2; n <= maxN; n++)
         {
             progress($"{phase} {mode.Label} join n={n}/{maxN}");
+            CountFrames();
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             BenchMember joiner = await group.JoinNextAsync(cancellationToken);
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
+            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds)
+            {
+                FlushViewMilliseconds = LastFlushView(group.Members, start, n),
+            });
         }
 
         for (int n = maxN; n >= 2; n--)
         {
             progress($"{phase} {mode.Label} leave n={n}/{maxN}");
+            CountFrames();
             BenchMember leaver = group.Members[^1];
             List<BenchMember> staying = group.Members[..^1];
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             await leaver.LeaveAsync(cancellationToken);
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds));
+            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds)
+            {
+                FlushViewMilliseconds = LastFlushView(staying, start, n - 1),
+            });
             await group.RemoveNewestAsync();
         }
 
+        CountFrames();
         return samples;
     }
 
@@ -97,6 +119,23 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 
         long end = await finished.Task.WaitAsync(Patience, cancellationToken);
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+    }
+
+    /// <summary>Secure groups: milliseconds from <paramref name="start"/> until the last member had the Flush view of <paramref name="size"/> members.</summary>
+    private static double? LastFlushView(IEnumerable<BenchMember> members, long start, int size)
+    {
+        long last = start;
+        foreach (BenchMember m in members)
+        {
+            if (m.Keying.FirstSince(start, size) is not long at)
+            {
+                return null;
+            }
+
+            last = Math.Max(last, at);
+        }
+
+        return Stopwatch.GetElapsedTime(start, last).TotalMilliseconds;
     }
 
     /// <summary>The moment the last of <paramref name="members"/> installed a view matching <paramref name="match"/>.</summary>

@@ -13,7 +13,13 @@ internal static class GroupsReport
     /// <summary>The median over rounds of each (mode, event, n).</summary>
     public static List<GroupsSample> Medians(IEnumerable<GroupsSample> samples) =>
         samples.GroupBy(s => (s.Mode, s.Event, s.N))
-            .Select(g => g.First() with { Milliseconds = Median(g.Select(s => s.Milliseconds)), CpuMilliseconds = Median(g.Select(s => s.CpuMilliseconds)) })
+            .Select(g => g.First() with
+            {
+                Milliseconds = Median(g.Select(s => s.Milliseconds)),
+                CpuMilliseconds = Median(g.Select(s => s.CpuMilliseconds)),
+                FlushViewMilliseconds = g.All(s => s.FlushViewMilliseconds is not null) ? Median(g.Select(s => s.FlushViewMilliseconds!.Value)) : null,
+                FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
+            })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
             .ToList();
 
@@ -59,7 +65,8 @@ internal static class GroupsReport
         int maxN = medians.Count == 0 ? 0 : medians.Max(s => s.N);
         foreach (GroupsSample s in medians.Where(s => s.N == maxN).OrderBy(s => s.Event))
         {
-            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms, {s.CpuMilliseconds:F1} ms CPU (whole process)");
+            string flush = s.FlushViewMilliseconds is double f ? F($" (last Flush view at {f:F2} ms)") : string.Empty;
+            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms{flush}, {s.CpuMilliseconds:F1} ms CPU (whole process)");
         }
 
         ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
@@ -112,6 +119,8 @@ internal static class GroupsReport
             md.AppendLine();
         }
 
+        AppendBreakdown(md, info, modes, medians);
+        AppendFrames(md, info, modes, medians);
         foreach (string plot in plots)
         {
             md.AppendLine(F($"![{plot}](plots/{plot})"));
@@ -141,6 +150,71 @@ internal static class GroupsReport
         md.AppendLine(KeptNotes(previous) ?? "## Notes\n\n_Analysis of the figures goes here; it is kept when the tables are regenerated._");
         md.AppendLine(NotesEnd);
         return md.ToString();
+    }
+
+    /// <summary>Secure groups: how much of each event's time passed before the last member had the Flush view, and how much after (key agreement).</summary>
+    private static void AppendBreakdown(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
+    {
+        BenchMode[] secure = [.. modes.Where(m => m.Kind == BenchModeKind.Secure)];
+        if (secure.Length == 0 || !medians.Any(s => s.FlushViewMilliseconds is not null))
+        {
+            return;
+        }
+
+        md.AppendLine("Where a secure event's time goes: **Flush** = until the last member had the Flush view (the secure layer's key agreement started there), **KA** = from then until the last member had the secure view and key. Medians as above, in ms.");
+        md.AppendLine();
+        md.Append("| event | n |");
+        md.AppendLine(string.Concat(secure.Select(m => F($" {m.Label} Flush | {m.Label} KA |"))));
+        md.Append("|---|---:|");
+        md.AppendLine(string.Concat(secure.Select(_ => "---:|---:|")));
+        foreach (string kind in new[] { "join", "leave" })
+        {
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => TableSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {kind} | {n} |"));
+                foreach (BenchMode mode in secure)
+                {
+                    GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
+                    md.Append(s?.FlushViewMilliseconds is double f ? F($" {f:F1} | {s.Milliseconds - f:F1} |") : " | |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>How many frames the daemons wrote to members per event: the work every layer's messages cause, independent of the machine's load.</summary>
+    private static void AppendFrames(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
+    {
+        if (!medians.Any(s => s.FramesToClients is not null))
+        {
+            return;
+        }
+
+        md.AppendLine("Frames the three daemons wrote to members per event (from the event's start to the next event's start; every message delivered to every member counts one): a count of work that does not depend on the machine's load.");
+        md.AppendLine();
+        md.Append("| event | n |");
+        md.AppendLine(string.Concat(modes.Select(m => F($" {m.Label} |"))));
+        md.Append("|---|---:|");
+        md.AppendLine(string.Concat(modes.Select(_ => "---:|")));
+        foreach (string kind in new[] { "join", "leave" })
+        {
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => TableSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {kind} | {n} |"));
+                foreach (BenchMode mode in modes)
+                {
+                    GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
+                    md.Append(s?.FramesToClients is long f ? F($" {f} |") : " |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
     }
 
     /// <summary>The hand-written analysis between the notes markers of the previous report, kept across runs.</summary>

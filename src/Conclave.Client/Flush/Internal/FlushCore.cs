@@ -51,7 +51,10 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
 
     public void FlushOk(string group) => Member(group).FlushOk();
 
-    public Outgoing? PrepareSend(string group, ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers)
+    public Outgoing? PrepareSend(string group, ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers) =>
+        PrepareSend(group, service, messageType, (ReadOnlyMemory<byte>)body.ToArray(), receivers);
+
+    public Outgoing? PrepareSend(string group, ServiceType service, short messageType, ReadOnlyMemory<byte> body, IReadOnlyList<string>? receivers)
     {
         if (messageType < FlushWire.MinApplicationType)
         {

@@ -80,7 +80,11 @@ internal sealed partial class FlushGroup
 
     /// <summary>Decides how an application send goes out now, or that it must wait for the next view.</summary>
     /// <returns>The message to send, or null while a flush is answered and the next view not installed.</returns>
-    public Outgoing? PrepareSend(ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers)
+    public Outgoing? PrepareSend(ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers) =>
+        PrepareSend(service, messageType, (ReadOnlyMemory<byte>)body.ToArray(), receivers);
+
+    /// <summary>As the span overload; a body that is a whole array goes out uncopied when it needs no FL tail.</summary>
+    public Outgoing? PrepareSend(ServiceType service, short messageType, ReadOnlyMemory<byte> body, IReadOnlyList<string>? receivers)
     {
         if (!Joined || Leaving)
         {

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Conclave.Protocol.Spread;
 
 namespace Conclave.Client.Flush.Internal;
@@ -33,6 +34,19 @@ internal static class FlushWire
         var body = new byte[GroupId.Size];
         id.Write(body);
         return body;
+    }
+
+    /// <summary>Builds the body of an application message with FL's tails; without tails a whole array is sent as it is, uncopied.</summary>
+    public static byte[] ApplicationBody(ReadOnlyMemory<byte> user, short messageType, GroupId? vulnerableTo, string? referenceGroup)
+    {
+        if (vulnerableTo is null && referenceGroup is null
+            && MemoryMarshal.TryGetArray(user, out ArraySegment<byte> whole) && whole.Offset == 0 && whole.Count == whole.Array!.Length)
+        {
+            // The send completes once the frame is copied into the session's batch (or written), before the caller regains the array.
+            return whole.Array;
+        }
+
+        return ApplicationBody(user.Span, messageType, vulnerableTo, referenceGroup);
     }
 
     /// <summary>Builds the body of an application message with FL's tails.</summary>

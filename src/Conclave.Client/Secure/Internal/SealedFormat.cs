@@ -53,6 +53,26 @@ internal static class SealedFormat
         return true;
     }
 
+    /// <summary>The associated data of most messages fits a stack buffer of this size (names are at most 32 bytes in Spread).</summary>
+    public const int StackAssociatedDataSize = 128;
+
+    /// <summary>The length of the associated data for names of these encoded lengths.</summary>
+    public static int AssociatedDataLength(int groupLength, int senderLength) => HeaderSize + 1 + groupLength + 1 + senderLength;
+
+    /// <summary>Writes header | len | group | len | sender (Latin-1 names, as <see cref="AssociatedData"/>) without allocating.</summary>
+    /// <returns>The bytes written.</returns>
+    public static int WriteAssociatedData(Span<byte> destination, ReadOnlySpan<byte> header, ReadOnlySpan<byte> group, string sender)
+    {
+        header.CopyTo(destination);
+        int at = header.Length;
+        destination[at++] = (byte)group.Length;
+        group.CopyTo(destination[at..]);
+        at += group.Length;
+        int senderLength = Encoding.Latin1.GetBytes(sender, destination[(at + 1)..]);
+        destination[at++] = (byte)senderLength;
+        return at + senderLength;
+    }
+
     public static byte[] AssociatedData(ReadOnlySpan<byte> header, string group, string sender)
     {
         byte[] g = Encoding.Latin1.GetBytes(group);

@@ -13,7 +13,7 @@ namespace Conclave.Client.Secure.Internal;
 /// </summary>
 internal sealed class SecureGroupCore : IDisposable
 {
-    /// <summary>Key agreement messages: the module's wire format, broadcast (unicasts too; the module refuses those not for it).</summary>
+    /// <summary>Key agreement broadcasts on the group: the module's wire format (unicasts go to private groups, see <see cref="PrivateKeyAgreement"/>).</summary>
     public const short KeyAgreementType = -32700;
 
     /// <summary>Sealed application data.</summary>
@@ -24,6 +24,7 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly string _self;
     private readonly SecureGroupOptions? _options;
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    private readonly byte[] _groupLatin1;
     private IReadOnlyList<string> _flushMembers = [];
     private string[] _members = [];
     private IReadOnlyList<string> _lastSecureMembers = [];
@@ -48,6 +49,7 @@ internal sealed class SecureGroupCore : IDisposable
         _group = group;
         _self = self;
         _options = options;
+        _groupLatin1 = System.Text.Encoding.Latin1.GetBytes(group);
     }
 
     public Queue<SecureEvent> Deliveries { get; } = new();
@@ -55,8 +57,8 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>The group's name.</summary>
     public string Group => _group;
 
-    /// <summary>Key agreement messages to multicast, in order.</summary>
-    public Queue<byte[]> Sends { get; } = new();
+    /// <summary>Key agreement messages to send, in order: broadcasts to the group, unicasts to the addressee's private group.</summary>
+    public Queue<KeyAgreementSend> Sends { get; } = new();
 
     public SecureGroupCounters Counters { get; } = new();
 
@@ -78,6 +80,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
     internal Rejection LastRejection { get; private set; }
 
+    /// <summary>Key agreement messages received that were addressed to another member (tests: unicasts reach only their addressee).</summary>
+    internal long NotForMeReceived { get; private set; }
+
     /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
     internal List<byte[]>? Captured { get; set; }
 
@@ -98,19 +103,7 @@ internal sealed class SecureGroupCore : IDisposable
                 OnView(view);
                 break;
             case FlushDataMessage { MessageType: KeyAgreementType } ka:
-                StepResult r = _module.OnMessage(ka.Body.Span);
-                if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
-                {
-                    Counters.KeyAgreementStale++;
-                }
-                else if (r.Rejection is not Rejection.None and not Rejection.NotForMe)
-                {
-                    Counters.KeyAgreementRejected++;
-                    Observer.Rejected(SecureRejection.KeyAgreement, ka.Sender);
-                    LastRejection = r.Rejection;
-                }
-
-                Apply(r);
+                OnKeyAgreement(ka.Sender, ka.Body.Span);
                 break;
             case FlushDataMessage { MessageType: SealedType } data:
                 Open(data);
@@ -128,6 +121,31 @@ internal sealed class SecureGroupCore : IDisposable
                 Deliveries.Enqueue(new SecureLeft(_group));
                 break;
         }
+    }
+
+    /// <summary>
+    /// A key agreement message, from the group or (a unicast) from this member's private group. A unicast skips the
+    /// Flush layer's same-view check, so the module's own checks (view id, run, sender, addressee, signature) guard it.
+    /// </summary>
+    public void OnKeyAgreement(string sender, ReadOnlySpan<byte> wire)
+    {
+        StepResult r = _module.OnMessage(wire);
+        if (r.Rejection == Rejection.NotForMe)
+        {
+            NotForMeReceived++;
+        }
+        else if (r.Rejection is Rejection.StaleView or Rejection.StaleRun or Rejection.Replay)
+        {
+            Counters.KeyAgreementStale++;
+        }
+        else if (r.Rejection is not Rejection.None)
+        {
+            Counters.KeyAgreementRejected++;
+            Observer.Rejected(SecureRejection.KeyAgreement, sender);
+            LastRejection = r.Rejection;
+        }
+
+        Apply(r);
     }
 
     /// <summary>Asks for a new key for the same members; false while a run is in progress or the view has no key.</summary>
@@ -164,7 +182,7 @@ internal sealed class SecureGroupCore : IDisposable
         var sealedMessage = new byte[SealedFormat.HeaderSize + inner + EpochCipher.TagSize];
         Span<byte> header = sealedMessage.AsSpan(0, SealedFormat.HeaderSize);
         SealedFormat.WriteHeader(header, cipher.Suite, signed, cipher.Epoch, sequence, messageType);
-        byte[] ad = SealedFormat.AssociatedData(header, _group, _self);
+        Span<byte> ad = AssociatedData(header, _self, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
         Span<byte> ciphertext = sealedMessage.AsSpan(SealedFormat.HeaderSize, inner);
         Span<byte> tag = sealedMessage.AsSpan(SealedFormat.HeaderSize + inner);
         if (signed)
@@ -250,7 +268,7 @@ internal sealed class SecureGroupCore : IDisposable
             switch (output)
             {
                 case SendMessage send:
-                    Sends.Enqueue(send.Wire);
+                    Sends.Enqueue(new KeyAgreementSend(send.To, send.Wire, _flushView));
                     break;
                 case KeyEstablished key when key.Epoch.ViewId == _viewId && !Left:
                     InstallKey(key);
@@ -297,7 +315,7 @@ internal sealed class SecureGroupCore : IDisposable
     {
         ReadOnlySpan<byte> wire = data.Body.Span;
         Captured?.Add(wire.ToArray());
-        if (!SealedFormat.TryReadHeader(wire, out SealedFormat.Header header) || header.Suite != Suite || !_members.Contains(data.Sender, StringComparer.Ordinal))
+        if (!SealedFormat.TryReadHeader(wire, out SealedFormat.Header header) || header.Suite != Suite || Array.IndexOf(_members, data.Sender) < 0)
         {
             Counters.Forged++;
             Observer.Rejected(SecureRejection.Forged, data.Sender);
@@ -319,9 +337,10 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
+        // Decrypted straight from the received buffer into the body handed to the application: no other copy.
         ReadOnlySpan<byte> ciphertext = wire[SealedFormat.HeaderSize..^EpochCipher.TagSize];
         var plaintext = new byte[ciphertext.Length];
-        byte[] ad = SealedFormat.AssociatedData(wire[..SealedFormat.HeaderSize], _group, data.Sender);
+        ReadOnlySpan<byte> ad = AssociatedData(wire[..SealedFormat.HeaderSize], data.Sender, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
         if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], plaintext, ad))
         {
             Counters.Forged++;
@@ -341,7 +360,15 @@ internal sealed class SecureGroupCore : IDisposable
         Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
     }
 
-    private bool TryStripSignature(string sender, byte[] ad, byte[] plaintext, out byte[] body)
+    /// <summary>The associated data of a message of <paramref name="sender"/>, in <paramref name="stack"/> when it fits.</summary>
+    private Span<byte> AssociatedData(ReadOnlySpan<byte> header, string sender, Span<byte> stack)
+    {
+        int length = SealedFormat.AssociatedDataLength(_groupLatin1.Length, sender.Length);
+        Span<byte> ad = length <= stack.Length ? stack : new byte[length];
+        return ad[..SealedFormat.WriteAssociatedData(ad, header, _groupLatin1, sender)];
+    }
+
+    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, byte[] plaintext, out byte[] body)
     {
         body = [];
         if (plaintext.Length < SealedFormat.SignatureSize || !_options!.Directory.TryGet(sender, out byte[] publicKey))
