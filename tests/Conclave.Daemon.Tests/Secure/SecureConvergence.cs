@@ -10,37 +10,33 @@ internal static class SecureConvergence
     /// Waits until the members of each component hold a secure view of exactly that component, all with the same
     /// epoch and key fingerprint; fails after the patience with every member's state.
     /// </summary>
-    public static async Task OneKeyPerComponentAsync(string what, params SecureMember[][] components)
+    public static Task OneKeyPerComponentAsync(string what, params SecureMember[][] components) =>
+        UntilAsync(() => components.All(Converged), [.. components.SelectMany(c => c)], what);
+
+    /// <summary>Waits until every one of <paramref name="members"/> was delivered <paramref name="text"/>.</summary>
+    public static Task DeliveredAsync(IReadOnlyList<SecureMember> members, string text) =>
+        UntilAsync(() => members.All(m => m.Texts.Contains(text)), members, $"{text} delivered");
+
+    /// <summary>Waits, event by event of <paramref name="members"/>, until <paramref name="condition"/> holds; fails after the patience.</summary>
+    public static async Task UntilAsync(Func<bool> condition, IReadOnlyList<SecureMember> members, string what)
     {
-        SecureMember[] all = [.. components.SelectMany(c => c)];
         using var patience = new CancellationTokenSource(ClientSessions.Patience);
-        while (!components.All(Converged))
+        while (true)
         {
-            Task[] next = [.. all.Select(m => m.NextEvent)];
+            // The signals are taken before the condition is checked, so an event in between is not missed.
+            Task[] next = [.. members.Select(m => m.NextEvent)];
+            if (condition())
+            {
+                return;
+            }
+
             try
             {
                 await Task.WhenAny(next).WaitAsync(patience.Token);
             }
             catch (OperationCanceledException)
             {
-                throw new TimeoutException($"waiting for {what}: {Describe(all)}");
-            }
-        }
-    }
-
-    /// <summary>Waits until every one of <paramref name="members"/> was delivered <paramref name="text"/>.</summary>
-    public static async Task DeliveredAsync(IReadOnlyList<SecureMember> members, string text)
-    {
-        using var patience = new CancellationTokenSource(ClientSessions.Patience);
-        while (!members.All(m => m.Texts.Contains(text)))
-        {
-            try
-            {
-                await Task.WhenAny(members.Select(m => m.NextEvent)).WaitAsync(patience.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                throw new TimeoutException($"waiting for {text} at {string.Join(",", members.Where(m => !m.Texts.Contains(text)).Select(m => m.Name))}");
+                throw new TimeoutException($"waiting for {what}: {Describe(members)}");
             }
         }
     }

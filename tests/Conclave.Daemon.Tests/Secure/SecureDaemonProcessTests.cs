@@ -98,7 +98,7 @@ public sealed class SecureDaemonProcessTests : IDisposable
             await SecureConvergence.OneKeyPerComponentAsync("the two survivors of the kill keyed", survivors);
             Assert.All(survivors.Select((m, k) => m.ViewsSince(marks[k])[^1]), v => Assert.Equal([SecureKeyEvent.Leave], v.Events));
             Assert.NotEqual(fourKey, survivors[0].LastView!.KeyFingerprint);
-            Assert.True(four[2].Closed && four[3].Closed, "the dead daemon's members saw their session end");
+            await SecureConvergence.UntilAsync(() => four[2].Closed && four[3].Closed, four[2..], "the dead daemon's members to see their session end");
             await survivors[0].SendAsync("AFTER-THE-KILL", timeout.Token);
             await SecureConvergence.DeliveredAsync(survivors, "AFTER-THE-KILL");
             byte[] sealedAfterKill = Assert.Single(survivors[1].CapturedSince(captureMark));

@@ -104,7 +104,8 @@ internal sealed class SecureMember : IAsyncDisposable
     /// <summary>The installed key; use it only while this member receives nothing (the cipher is not thread-safe).</summary>
     public EpochCipher? CurrentCipher => Connection.CoreOf(Group)?.CurrentCipher;
 
-    public SecureGroupCounters Counters => Connection.Counters(Group);
+    /// <summary>The group's live counters (read without the session's lock, so also while its receive path is stopped).</summary>
+    public SecureGroupCounters Counters { get; private set; } = new();
 
     /// <summary>Connects to <paramref name="spreadName"/> as <paramref name="name"/>, joins <paramref name="group"/> and starts receiving.</summary>
     public static async Task<SecureMember> JoinAsync(string spreadName, string name, string group, SecureGroupOptions options, CancellationToken cancellationToken)
@@ -131,6 +132,7 @@ internal sealed class SecureMember : IAsyncDisposable
     public async Task JoinAsync(SecureGroupOptions options, CancellationToken cancellationToken)
     {
         await Connection.JoinAsync(Group, options, cancellationToken);
+        Counters = Connection.Counters(Group);
         // Capture is on before the first sealed message can arrive (nothing is sealed before the first key).
         Connection.CoreOf(Group)!.Captured = [];
         _loop = Task.Run(LoopAsync, CancellationToken.None);

@@ -36,10 +36,23 @@ public sealed class SecurePartitionTests(ITestOutputHelper output)
         }
 
         var members = new List<SecureMember>();
-        SecureGroupOptions Options(int i) => new() { Protocol = protocol, Identity = identities[i], Directory = directory };
+        // Armed, the hook stops the first member of d2 or d3 that starts a key agreement run right there, until released.
+        int armed = 0;
+        using var stopped = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        using var hook = new KeyAgreementStartHook(() =>
+        {
+            if (Interlocked.Exchange(ref armed, 0) == 1)
+            {
+                stopped.Set();
+                release.Wait(ClientSessions.Patience);
+            }
+        });
+        SecureGroupOptions Options(int i) => new() { Protocol = protocol, Identity = identities[i], Directory = directory, LoggerFactory = daemonOf[i] == 1 ? null : hook };
         async Task<SecureMember> Connect(int i)
         {
-            SecureMember member = await SecureMember.ConnectAsync($"{ring.ClientEndpoint(daemonOf[i] - 1).Port}@127.0.0.1", names[i], Group, timeout.Token);
+            string spreadName = $"{ring.ClientEndpoint(daemonOf[i] - 1).Port}@127.0.0.1";
+            SecureMember member = await SecureMember.ConnectAsync(spreadName, names[i], Group, timeout.Token);
             members.Add(member);
             return member;
         }
@@ -104,26 +117,33 @@ public sealed class SecurePartitionTests(ITestOutputHelper output)
             ring.Heal();
             await SecureConvergence.OneKeyPerComponentAsync("the merge of all five, again", all);
 
-            // 4. A cascade: a join at d3 while the four on the big side run key agreement for the partition
-            // (m6 is connected beforehand, so its join is one write sent as soon as m3's run has started).
+            // 4. A cascade: a join at d3 while the big side runs key agreement for the partition. The first member of
+            // the big side to start its run is stopped right there (before its first step, so it cannot finish);
+            // m6, connected beforehand, joins; once d3 has ordered the join, the stopped member goes on.
             SecureMember m6 = await Connect(5);
             marks = Marks(all);
-            long runs = onD3[0].Counters.RunsStarted, keys = onD3[0].Counters.KeysInstalled;
+            long[] runs = [.. big.Select(m => m.Counters.RunsStarted)], keys = [.. big.Select(m => m.Counters.KeysInstalled)];
+            Volatile.Write(ref armed, 1);
             ring.Partition([1], [2, 3]);
-            using (var patience = new CancellationTokenSource(ClientSessions.Patience))
+            Assert.True(stopped.Wait(ClientSessions.Patience), "no member of the big side started a key agreement run");
+            string atJoin;
+            bool someoneInRun;
+            try
             {
-                while (onD3[0].Counters.RunsStarted == runs)
-                {
-                    await Task.Delay(1, patience.Token); // Polls a counter the layer exposes no event for; the condition is the synchronisation.
-                }
+                await m6.JoinAsync(Options(5), timeout.Token);
+                await Poll(() => ring.Daemons[2].StatusReport().Groups.Any(g => g.Name == Group && g.Members.Contains(m6.Name)));
+                atJoin = string.Join(", ", big.Select((m, k) => $"{m.Name} runs +{m.Counters.RunsStarted - runs[k]} keys +{m.Counters.KeysInstalled - keys[k]}"));
+                someoneInRun = big.Where((m, k) => m.Counters.RunsStarted > runs[k] && m.Counters.KeysInstalled == keys[k]).Any();
+            }
+            finally
+            {
+                release.Set();
             }
 
-            bool keyedBeforeJoin = onD3[0].ViewCount > marks[2];
-            await m6.JoinAsync(Options(5), timeout.Token);
+            Assert.True(someoneInRun, $"no member was inside the partition's key agreement run when the join was ordered: {atJoin}");
             SecureMember[] bigger = [.. big, m6];
             await SecureConvergence.OneKeyPerComponentAsync("the partition with m6 joining during its key agreement", [m1], bigger);
-            List<SecureView> cascade = onD3[0].ViewsSince(marks[2]);
-            output.WriteLine($"{protocol}: m3's views through the cascade (keyed before the join was sent: {keyedBeforeJoin}; runs {onD3[0].Counters.RunsStarted - runs}, keys {onD3[0].Counters.KeysInstalled - keys}): {string.Join(" / ", cascade.Select(v => $"[{string.Join(",", v.Members)}] {string.Join("+", v.Events)}"))}");
+            output.WriteLine($"{protocol}: when d3 ordered the join: {atJoin}; views since: {string.Join("; ", big.Select((m, k) => $"{m.Name} " + string.Join(" / ", m.ViewsSince(marks[k + 1]).Select(v => $"[{v.Members.Count}] {string.Join("+", v.Events)}"))))}");
             ring.Heal();
             SecureMember[] six = [.. members];
             await SecureConvergence.OneKeyPerComponentAsync("the merge of all six", six);
@@ -147,6 +167,16 @@ public sealed class SecurePartitionTests(ITestOutputHelper output)
             {
                 await m.DisposeAsync();
             }
+        }
+    }
+
+    /// <summary>Polls a condition the layers expose no event for; the condition is the synchronisation.</summary>
+    private static async Task Poll(Func<bool> condition)
+    {
+        using var patience = new CancellationTokenSource(ClientSessions.Patience);
+        while (!condition())
+        {
+            await Task.Delay(1, patience.Token);
         }
     }
 
