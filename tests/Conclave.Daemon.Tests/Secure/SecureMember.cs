@@ -16,6 +16,7 @@ internal sealed class SecureMember : IAsyncDisposable
     private readonly object _lock = new();
     private readonly List<SecureView> _views = [];
     private readonly List<string> _texts = [];
+    private readonly List<string> _log = [];
     private readonly List<byte[]> _captured = [];
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -80,6 +81,21 @@ internal sealed class SecureMember : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Everything delivered, in order: "view EPOCH [members]" and "SENDER: text".</summary>
+    public List<string> Log
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _log];
+            }
+        }
+    }
+
+    /// <summary>Every secure view so far.</summary>
+    public List<SecureView> Views => ViewsSince(0);
 
     public int CapturedCount
     {
@@ -184,9 +200,12 @@ internal sealed class SecureMember : IAsyncDisposable
                 {
                     case SecureView v:
                         _views.Add(v);
+                        _log.Add($"view {v.Epoch} [{string.Join(",", v.Members)}]");
                         break;
                     case SecureMessage m:
-                        _texts.Add(Encoding.ASCII.GetString(m.Body.Span));
+                        string text = Encoding.ASCII.GetString(m.Body.Span);
+                        _texts.Add(text);
+                        _log.Add($"{m.Sender}: {text}");
                         break;
                 }
             }
