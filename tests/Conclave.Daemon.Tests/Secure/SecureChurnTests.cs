@@ -21,7 +21,35 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
     [InlineData(KeyAgreementProtocol.Gdh, false)]
     [InlineData(KeyAgreementProtocol.Ckd, true)]
     [InlineData(KeyAgreementProtocol.Tgdh, false)]
-    public async Task Members_sending_all_along_through_partitions_heals_and_refreshes_stay_consistent(KeyAgreementProtocol protocol, bool signed)
+    public Task Members_sending_all_along_through_partitions_heals_and_refreshes_stay_consistent(KeyAgreementProtocol protocol, bool signed) =>
+        RunAsync(output, protocol, signed, async (ring, byDaemon, all) =>
+        {
+            int[][][] phases =
+            [
+                [[1], [2, 3]],
+                [[1, 2, 3]],
+                [[1, 2], [3]],
+                [[1, 2, 3]],
+                [[1], [2], [3]],
+                [[1, 2, 3]],
+            ];
+            foreach (int[][] phase in phases)
+            {
+                string what = string.Join(" | ", phase.Select(c => string.Join(",", c.Select(d => $"d{d}"))));
+                ring.Partition(phase);
+                SecureMember[][] components = [.. phase.Select(c => byDaemon(c))];
+                await SecureConvergence.OneKeyPerComponentAsync(what, components);
+                // Progress in each component: every member hears every other after its latest view.
+                await SecureConvergence.UntilAsync(() => components.All(c => c.All(m => HeardAllSinceLastView(m, c))), all, $"traffic within {what}");
+            }
+        });
+
+    /// <summary>
+    /// Starts the ring and five members (1, 1, 3) that send all along with 400 ms refreshes, lets
+    /// <paramref name="drive"/> change the network (it must end healed, with traffic among all), then stops the
+    /// senders and checks the whole history.
+    /// </summary>
+    internal static async Task RunAsync(ITestOutputHelper output, KeyAgreementProtocol protocol, bool signed, Func<PartitionableRing, Func<int[], SecureMember[]>, SecureMember[], Task> drive)
     {
         await using PartitionableRing ring = PartitionableRing.Start(3);
         await ring.WaitForComponentsAsync([1, 2, 3]);
@@ -58,25 +86,7 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             await SecureConvergence.OneKeyPerComponentAsync("five members keyed", all);
             senders.AddRange(all.Select(m => Task.Run(() => SendAllAlongAsync(m, stopSending.Token))));
 
-            int[][][] phases =
-            [
-                [[1], [2, 3]],
-                [[1, 2, 3]],
-                [[1, 2], [3]],
-                [[1, 2, 3]],
-                [[1], [2], [3]],
-                [[1, 2, 3]],
-            ];
-            foreach (int[][] phase in phases)
-            {
-                string what = string.Join(" | ", phase.Select(c => string.Join(",", c.Select(d => $"d{d}"))));
-                ring.Partition(phase);
-                SecureMember[][] components = [.. phase.Select(c => byDaemon(c))];
-                await SecureConvergence.OneKeyPerComponentAsync(what, components);
-                // Progress in each component: every member hears every other after its latest view.
-                await SecureConvergence.UntilAsync(() => components.All(c => c.All(m => HeardAllSinceLastView(m, c))), all, $"traffic within {what}");
-            }
-
+            await drive(ring, d => byDaemon(d), all);
             await stopSending.CancelAsync();
             int[] sent = await Task.WhenAll(senders);
             senders.Clear();
@@ -145,7 +155,7 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
         return sent;
     }
 
-    private static bool HeardAllSinceLastView(SecureMember member, SecureMember[] component)
+    internal static bool HeardAllSinceLastView(SecureMember member, SecureMember[] component)
     {
         List<string> log = member.Log;
         int view = log.FindLastIndex(l => l.StartsWith("view ", StringComparison.Ordinal));
