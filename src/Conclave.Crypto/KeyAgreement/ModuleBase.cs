@@ -167,7 +167,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     public StepResult RequestRefresh()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!IsSettled || View is null)
+        if (!IsSettled || View is null || OwnRefreshPending)
         {
             return StepResult.Rejected(Rejection.Unexpected);
         }
@@ -333,6 +333,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     protected abstract Rejection Handle(Envelope envelope);
 
     protected abstract void Refresh();
+
+    /// <summary>True while a refresh this member sent has not come back yet (a second one would race it under the same run id).</summary>
+    protected virtual bool OwnRefreshPending => false;
 
     /// <summary>True if this message may open run <c>Run + 1</c> of a settled view (a refresh).</summary>
     protected abstract bool StartsNextRun(Envelope envelope);

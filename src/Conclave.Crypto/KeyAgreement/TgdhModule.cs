@@ -238,6 +238,9 @@ internal sealed class TgdhModule : ModuleBase
 
     protected override bool StartsNextRun(Envelope envelope) => envelope.Type == RefreshPath && envelope.Recipient is null;
 
+    // The pending refresh holds the share of the broadcast in flight: replacing it would pair that broadcast with another share.
+    protected override bool OwnRefreshPending => _pendingRefresh is not null;
+
     /// <summary>Refreshes this member's own leaf: new share, new path, one broadcast that opens the next run.</summary>
     protected override void Refresh()
     {

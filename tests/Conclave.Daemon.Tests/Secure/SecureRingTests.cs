@@ -142,9 +142,15 @@ public sealed class SecureRingTests
     private static async Task Until(Func<bool> condition, IReadOnlyList<Member> members, string what)
     {
         using var patience = new CancellationTokenSource(ClientSessions.Patience);
-        while (!condition())
+        while (true)
         {
+            // The signals are taken before the condition is checked, so an event in between is not missed.
             Task[] next = [.. members.Select(m => m.NextEvent)];
+            if (condition())
+            {
+                return;
+            }
+
             try
             {
                 await Task.WhenAny(next).WaitAsync(patience.Token);

@@ -1,0 +1,213 @@
+using Conclave.Client;
+using Conclave.Client.Secure;
+using Conclave.Crypto;
+using Conclave.Crypto.KeyAgreement;
+using Xunit.Abstractions;
+
+namespace Conclave.Daemon.Tests.Secure;
+
+/// <summary>
+/// Secure members (1, 1, 3 over three in-process daemons) that all send all the time, with timed key refreshes,
+/// through partitions (one daemon, the other one, all three apart) and heals: every key ever installed is one key
+/// for one membership, every sealed message delivered is opened, each member gets back every message it sent, in
+/// order, the three that never part deliver the same history, and a message is delivered only in a view that
+/// holds its sender.
+/// </summary>
+public sealed class SecureChurnTests(ITestOutputHelper output)
+{
+    private const string Group = "schurn";
+
+    [Theory]
+    [InlineData(KeyAgreementProtocol.Gdh, false)]
+    [InlineData(KeyAgreementProtocol.Ckd, true)]
+    [InlineData(KeyAgreementProtocol.Tgdh, false)]
+    public Task Members_sending_all_along_through_partitions_heals_and_refreshes_stay_consistent(KeyAgreementProtocol protocol, bool signed) =>
+        RunAsync(output, protocol, signed, async (ring, byDaemon, all) =>
+        {
+            int[][][] phases =
+            [
+                [[1], [2, 3]],
+                [[1, 2, 3]],
+                [[1, 2], [3]],
+                [[1, 2, 3]],
+                [[1], [2], [3]],
+                [[1, 2, 3]],
+            ];
+            foreach (int[][] phase in phases)
+            {
+                string what = string.Join(" | ", phase.Select(c => string.Join(",", c.Select(d => $"d{d}"))));
+                ring.Partition(phase);
+                SecureMember[][] components = [.. phase.Select(c => byDaemon(c))];
+                await SecureConvergence.OneKeyPerComponentAsync(what, components);
+                // Progress in each component: every member hears every other after its latest view.
+                await SecureConvergence.UntilAsync(() => components.All(c => c.All(m => HeardAllSinceLastView(m, c))), all, $"traffic within {what}");
+            }
+        });
+
+    /// <summary>
+    /// Starts the ring and five members (1, 1, 3) that send all along with 400 ms refreshes, lets
+    /// <paramref name="drive"/> change the network (it must end healed, with traffic among all), then stops the
+    /// senders and checks the whole history.
+    /// </summary>
+    internal static async Task RunAsync(ITestOutputHelper output, KeyAgreementProtocol protocol, bool signed, Func<PartitionableRing, Func<int[], SecureMember[]>, SecureMember[], Task> drive)
+    {
+        await using PartitionableRing ring = PartitionableRing.Start(3);
+        await ring.WaitForComponentsAsync([1, 2, 3]);
+        using var timeout = new CancellationTokenSource(ClientSessions.Patience * 4);
+        string[] names = ["m1", "m2", "m3", "m4", "m5"];
+        int[] daemonOf = [1, 2, 3, 3, 3];
+        MemberIdentity[] identities = [.. names.Select(_ => MemberIdentity.Generate())];
+        var directory = new MemberDirectory();
+        for (int i = 0; i < names.Length; i++)
+        {
+            directory.Add($"#{names[i]}#d{daemonOf[i]}", identities[i].PublicKey);
+        }
+
+        var members = new List<SecureMember>();
+        using var stopSending = new CancellationTokenSource();
+        var senders = new List<Task<int>>();
+        try
+        {
+            for (int i = 0; i < names.Length; i++)
+            {
+                var options = new SecureGroupOptions
+                {
+                    Protocol = protocol,
+                    Identity = identities[i],
+                    Directory = directory,
+                    SignMessages = signed,
+                    RefreshInterval = TimeSpan.FromMilliseconds(400),
+                };
+                members.Add(await SecureMember.JoinAsync($"{ring.ClientEndpoint(daemonOf[i] - 1).Port}@127.0.0.1", names[i], Group, options, timeout.Token));
+            }
+
+            SecureMember[] all = [.. members];
+            SecureMember[] byDaemon(params int[] daemons) => [.. all.Where((_, i) => daemons.Contains(daemonOf[i]))];
+            await SecureConvergence.OneKeyPerComponentAsync("five members keyed", all);
+            senders.AddRange(all.Select(m => Task.Run(() => SendAllAlongAsync(m, stopSending.Token))));
+
+            await drive(ring, d => byDaemon(d), all);
+            await stopSending.CancelAsync();
+            int[] sent = await Task.WhenAll(senders);
+            senders.Clear();
+            await SecureConvergence.UntilAsync(() => all.Select((m, k) => m.Texts.Contains(Text(m.Name, sent[k] - 1))).All(x => x), all, "everyone's last message back at itself");
+
+            output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}");
+            AssertOneKeyPerEpoch(all);
+            for (int k = 0; k < all.Length; k++)
+            {
+                SecureGroupCounters c = all[k].Counters;
+                Assert.True(c.Forged + c.OtherEpoch + c.Replays + c.BadSignature + c.KeyAgreementRejected == 0,
+                    $"{all[k].Name}: forged {c.Forged}, other epoch {c.OtherEpoch}, replays {c.Replays}, bad signature {c.BadSignature}, key agreement rejected {c.KeyAgreementRejected}");
+                List<string> log = all[k].Log;
+                AssertSendersInView(all[k].Name, log);
+                foreach (SecureMember sender in all)
+                {
+                    int[] numbers = [.. log.Where(l => l.StartsWith($"{sender.Name}: ", StringComparison.Ordinal)).Select(l => int.Parse(l[(l.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture))];
+                    Assert.True(numbers.Zip(numbers.Skip(1)).All(p => p.First < p.Second), $"{all[k].Name} got {sender.Name}'s messages out of order or twice");
+                    if (sender == all[k])
+                    {
+                        Assert.Equal(Enumerable.Range(0, sent[k]), numbers);
+                    }
+                }
+            }
+
+            // d3's three members were never apart: one history.
+            SecureMember[] onD3 = byDaemon(3);
+            Assert.Equal(onD3[0].Log, onD3[1].Log);
+            Assert.Equal(onD3[0].Log, onD3[2].Log);
+        }
+        finally
+        {
+            await stopSending.CancelAsync();
+            foreach (Task<int> sender in senders)
+            {
+                await ((Task)sender).ContinueWith(_ => { }, TaskScheduler.Default); // Ends each sender; a failure was reported above.
+            }
+            foreach (SecureMember m in members)
+            {
+                await m.DisposeAsync();
+            }
+        }
+    }
+
+    private static string Text(string sender, int number) => $"{sender}:{number}";
+
+    /// <summary>Sends numbered messages until stopped (each waits for a key when the group is keying); returns how many went out.</summary>
+    private static async Task<int> SendAllAlongAsync(SecureMember member, CancellationToken stop)
+    {
+        int sent = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await member.SendAsync(Text(member.Name, sent), stop);
+            }
+            catch (OperationCanceledException)
+            {
+                break; // Stopped while waiting for a key: that message never went out.
+            }
+
+            sent++;
+            await Task.Delay(10, CancellationToken.None); // Pacing, not synchronisation.
+        }
+
+        return sent;
+    }
+
+    internal static bool HeardAllSinceLastView(SecureMember member, SecureMember[] component)
+    {
+        List<string> log = member.Log;
+        int view = log.FindLastIndex(l => l.StartsWith("view ", StringComparison.Ordinal));
+        return view >= 0 && component.All(s => log.Skip(view + 1).Any(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal)));
+    }
+
+    /// <summary>Every message is delivered in a view that holds its sender.</summary>
+    private static void AssertSendersInView(string member, List<string> log)
+    {
+        string[] view = [];
+        foreach (string line in log)
+        {
+            if (line.StartsWith("view ", StringComparison.Ordinal))
+            {
+                view = line[(line.IndexOf('[') + 1)..^1].Split(',');
+            }
+            else
+            {
+                string sender = line[..line.IndexOf(": ", StringComparison.Ordinal)];
+                Assert.True(view.Contains(sender), $"{member} delivered {line} in a view without its sender: [{string.Join(",", view)}]");
+            }
+        }
+    }
+
+    private static string Views(IEnumerable<SecureMember> members) =>
+        string.Join("\n", members.Select(m => $"{m.Name}: {string.Join(" / ", m.Views.Select(v => $"{v.Epoch} {v.Members.Count} {string.Join("+", v.Events)} {Convert.ToHexString([.. v.KeyFingerprint])[..6]}"))}"));
+
+    /// <summary>
+    /// Across every member and every view: one key per epoch and membership, and different keys for different ones.
+    /// (Two components apart at the same time may carry the same epoch label: the secure view id is the group id's
+    /// ring time and index, without its representative; their memberships, and so their keys, differ.)
+    /// </summary>
+    private static void AssertOneKeyPerEpoch(IEnumerable<SecureMember> members)
+    {
+        var keys = new Dictionary<(string Epoch, string Members), string>();
+        foreach (SecureMember m in members)
+        {
+            foreach (SecureView v in m.Views)
+            {
+                (string, string) epoch = (v.Epoch, string.Join(",", v.Members));
+                string key = Convert.ToHexString([.. v.KeyFingerprint]);
+                if (keys.TryGetValue(epoch, out string? first))
+                {
+                    Assert.True(first == key, $"epoch {epoch}: key {first} at one member, {key} at {m.Name}; views: {Views(members)}");
+                }
+                else
+                {
+                    keys[epoch] = key;
+                }
+            }
+        }
+
+        Assert.Equal(keys.Count, keys.Values.Distinct().Count());
+    }
+}
