@@ -128,6 +128,8 @@ internal static class KxBenchmark
         long expsBefore = sim.Members.Sum(m => m.Counter.TotalExponentiations);
         long validationsBefore = sim.Members.Sum(m => m.Counter.Validations);
         sim.ResetMeasurement();
+        bool debug = Environment.GetEnvironmentVariable("CONCLAVE_KX_DEBUG") is not null;
+        sim.TraceSteps = debug;
         // Set-up garbage is collected before the event, and the event runs in a no-GC region when it fits: the
         // simulator keeps every member's tree in one heap, and a full collection of a thousand members' state
         // is an artefact of simulating them in one process, not a cost any one member would pay.
@@ -151,9 +153,13 @@ internal static class KxBenchmark
         {
             install();
             sim.Run();
-            if (Environment.GetEnvironmentVariable("CONCLAVE_KX_DEBUG") is not null)
+            if (debug)
             {
                 Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB");
+                foreach ((string member, string what, double us, long exps) in sim.CriticalPath(members))
+                {
+                    Console.Error.WriteLine($"  {member} {what}: {us:F0} µs, {exps} exp");
+                }
             }
         }
         finally
