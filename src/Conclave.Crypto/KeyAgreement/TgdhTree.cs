@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -34,6 +35,11 @@ internal sealed class TreeNode
 }
 
 /// <summary>Pure operations on TGDH key trees: copy, prune, insert, serialise. No cryptography but erasure.</summary>
+/// <remarks>
+/// The whole-tree walks run once per membership event, too rarely for tiered compilation to promote them from
+/// unoptimised code before they matter, yet on a thousand-member tree they are on the event's critical path:
+/// they are compiled fully optimised from the start (<see cref="MethodImplOptions.AggressiveOptimization"/>).
+/// </remarks>
 internal static class TgdhTree
 {
     private const int MaxDepth = 4096;
@@ -49,6 +55,7 @@ internal static class TgdhTree
     }
 
     /// <summary>Deep copy, including this member's private keys (the copy owns new arrays).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode Clone(TreeNode node)
     {
         var copy = new TreeNode
@@ -69,6 +76,7 @@ internal static class TgdhTree
         return copy;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EraseSecrets(TreeNode node)
     {
         var stack = new Stack<TreeNode>();
@@ -96,6 +104,7 @@ internal static class TgdhTree
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static List<TreeNode> Leaves(TreeNode root)
     {
         var leaves = new List<TreeNode>();
@@ -144,6 +153,16 @@ internal static class TgdhTree
         return node;
     }
 
+    public static TreeNode Leftmost(TreeNode node)
+    {
+        while (!node.IsLeaf)
+        {
+            node = node.Left!;
+        }
+
+        return node;
+    }
+
     public static int Height(TreeNode node) => node.IsLeaf ? 0 : 1 + Math.Max(Height(node.Left!), Height(node.Right!));
 
     /// <summary>Marks a node and all its ancestors as changed: no public blinded key, no node key (a leaf keeps its share).</summary>
@@ -176,6 +195,7 @@ internal static class TgdhTree
     }
 
     /// <summary>Removes <paramref name="gone"/> (leaves of this tree): a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode? Prune(TreeNode root, IEnumerable<TreeNode> gone)
     {
         foreach (TreeNode leaf in gone)
@@ -215,12 +235,40 @@ internal static class TgdhTree
 
     /// <summary>
     /// Inserts <paramref name="subtree"/> at the shallowest, rightmost node where it does not increase the height
-    /// (at the root if there is none); the new internal node and its ancestors are invalid. Returns the new root.
+    /// (at the root if there is none), as the left child of a new node whose right child is the node it displaces:
+    /// the new node's rightmost leaf, its sponsor, is then a member of the tree inserted into (see
+    /// TgdhModule.StartSingleJoin). The new internal node and its ancestors are invalid. Returns the new root.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode Insert(TreeNode root, TreeNode subtree)
     {
+        TreeNode target = InsertionTarget(root, Height(subtree));
+        TreeNode? parent = target.Parent;
+        TreeNode joined = Join(subtree, target);
+        joined.Parent = parent;
+        if (parent is null)
+        {
+            return joined;
+        }
+
+        if (parent.Left == target)
+        {
+            parent.Left = joined;
+        }
+        else
+        {
+            parent.Right = joined;
+        }
+
+        Invalidate(joined);
+        return root;
+    }
+
+    /// <summary>The node <see cref="Insert"/> would displace for a subtree of height <paramref name="subHeight"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static TreeNode InsertionTarget(TreeNode root, int subHeight)
+    {
         int height = FillHeights(root);
-        int subHeight = Height(subtree);
         TreeNode target = root;
 
         // Breadth-first, level by level, left to right: the last fitting node of the first level that has one.
@@ -253,27 +301,10 @@ internal static class TgdhTree
             (level, next) = (next, level);
         }
 
-        TreeNode? parent = target.Parent;
-        TreeNode joined = Join(target, subtree);
-        joined.Parent = parent;
-        if (parent is null)
-        {
-            return joined;
-        }
-
-        if (parent.Left == target)
-        {
-            parent.Left = joined;
-        }
-        else
-        {
-            parent.Right = joined;
-        }
-
-        Invalidate(joined);
-        return root;
+        return target;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FillHeights(TreeNode node)
     {
         int h = node.IsLeaf ? 0 : 1 + Math.Max(FillHeights(node.Left!), FillHeights(node.Right!));
@@ -282,6 +313,7 @@ internal static class TgdhTree
     }
 
     /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
     {
         if (!reader.U8(out int kind) || kind != (node.IsLeaf ? 1 : 0))
@@ -307,12 +339,21 @@ internal static class TgdhTree
     /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One exactly sized
     /// array: an announcement of a thousand-member tree is written field by field into it, with no growth and no copy.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(TreeNode root)
     {
         int size = 0;
-        foreach (TreeNode n in Nodes(root))
+        var walk = new Stack<TreeNode>();
+        walk.Push(root);
+        while (walk.Count > 0)
         {
+            TreeNode n = walk.Pop();
             size += 2 + (n.Bk?.Length ?? 0) + (n.IsLeaf ? 4 + Encoding.UTF8.GetByteCount(n.Member!) : 0);
+            if (!n.IsLeaf)
+            {
+                walk.Push(n.Right!);
+                walk.Push(n.Left!);
+            }
         }
 
         var buffer = new byte[size];
@@ -354,6 +395,7 @@ internal static class TgdhTree
         return TryRead(ref reader, elementLength, ref budget, 0, out node);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node)
     {
         node = null;

@@ -123,6 +123,10 @@ internal static class KxBenchmark
         }
     }
 
+    // Field 10 of /proc/self/stat: minor page faults of the process (debug output only).
+    private static long MinorFaults() =>
+        File.Exists("/proc/self/stat") ? long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
+
     private static KxSample Measure(Simulator sim, KeyAgreementProtocol protocol, DhGroup group, string kind, int n, List<string> members, Action install)
     {
         long expsBefore = sim.Members.Sum(m => m.Counter.TotalExponentiations);
@@ -148,6 +152,7 @@ internal static class KxBenchmark
         }
 
         int gcBefore = GC.CollectionCount(0);
+        long faultsBefore = debug ? MinorFaults() : 0;
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         try
         {
@@ -155,7 +160,7 @@ internal static class KxBenchmark
             sim.Run();
             if (debug)
             {
-                Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB");
+                Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB minor faults={MinorFaults() - faultsBefore}");
                 foreach ((string member, string what, double us, long exps) in sim.CriticalPath(members))
                 {
                     Console.Error.WriteLine($"  {member} {what}: {us:F0} µs, {exps} exp");

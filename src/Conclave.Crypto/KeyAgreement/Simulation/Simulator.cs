@@ -19,6 +19,7 @@ internal sealed class Simulator : IDisposable
     private readonly Dictionary<string, SimulatedMember> _members = new(StringComparer.Ordinal);
     private readonly List<string> _age = [];
     private readonly Queue<Delivery> _queue = new();
+    private readonly Queue<Delivery> _heldUnicasts = new();
     private readonly List<TracedStep> _steps = [];
     private ulong _viewId;
     private int _created;
@@ -41,6 +42,12 @@ internal sealed class Simulator : IDisposable
 
     /// <summary>Wire messages broadcast since the last <see cref="ResetMeasurement"/> (what an eavesdropper sees).</summary>
     public List<byte[]> Broadcasts { get; } = [];
+
+    /// <summary>
+    /// When set, unicasts wait until no broadcast is queued: the latest order the host contract allows (agreed
+    /// delivery orders broadcasts, not a unicast against another member's broadcast). Tests use it to reorder.
+    /// </summary>
+    public bool HoldUnicasts { get; set; }
 
     /// <summary>When set, every step is recorded so that <see cref="CriticalPath"/> can say where an event's time went.</summary>
     public bool TraceSteps { get; set; }
@@ -134,8 +141,13 @@ internal sealed class Simulator : IDisposable
     /// <summary>Delivers queued messages until none is left (or <paramref name="limit"/> deliveries).</summary>
     public void Run(int limit = int.MaxValue)
     {
-        while (_queue.Count > 0 && limit-- > 0)
+        while ((_queue.Count > 0 || _heldUnicasts.Count > 0) && limit-- > 0)
         {
+            if (_queue.Count == 0)
+            {
+                _queue.Enqueue(_heldUnicasts.Dequeue());
+            }
+
             // A broadcast reaches all its recipients at once, so members that stay together deliver the same
             // messages (view synchrony) even when a run is cut short between two deliveries.
             Delivery d = _queue.Dequeue();
@@ -156,12 +168,13 @@ internal sealed class Simulator : IDisposable
     /// <summary>Drops every queued message (a view change that cuts a run short).</summary>
     public int DropQueued()
     {
-        int n = _queue.Count;
+        int n = _queue.Count + _heldUnicasts.Count;
         _queue.Clear();
+        _heldUnicasts.Clear();
         return n;
     }
 
-    public int Queued => _queue.Count;
+    public int Queued => _queue.Count + _heldUnicasts.Count;
 
     public void ResetMeasurement()
     {
@@ -245,7 +258,7 @@ internal sealed class Simulator : IDisposable
                     _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed, step));
                     break;
                 case SendMessage unicast:
-                    _queue.Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
+                    (HoldUnicasts ? _heldUnicasts : _queue).Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
                     break;
             }
         }
