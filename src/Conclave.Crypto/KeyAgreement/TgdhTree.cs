@@ -17,6 +17,13 @@ internal sealed class TreeNode
     /// <summary>The member at a leaf; null for internal nodes.</summary>
     public string? Member { get; init; }
 
+    /// <summary>The member's name in UTF-8, as encoded in trees (kept so a tree is encoded by copying).</summary>
+    public byte[] MemberUtf8 => _memberUtf8 ??= Encoding.UTF8.GetBytes(Member!);
+
+    private byte[]? _memberUtf8;
+
+    public void SetMemberUtf8(byte[] utf8) => _memberUtf8 = utf8;
+
     /// <summary>The blinded key g^k, when it is public in the current run.</summary>
     public byte[]? Bk { get; set; }
 
@@ -65,6 +72,11 @@ internal static class TgdhTree
             Key = (byte[]?)node.Key?.Clone(),
             Element = (byte[]?)node.Element?.Clone(),
         };
+        if (node.IsLeaf)
+        {
+            copy.SetMemberUtf8(node.MemberUtf8);
+        }
+
         if (!node.IsLeaf)
         {
             copy.Left = Clone(node.Left!);
@@ -321,7 +333,8 @@ internal static class TgdhTree
             return false;
         }
 
-        if (node.IsLeaf && (!reader.U16(out int count) || count != 1 || !reader.NameEquals(node.Member!)))
+        if (node.IsLeaf && (!reader.U16(out int count) || count != 1 || !reader.U16(out int length)
+            || length != node.MemberUtf8.Length || !reader.BytesEqual(node.MemberUtf8)))
         {
             return false;
         }
@@ -336,40 +349,33 @@ internal static class TgdhTree
     }
 
     /// <summary>
-    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One exactly sized
-    /// array: an announcement of a thousand-member tree is written field by field into it, with no growth and no copy.
+    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One walk that
+    /// copies each leaf's cached UTF-8 name and each blinded key into a buffer grown by doubling.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(TreeNode root)
     {
-        int size = 0;
-        var walk = new Stack<TreeNode>();
-        walk.Push(root);
-        while (walk.Count > 0)
-        {
-            TreeNode n = walk.Pop();
-            size += 2 + (n.Bk?.Length ?? 0) + (n.IsLeaf ? 4 + Encoding.UTF8.GetByteCount(n.Member!) : 0);
-            if (!n.IsLeaf)
-            {
-                walk.Push(n.Right!);
-                walk.Push(n.Left!);
-            }
-        }
-
-        var buffer = new byte[size];
+        var buffer = new byte[4096];
         int at = 0;
         var stack = new Stack<TreeNode>();
         stack.Push(root);
         while (stack.Count > 0)
         {
             TreeNode n = stack.Pop();
-            buffer[at++] = (byte)(n.IsLeaf ? 1 : 0);
-            if (n.IsLeaf)
+            byte[]? name = n.IsLeaf ? n.MemberUtf8 : null;
+            int need = 2 + (n.Bk?.Length ?? 0) + (name is null ? 0 : 4 + name.Length);
+            if (at + need > buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Max(buffer.Length * 2, at + need));
+            }
+
+            buffer[at++] = (byte)(name is null ? 0 : 1);
+            if (name is not null)
             {
                 BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at), 1);
-                int length = Encoding.UTF8.GetBytes(n.Member!, buffer.AsSpan(at + 4));
-                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)length));
-                at += 4 + length;
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)name.Length));
+                name.CopyTo(buffer, at + 4);
+                at += 4 + name.Length;
             }
 
             buffer[at++] = (byte)(n.Bk is null ? 0 : 1);
@@ -386,7 +392,7 @@ internal static class TgdhTree
             }
         }
 
-        return buffer;
+        return buffer.AsSpan(0, at).ToArray();
     }
 
     public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
@@ -405,9 +411,10 @@ internal static class TgdhTree
         }
 
         string? member = null;
+        byte[]? utf8 = null;
         if (kind == 1)
         {
-            if (!reader.Name(out string name))
+            if (!reader.Name(out string name, out utf8))
             {
                 return false;
             }
@@ -429,6 +436,7 @@ internal static class TgdhTree
         if (kind == 1)
         {
             node = new TreeNode { Member = member, Bk = bk };
+            node.SetMemberUtf8(utf8!);
             return true;
         }
 
