@@ -81,9 +81,13 @@ internal static class KxReport
         md.AppendLine("Pure computation: every member's module runs in one process in the deterministic simulator (no network). " +
             "**n** counts the joiner for a join and the leaver for a leave (the paper's convention). " +
             "**serial exp** = exponentiations on the longest causal chain, measured by the per-member counters; " +
-            "**serial ms** = computation time along that chain (the paper's Figure 4 plots CPU time); **total ms** = all members together. " +
+            "**serial ms** = thread CPU time along the longest causal chain from the view to the last member's key — the join or leave cost the targets refer to: " +
+            "each member handles its inputs one after another, and a message's handling starts when both the sender's step that sent it and the receiver's previous step are done " +
+            "(the time to rekey with no network delay and one CPU per member; not the sponsor's own work, nor any one member's total). " +
+            "The paper's Figure 4 plots CPU time too. **total ms** = CPU time of all members together. " +
+            "`CONCLAVE_KX_DEBUG=1` prints each event's chain step by step (member, message, CPU µs, exponentiations). " +
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
-            "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size. " +
+            "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
             "The machine is shared, so single timings are noisy; the counts are exact.");
         md.AppendLine();
         foreach (var byGroup in samples.GroupBy(s => s.Group))

@@ -124,6 +124,47 @@ internal sealed class Envelope
         return true;
     }
 
+    /// <summary>
+    /// True if <paramref name="wire"/> is a unicast for another member, read from the header alone: a host that
+    /// delivers every unicast to the whole group (the secure layer does) then costs the other members no hashing,
+    /// copying or signature check of, say, a joiner's copy of a thousand-member tree.
+    /// </summary>
+    public static bool IsForAnother(ReadOnlySpan<byte> wire, string self)
+    {
+        int at = 15;
+        if (wire.Length < 15 + 6 + 4 + SignatureLength || wire[0] != Version)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> body = wire[..^SignatureLength];
+        for (int field = 0; field < 2; field++)
+        {
+            if (at + 2 > body.Length)
+            {
+                return false;
+            }
+
+            at += 2 + BinaryPrimitives.ReadUInt16BigEndian(body[at..]);
+        }
+
+        if (at + 2 > body.Length)
+        {
+            return false;
+        }
+
+        int length = BinaryPrimitives.ReadUInt16BigEndian(body[at..]);
+        if (length == 0 || at + 2 + length > body.Length)
+        {
+            return false;
+        }
+
+        int max = Encoding.UTF8.GetMaxByteCount(self.Length);
+        Span<byte> mine = max <= 256 ? stackalloc byte[max] : new byte[max];
+        int written = Encoding.UTF8.GetBytes(self, mine);
+        return !body.Slice(at + 2, length).SequenceEqual(mine[..written]);
+    }
+
     public bool Verify(ReadOnlySpan<byte> publicKey, OperationCounter counter)
     {
         counter.Verifications++;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -23,16 +24,44 @@ internal static class KeySchedule
         var writer = new PayloadWriter()
             .Bytes("conclave/transcript/v1"u8)
             .U8((byte)protocol)
-            .Names([group, dhGroup.Name, epoch.ViewId.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch.Run.ToString(System.Globalization.CultureInfo.InvariantCulture)])
-            .Names(members)
-            .U32(broadcastDigests.Count);
+            .Names([group, dhGroup.Name, epoch.ViewId.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch.Run.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         hash.AppendData(writer.ToArray());
+        hash.AppendData(EncodeNames(members));
+        Span<byte> count = stackalloc byte[4];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(count, broadcastDigests.Count);
+        hash.AppendData(count);
         foreach (byte[] digest in broadcastDigests)
         {
             hash.AppendData(digest);
         }
 
         return hash.GetHashAndReset();
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="PayloadWriter.Names"/> (u16 count, then u16 length + UTF-8 per name) in one exactly
+    /// sized array: every member hashes the whole view at the end of every run, on the critical path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static byte[] EncodeNames(IReadOnlyList<string> names)
+    {
+        int size = 2;
+        for (int i = 0; i < names.Count; i++)
+        {
+            size += 2 + Encoding.UTF8.GetByteCount(names[i]);
+        }
+
+        var buffer = new byte[size];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer, checked((ushort)names.Count));
+        int at = 2;
+        for (int i = 0; i < names.Count; i++)
+        {
+            int length = Encoding.UTF8.GetBytes(names[i], buffer.AsSpan(at + 2));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at), checked((ushort)length));
+            at += 2 + length;
+        }
+
+        return buffer;
     }
 
     public static (byte[] Key, byte[] Confirmation) Derive(ReadOnlySpan<byte> element, ReadOnlySpan<byte> transcriptHash)

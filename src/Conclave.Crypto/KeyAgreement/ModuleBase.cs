@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace Conclave.Crypto.KeyAgreement;
@@ -97,6 +98,11 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     public StepResult OnMessage(ReadOnlySpan<byte> wire)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Envelope.IsForAnother(wire, Self))
+        {
+            return StepResult.Rejected(Rejection.NotForMe);
+        }
+
         if (!Envelope.TryParse(wire, out Envelope envelope))
         {
             return StepResult.Rejected(Rejection.Malformed);
@@ -368,6 +374,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Dictionary<string, int> Index(KeyAgreementView view)
     {
         var index = new Dictionary<string, int>(view.Members.Count, StringComparer.Ordinal);

@@ -120,10 +120,11 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         return true;
     }
 
-    /// <summary>Reads a list of exactly one name (a TGDH leaf).</summary>
-    public bool Name(out string name)
+    /// <summary>Reads a list of exactly one name (a TGDH leaf), also as its UTF-8 bytes.</summary>
+    public bool Name(out string name, out byte[] utf8)
     {
         name = string.Empty;
+        utf8 = [];
         if (!U16(out int count) || count != 1 || !U16(out int length) || length == 0 || _at + length > _data.Length)
         {
             return false;
@@ -138,24 +139,9 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             return false;
         }
 
+        utf8 = _data.Slice(_at, length).ToArray();
         _at += length;
         return true;
-    }
-
-    /// <summary>Reads a u16-counted UTF-8 string and compares it with <paramref name="expected"/>.</summary>
-    public bool NameEquals(string expected)
-    {
-        if (!U16(out int length) || _at + length > _data.Length)
-        {
-            return false;
-        }
-
-        int max = Encoding.UTF8.GetMaxByteCount(expected.Length);
-        Span<byte> buffer = max <= 256 ? stackalloc byte[max] : new byte[max];
-        int written = Encoding.UTF8.GetBytes(expected, buffer);
-        bool equal = buffer[..written].SequenceEqual(_data.Slice(_at, length));
-        _at += length;
-        return equal;
     }
 
     /// <summary>Reads <paramref name="expected"/>.Length bytes and compares them with it.</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace Conclave.Crypto.KeyAgreement;
@@ -46,6 +47,9 @@ internal sealed class TgdhModule : ModuleBase
 
     // Non-root nodes of _work still missing their blinded key: the run is complete when none is left.
     private int _missingCount;
+
+    // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
+    private readonly List<Envelope> _early = [];
 
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -163,6 +167,7 @@ internal sealed class TgdhModule : ModuleBase
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     protected override void StartView(KeyAgreementView view)
     {
         if (_tree is not null && !HasStateFromPreviousView)
@@ -207,6 +212,15 @@ internal sealed class TgdhModule : ModuleBase
         _work = _tree;
         if (_leafOf.Count < view.Members.Count)
         {
+            if (_tree.IsLeaf && _tree.Bk is null)
+            {
+                // A member that was alone joins others: a fresh share with a public blinded key, announced like a
+                // new member's, so that it is never the sponsor of its own insertion (and the old lone key is void).
+                TgdhTree.Forget(_tree);
+                _tree.Key = Dh.RandomScalar(Options.Random);
+                _tree.Bk = Dh.ExpBase(_tree.Key, Counter);
+            }
+
             _phase = Phase.CollectAnnouncements;
             _mine = new bool[view.Members.Count];
             _covered = new bool[view.Members.Count];
@@ -217,7 +231,11 @@ internal sealed class TgdhModule : ModuleBase
                 _mine[ViewIndex[member]] = true;
             }
 
-            if (TgdhTree.Rightmost(_work).Member == Self)
+            if (_ownCount >= 2 && view.Members.Count - _ownCount == 1)
+            {
+                StartSingleJoin(view);
+            }
+            else if (TgdhTree.Rightmost(_work).Member == Self)
             {
                 Broadcast(Announce, TgdhTree.Encode(_work));
             }
@@ -228,9 +246,40 @@ internal sealed class TgdhModule : ModuleBase
         StartFill();
     }
 
+    /// <summary>
+    /// One new member joins a component of two or more: only the joiner needs this component's tree, so one member
+    /// sends it to the joiner alone (a unicast the other members never parse, hash or verify) instead of broadcasting
+    /// it to all; the component counts itself announced. The joiner is inserted on the left of its new sibling, so
+    /// the sponsor — the rightmost leaf under the new node — is an existing member, who needs nothing but the joiner's
+    /// small announcement: the joiner's copy of the tree travels while the sponsor computes.
+    /// </summary>
+    private void StartSingleJoin(KeyAgreementView view)
+    {
+        _ownAnnounced = true;
+        _coveredCount = _ownCount;
+        int first = Array.IndexOf(_mine, true);
+        _announced.Add(new AnnouncedTree(_work!, null, _ownCount, first));
+
+        // The sender: the leftmost leaf, unless it is the sponsor-to-be (whose step is the critical one), then the rightmost.
+        TreeNode leftmost = TgdhTree.Leftmost(_work!);
+        TreeNode rightmost = TgdhTree.Rightmost(_work!);
+        if (leftmost.Member != Self && rightmost.Member != Self)
+        {
+            return;
+        }
+
+        TreeNode sponsor = TgdhTree.Rightmost(TgdhTree.InsertionTarget(_work!, 0));
+        TreeNode sender = sponsor == leftmost ? rightmost : leftmost;
+        if (sender.Member == Self)
+        {
+            string joiner = view.Members[Array.IndexOf(_mine, false)];
+            Unicast(joiner, Announce, TgdhTree.Encode(_work!));
+        }
+    }
+
     protected override Rejection Handle(Envelope envelope) => envelope.Type switch
     {
-        Announce when envelope.Recipient is null => OnAnnounce(envelope),
+        Announce => OnAnnounce(envelope),
         BlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
         RefreshPath when envelope.Recipient is null => OnRefreshPath(envelope),
         _ => Rejection.Unexpected,
@@ -276,6 +325,7 @@ internal sealed class TgdhModule : ModuleBase
         SendInRun(Run + 1, RefreshPath, writer.ToArray());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Rejection OnAnnounce(Envelope envelope)
     {
         if (_phase != Phase.CollectAnnouncements)
@@ -284,7 +334,8 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         var reader = new PayloadReader(envelope.Payload);
-        if (envelope.Sender == TgdhTree.Rightmost(_work!).Member)
+        bool welcome = envelope.Recipient is not null;
+        if (!welcome && envelope.Sender == TgdhTree.Rightmost(_work!).Member)
         {
             // Our own component's announcement must be exactly the tree we hold.
             if (_covered.Length == 0 || !TgdhTree.Matches(_work!, ref reader, Dh.ElementLength) || !reader.AtEnd || _ownAnnounced)
@@ -299,8 +350,11 @@ internal sealed class TgdhModule : ModuleBase
         }
         else
         {
+            // A broadcast announcement comes from its component's rightmost leaf; a unicast one (StartSingleJoin)
+            // only to a one-member component, from a member of the tree, and covers everyone else.
             if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd
-                || TgdhTree.Rightmost(tree!).Member != envelope.Sender)
+                || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
+                || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
                 return Rejection.Invalid;
             }
@@ -320,6 +374,11 @@ internal sealed class TgdhModule : ModuleBase
                 first = Math.Min(first, at);
             }
 
+            if (welcome && (leaves.Count != View.Members.Count - 1 || !indexes.Contains(ViewIndex[envelope.Sender])))
+            {
+                return Rejection.Invalid;
+            }
+
             Accept(envelope);
             foreach (int at in indexes)
             {
@@ -334,13 +393,48 @@ internal sealed class TgdhModule : ModuleBase
         {
             MergeAnnounced();
             StartFill();
+            ApplyEarlyKeys();
         }
 
         return Rejection.None;
     }
 
+    /// <summary>Blinded keys a joiner accepted before it could place them: applied now, in the order received.</summary>
+    private void ApplyEarlyKeys()
+    {
+        foreach (Envelope early in _early)
+        {
+            if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
+            {
+                // Signed by a member of the view but inconsistent with the tree: this run cannot finish (as with a
+                // bad announced key); the next view restarts it.
+                _poisoned = true;
+                break;
+            }
+
+            foreach ((TreeNode node, byte[] bk) in updates)
+            {
+                _missingCount -= node.Bk is null ? 1 : 0;
+                node.Bk = bk;
+            }
+        }
+
+        _early.Clear();
+        Progress();
+    }
+
     private Rejection OnBlindedKeys(Envelope envelope)
     {
+        if (_phase == Phase.CollectAnnouncements && _ownCount == 1 && _early.Count < View!.Members.Count
+            && TryReadKeys(envelope.Payload, out List<(int, byte[])> _))
+        {
+            // A joiner's copy of the tree is a unicast, which agreed delivery does not order against the sponsor's
+            // broadcast: keep the keys (in the transcript, where every member has them) until the tree is here.
+            Accept(envelope);
+            _early.Add(envelope);
+            return Rejection.None;
+        }
+
         if (_phase != Phase.Fill)
         {
             return Rejection.Unexpected;
@@ -413,6 +507,7 @@ internal sealed class TgdhModule : ModuleBase
     }
 
     /// <summary>Merges the announced trees: larger first, ties by the earliest member in the view.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void MergeAnnounced()
     {
         List<TreeNode> ordered = _announced
@@ -448,6 +543,7 @@ internal sealed class TgdhModule : ModuleBase
     }
 
     /// <summary>Chooses the sponsors (the rightmost leaf under each lowest node missing its blinded key), refreshes, starts the rounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void StartFill()
     {
         _phase = Phase.Fill;
@@ -466,8 +562,17 @@ internal sealed class TgdhModule : ModuleBase
         // Lowest missing nodes: no blinded key, but both children have one (only non-root nodes carry one).
         var sponsors = new List<TreeNode>();
         _missingCount = 0;
-        foreach (TreeNode n in TgdhTree.Nodes(root))
+        var walk = new Stack<TreeNode>();
+        walk.Push(root);
+        while (walk.Count > 0)
         {
+            TreeNode n = walk.Pop();
+            if (!n.IsLeaf)
+            {
+                walk.Push(n.Right!);
+                walk.Push(n.Left!);
+            }
+
             if (n.Parent is null || n.Bk is not null)
             {
                 continue;
@@ -685,6 +790,7 @@ internal sealed class TgdhModule : ModuleBase
     private TreeNode? FindLeaf(TreeNode tree, string member) =>
         ReferenceEquals(tree, _tree) ? _leafOf.GetValueOrDefault(member) : TgdhTree.Leaves(tree).FirstOrDefault(l => l.Member == member);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void IndexLeaves()
     {
         _leafOf.Clear();
@@ -729,6 +835,7 @@ internal sealed class TgdhModule : ModuleBase
         _covered = [];
         _announced.Clear();
         _published.Clear();
+        _early.Clear();
         ErasePendingRefresh();
         _phase = Phase.Idle;
     }
@@ -763,5 +870,6 @@ internal sealed class TgdhModule : ModuleBase
 
         WriteState(hash, _announced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _published.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteState(hash, _early.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -15,6 +16,13 @@ internal sealed class TreeNode
 
     /// <summary>The member at a leaf; null for internal nodes.</summary>
     public string? Member { get; init; }
+
+    /// <summary>The member's name in UTF-8, as encoded in trees (kept so a tree is encoded by copying).</summary>
+    public byte[] MemberUtf8 => _memberUtf8 ??= Encoding.UTF8.GetBytes(Member!);
+
+    private byte[]? _memberUtf8;
+
+    public void SetMemberUtf8(byte[] utf8) => _memberUtf8 = utf8;
 
     /// <summary>The blinded key g^k, when it is public in the current run.</summary>
     public byte[]? Bk { get; set; }
@@ -34,6 +42,11 @@ internal sealed class TreeNode
 }
 
 /// <summary>Pure operations on TGDH key trees: copy, prune, insert, serialise. No cryptography but erasure.</summary>
+/// <remarks>
+/// The whole-tree walks run once per membership event, too rarely for tiered compilation to promote them from
+/// unoptimised code before they matter, yet on a thousand-member tree they are on the event's critical path:
+/// they are compiled fully optimised from the start (<see cref="MethodImplOptions.AggressiveOptimization"/>).
+/// </remarks>
 internal static class TgdhTree
 {
     private const int MaxDepth = 4096;
@@ -49,6 +62,7 @@ internal static class TgdhTree
     }
 
     /// <summary>Deep copy, including this member's private keys (the copy owns new arrays).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode Clone(TreeNode node)
     {
         var copy = new TreeNode
@@ -58,6 +72,11 @@ internal static class TgdhTree
             Key = (byte[]?)node.Key?.Clone(),
             Element = (byte[]?)node.Element?.Clone(),
         };
+        if (node.IsLeaf)
+        {
+            copy.SetMemberUtf8(node.MemberUtf8);
+        }
+
         if (!node.IsLeaf)
         {
             copy.Left = Clone(node.Left!);
@@ -69,6 +88,7 @@ internal static class TgdhTree
         return copy;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EraseSecrets(TreeNode node)
     {
         var stack = new Stack<TreeNode>();
@@ -96,6 +116,7 @@ internal static class TgdhTree
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static List<TreeNode> Leaves(TreeNode root)
     {
         var leaves = new List<TreeNode>();
@@ -144,6 +165,16 @@ internal static class TgdhTree
         return node;
     }
 
+    public static TreeNode Leftmost(TreeNode node)
+    {
+        while (!node.IsLeaf)
+        {
+            node = node.Left!;
+        }
+
+        return node;
+    }
+
     public static int Height(TreeNode node) => node.IsLeaf ? 0 : 1 + Math.Max(Height(node.Left!), Height(node.Right!));
 
     /// <summary>Marks a node and all its ancestors as changed: no public blinded key, no node key (a leaf keeps its share).</summary>
@@ -176,6 +207,7 @@ internal static class TgdhTree
     }
 
     /// <summary>Removes <paramref name="gone"/> (leaves of this tree): a removed leaf's sibling takes its parent's place; the ancestors become invalid.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode? Prune(TreeNode root, IEnumerable<TreeNode> gone)
     {
         foreach (TreeNode leaf in gone)
@@ -215,12 +247,40 @@ internal static class TgdhTree
 
     /// <summary>
     /// Inserts <paramref name="subtree"/> at the shallowest, rightmost node where it does not increase the height
-    /// (at the root if there is none); the new internal node and its ancestors are invalid. Returns the new root.
+    /// (at the root if there is none), as the left child of a new node whose right child is the node it displaces:
+    /// the new node's rightmost leaf, its sponsor, is then a member of the tree inserted into (see
+    /// TgdhModule.StartSingleJoin). The new internal node and its ancestors are invalid. Returns the new root.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static TreeNode Insert(TreeNode root, TreeNode subtree)
     {
+        TreeNode target = InsertionTarget(root, Height(subtree));
+        TreeNode? parent = target.Parent;
+        TreeNode joined = Join(subtree, target);
+        joined.Parent = parent;
+        if (parent is null)
+        {
+            return joined;
+        }
+
+        if (parent.Left == target)
+        {
+            parent.Left = joined;
+        }
+        else
+        {
+            parent.Right = joined;
+        }
+
+        Invalidate(joined);
+        return root;
+    }
+
+    /// <summary>The node <see cref="Insert"/> would displace for a subtree of height <paramref name="subHeight"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static TreeNode InsertionTarget(TreeNode root, int subHeight)
+    {
         int height = FillHeights(root);
-        int subHeight = Height(subtree);
         TreeNode target = root;
 
         // Breadth-first, level by level, left to right: the last fitting node of the first level that has one.
@@ -253,27 +313,10 @@ internal static class TgdhTree
             (level, next) = (next, level);
         }
 
-        TreeNode? parent = target.Parent;
-        TreeNode joined = Join(target, subtree);
-        joined.Parent = parent;
-        if (parent is null)
-        {
-            return joined;
-        }
-
-        if (parent.Left == target)
-        {
-            parent.Left = joined;
-        }
-        else
-        {
-            parent.Right = joined;
-        }
-
-        Invalidate(joined);
-        return root;
+        return target;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int FillHeights(TreeNode node)
     {
         int h = node.IsLeaf ? 0 : 1 + Math.Max(FillHeights(node.Left!), FillHeights(node.Right!));
@@ -282,6 +325,7 @@ internal static class TgdhTree
     }
 
     /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
     {
         if (!reader.U8(out int kind) || kind != (node.IsLeaf ? 1 : 0))
@@ -289,7 +333,8 @@ internal static class TgdhTree
             return false;
         }
 
-        if (node.IsLeaf && (!reader.U16(out int count) || count != 1 || !reader.NameEquals(node.Member!)))
+        if (node.IsLeaf && (!reader.U16(out int count) || count != 1 || !reader.U16(out int length)
+            || length != node.MemberUtf8.Length || !reader.BytesEqual(node.MemberUtf8)))
         {
             return false;
         }
@@ -304,31 +349,33 @@ internal static class TgdhTree
     }
 
     /// <summary>
-    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One exactly sized
-    /// array: an announcement of a thousand-member tree is written field by field into it, with no growth and no copy.
+    /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. One walk that
+    /// copies each leaf's cached UTF-8 name and each blinded key into a buffer grown by doubling.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(TreeNode root)
     {
-        int size = 0;
-        foreach (TreeNode n in Nodes(root))
-        {
-            size += 2 + (n.Bk?.Length ?? 0) + (n.IsLeaf ? 4 + Encoding.UTF8.GetByteCount(n.Member!) : 0);
-        }
-
-        var buffer = new byte[size];
+        var buffer = new byte[4096];
         int at = 0;
         var stack = new Stack<TreeNode>();
         stack.Push(root);
         while (stack.Count > 0)
         {
             TreeNode n = stack.Pop();
-            buffer[at++] = (byte)(n.IsLeaf ? 1 : 0);
-            if (n.IsLeaf)
+            byte[]? name = n.IsLeaf ? n.MemberUtf8 : null;
+            int need = 2 + (n.Bk?.Length ?? 0) + (name is null ? 0 : 4 + name.Length);
+            if (at + need > buffer.Length)
+            {
+                Array.Resize(ref buffer, Math.Max(buffer.Length * 2, at + need));
+            }
+
+            buffer[at++] = (byte)(name is null ? 0 : 1);
+            if (name is not null)
             {
                 BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at), 1);
-                int length = Encoding.UTF8.GetBytes(n.Member!, buffer.AsSpan(at + 4));
-                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)length));
-                at += 4 + length;
+                BinaryPrimitives.WriteUInt16BigEndian(buffer.AsSpan(at + 2), checked((ushort)name.Length));
+                name.CopyTo(buffer, at + 4);
+                at += 4 + name.Length;
             }
 
             buffer[at++] = (byte)(n.Bk is null ? 0 : 1);
@@ -345,7 +392,7 @@ internal static class TgdhTree
             }
         }
 
-        return buffer;
+        return buffer.AsSpan(0, at).ToArray();
     }
 
     public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
@@ -354,6 +401,7 @@ internal static class TgdhTree
         return TryRead(ref reader, elementLength, ref budget, 0, out node);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node)
     {
         node = null;
@@ -363,9 +411,10 @@ internal static class TgdhTree
         }
 
         string? member = null;
+        byte[]? utf8 = null;
         if (kind == 1)
         {
-            if (!reader.Name(out string name))
+            if (!reader.Name(out string name, out utf8))
             {
                 return false;
             }
@@ -387,6 +436,7 @@ internal static class TgdhTree
         if (kind == 1)
         {
             node = new TreeNode { Member = member, Bk = bk };
+            node.SetMemberUtf8(utf8!);
             return true;
         }
 

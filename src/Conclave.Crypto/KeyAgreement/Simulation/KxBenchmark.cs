@@ -123,11 +123,17 @@ internal static class KxBenchmark
         }
     }
 
+    // Field 10 of /proc/self/stat: minor page faults of the process (debug output only).
+    private static long MinorFaults() =>
+        File.Exists("/proc/self/stat") ? long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
+
     private static KxSample Measure(Simulator sim, KeyAgreementProtocol protocol, DhGroup group, string kind, int n, List<string> members, Action install)
     {
         long expsBefore = sim.Members.Sum(m => m.Counter.TotalExponentiations);
         long validationsBefore = sim.Members.Sum(m => m.Counter.Validations);
         sim.ResetMeasurement();
+        bool debug = Environment.GetEnvironmentVariable("CONCLAVE_KX_DEBUG") is not null;
+        sim.TraceSteps = debug;
         // Set-up garbage is collected before the event, and the event runs in a no-GC region when it fits: the
         // simulator keeps every member's tree in one heap, and a full collection of a thousand members' state
         // is an artefact of simulating them in one process, not a cost any one member would pay.
@@ -146,14 +152,19 @@ internal static class KxBenchmark
         }
 
         int gcBefore = GC.CollectionCount(0);
+        long faultsBefore = debug ? MinorFaults() : 0;
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         try
         {
             install();
             sim.Run();
-            if (Environment.GetEnvironmentVariable("CONCLAVE_KX_DEBUG") is not null)
+            if (debug)
             {
-                Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB");
+                Console.Error.WriteLine($"\n{protocol} {kind} n={n}: noGc={noGc} gcs={GC.CollectionCount(0) - gcBefore} allocated={(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) >> 20} MiB minor faults={MinorFaults() - faultsBefore}");
+                foreach ((string member, string what, double us, long exps) in sim.CriticalPath(members))
+                {
+                    Console.Error.WriteLine($"  {member} {what}: {us:F0} µs, {exps} exp");
+                }
             }
         }
         finally

@@ -37,6 +37,12 @@ internal sealed class SimulatedMember : IDisposable
     /// <summary>Serial count and ticks at which this member last established a key.</summary>
     public (long Exps, long Ticks) KeyStamp { get; set; }
 
+    /// <summary>This member's last traced step (-1: none), for critical-path traces.</summary>
+    public int LastStep { get; set; } = -1;
+
+    /// <summary>The traced step in which this member last established a key.</summary>
+    public int KeyStep { get; set; } = -1;
+
     public void Dispose()
     {
         Module.Dispose();

@@ -19,6 +19,8 @@ internal sealed class Simulator : IDisposable
     private readonly Dictionary<string, SimulatedMember> _members = new(StringComparer.Ordinal);
     private readonly List<string> _age = [];
     private readonly Queue<Delivery> _queue = new();
+    private readonly Queue<Delivery> _heldUnicasts = new();
+    private readonly List<TracedStep> _steps = [];
     private ulong _viewId;
     private int _created;
 
@@ -40,6 +42,15 @@ internal sealed class Simulator : IDisposable
 
     /// <summary>Wire messages broadcast since the last <see cref="ResetMeasurement"/> (what an eavesdropper sees).</summary>
     public List<byte[]> Broadcasts { get; } = [];
+
+    /// <summary>
+    /// When set, unicasts wait until no broadcast is queued: the latest order the host contract allows (agreed
+    /// delivery orders broadcasts, not a unicast against another member's broadcast). Tests use it to reorder.
+    /// </summary>
+    public bool HoldUnicasts { get; set; }
+
+    /// <summary>When set, every step is recorded so that <see cref="CriticalPath"/> can say where an event's time went.</summary>
+    public bool TraceSteps { get; set; }
 
     public SimulatedMember this[string name] => _members[name];
 
@@ -89,7 +100,7 @@ internal sealed class Simulator : IDisposable
                 ordered.Where(m => m != name && !previous.Contains(m)).ToList(),
                 member.PreviousView.Where(m => !set.Contains(m)).ToList());
             member.PreviousView = ordered;
-            Step(member, 0, 0, () => member.Module.OnView(view));
+            Step(member, 0, 0, -1, "view", () => member.Module.OnView(view));
         }
     }
 
@@ -123,15 +134,20 @@ internal sealed class Simulator : IDisposable
     {
         StepResult result = null!;
         SimulatedMember m = _members[member];
-        Step(m, m.SerialClock, m.SerialTicks, () => result = m.Module.RequestRefresh());
+        Step(m, m.SerialClock, m.SerialTicks, m.LastStep, "refresh", () => result = m.Module.RequestRefresh());
         return result;
     }
 
     /// <summary>Delivers queued messages until none is left (or <paramref name="limit"/> deliveries).</summary>
     public void Run(int limit = int.MaxValue)
     {
-        while (_queue.Count > 0 && limit-- > 0)
+        while ((_queue.Count > 0 || _heldUnicasts.Count > 0) && limit-- > 0)
         {
+            if (_queue.Count == 0)
+            {
+                _queue.Enqueue(_heldUnicasts.Dequeue());
+            }
+
             // A broadcast reaches all its recipients at once, so members that stay together deliver the same
             // messages (view synchrony) even when a run is cut short between two deliveries.
             Delivery d = _queue.Dequeue();
@@ -144,7 +160,7 @@ internal sealed class Simulator : IDisposable
 
                 SimulatedMember to = _members[recipient];
                 to.Received.Add(d.Wire);
-                Step(to, d.Exps, d.Ticks, () => to.Module.OnMessage(d.Wire));
+                Step(to, d.Exps, d.Ticks, d.Step, TraceSteps ? Describe(d) : string.Empty, () => to.Module.OnMessage(d.Wire));
             }
         }
     }
@@ -152,12 +168,13 @@ internal sealed class Simulator : IDisposable
     /// <summary>Drops every queued message (a view change that cuts a run short).</summary>
     public int DropQueued()
     {
-        int n = _queue.Count;
+        int n = _queue.Count + _heldUnicasts.Count;
         _queue.Clear();
+        _heldUnicasts.Clear();
         return n;
     }
 
-    public int Queued => _queue.Count;
+    public int Queued => _queue.Count + _heldUnicasts.Count;
 
     public void ResetMeasurement()
     {
@@ -166,8 +183,11 @@ internal sealed class Simulator : IDisposable
             m.SerialClock = 0;
             m.SerialTicks = 0;
             m.KeyStamp = (0, 0);
+            m.LastStep = -1;
+            m.KeyStep = -1;
         }
 
+        _steps.Clear();
         TotalTicks = 0;
         Broadcasts.Clear();
     }
@@ -176,10 +196,32 @@ internal sealed class Simulator : IDisposable
     public (long Exps, long Ticks) SerialCost(IEnumerable<string> component) =>
         (component.Max(n => _members[n].KeyStamp.Exps), component.Max(n => _members[n].KeyStamp.Ticks));
 
-    private void Step(SimulatedMember member, long clock, long ticks, Func<StepResult> action)
+    /// <summary>
+    /// The steps on the longest causal chain (by CPU time) that ended in a key at one of <paramref name="component"/>,
+    /// first to last: member, what it handled, and the CPU microseconds it spent (needs <see cref="TraceSteps"/>).
+    /// </summary>
+    public List<(string Member, string What, double Microseconds, long Exps)> CriticalPath(IEnumerable<string> component)
+    {
+        SimulatedMember last = component.Select(n => _members[n]).MaxBy(m => m.KeyStamp.Ticks)!;
+        var path = new List<(string, string, double, long)>();
+        for (int at = last.KeyStep; at >= 0; at = _steps[at].Previous)
+        {
+            TracedStep s = _steps[at];
+            path.Add((s.Member, s.What, s.Nanoseconds / 1e3, s.Exps));
+        }
+
+        path.Reverse();
+        return path;
+    }
+
+    // Header only (the type byte): parsing a 75 KB message per recipient would distort what is being measured.
+    private static string Describe(Delivery d) => $"type {(d.Wire.Length > 2 ? d.Wire[2] : -1)} from {d.From}, {d.Wire.Length} B";
+
+    private void Step(SimulatedMember member, long clock, long ticks, int fromStep, string what, Func<StepResult> action)
     {
         long start = Math.Max(member.SerialClock, clock);
         long startTicks = Math.Max(member.SerialTicks, ticks);
+        int previous = member.SerialTicks >= ticks ? member.LastStep : fromStep;
         long before = member.Counter.TotalExponentiations;
         long t0 = ThreadCpuClock.NowNanoseconds();
         StepResult result = action();
@@ -193,6 +235,14 @@ internal sealed class Simulator : IDisposable
 
         member.SerialClock = start + (member.Counter.TotalExponentiations - before);
         member.SerialTicks = startTicks + elapsed;
+        int step = -1;
+        if (TraceSteps)
+        {
+            step = _steps.Count;
+            _steps.Add(new TracedStep(member.Name, what, elapsed, member.Counter.TotalExponentiations - before, previous));
+        }
+
+        member.LastStep = step;
         foreach (KeyAgreementOutput output in result.Outputs)
         {
             long stamp = start + (output.CostStamp - before);
@@ -201,13 +251,14 @@ internal sealed class Simulator : IDisposable
                 case KeyEstablished key:
                     member.Keys.Add(key);
                     member.KeyStamp = (stamp, startTicks + elapsed);
+                    member.KeyStep = step;
                     break;
                 case SendMessage { To: null } broadcast:
                     Broadcasts.Add(broadcast.Wire);
-                    _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed));
+                    _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed, step));
                     break;
                 case SendMessage unicast:
-                    _queue.Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed));
+                    (HoldUnicasts ? _heldUnicasts : _queue).Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
                     break;
             }
         }
@@ -221,5 +272,7 @@ internal sealed class Simulator : IDisposable
         }
     }
 
-    private readonly record struct Delivery(string From, string[] To, byte[] Wire, long Exps, long Ticks);
+    private readonly record struct Delivery(string From, string[] To, byte[] Wire, long Exps, long Ticks, int Step);
+
+    private readonly record struct TracedStep(string Member, string What, long Nanoseconds, long Exps, int Previous);
 }
