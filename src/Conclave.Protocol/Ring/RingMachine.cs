@@ -38,6 +38,7 @@ public sealed partial class RingMachine
     private readonly GatherState _gather;
     private readonly CommitState _commit;
     private readonly RecoveryState _recovery;
+    private readonly OrfToken _tokenScratch = new(); // every received token is parsed into it: tokens are never kept
     private IRingState _state;
     private long _now;
     private ulong _sendCounter;
@@ -121,7 +122,7 @@ public sealed partial class RingMachine
     public void OnPacket(ReadOnlySpan<byte> packet, long nowUs)
     {
         _now = nowUs;
-        RingParseError error = RingPacket.TryParse(packet, out RingPacket parsed);
+        RingParseError error = RingPacket.TryParse(packet, _tokenScratch, out RingPacket parsed);
         if (error != RingParseError.None)
         {
             Counters.Malformed++;
@@ -204,7 +205,7 @@ public sealed partial class RingMachine
         if (!_timerArmed[i]) return;
         _timerArmed[i] = false;
         ++_timerGeneration[i];
-        _outbox.Add(new CancelTimer(timer));
+        _outbox.Add(CancelTimers[i]);
     }
 
     internal void Multicast(byte[] packet) => _outbox.Add(new SendPacket(SendPacket.Multicast, packet));
@@ -214,6 +215,10 @@ public sealed partial class RingMachine
     internal void TraceOut(TraceEvent e) => _outbox.Add(new Trace(e));
 
     internal void Emit(RingDelivery d) => _outbox.Add(new Deliver(d));
+
+    // Cancels carry nothing but the timer, so one immutable instance per timer serves every call.
+    private static readonly CancelTimer[] CancelTimers =
+        [new(RingTimer.TokenLoss), new(RingTimer.TokenRetransmit), new(RingTimer.Join), new(RingTimer.Consensus), new(RingTimer.Merge)];
 
     private readonly record struct PendingSend(MessageId Id, RingService Service, byte[] Payload);
 }

@@ -279,6 +279,11 @@ public sealed class EvsRules : ITraceRule
     private static void Safe(TraceIndex index, ICollection<Violation> v)
     {
         var checkedPairs = new HashSet<(MessageId, ConfId)>();
+        var live = new HashSet<ProcId>();
+        if (index.HealTime >= 0)
+        {
+            foreach (ProcLog l in index.Live()) live.Add(l.Id);
+        }
         foreach (ProcId id in index.Order)
         {
             foreach (TraceEvent e in index.Procs[id].Events)
@@ -297,14 +302,21 @@ public sealed class EvsRules : ITraceRule
                     }
                     if (log.Crashed) continue;
                     // r moved on: it must have delivered m before installing the next configuration.
-                    bool movedOn = e.Conf.Kind == ConfKind.Regular
-                        ? log.Installed.Any(c => c.Kind == ConfKind.Transitional && c.Old == e.Conf.Ring)
-                        : log.Installed.Contains(ConfId.Reg(e.Conf.Ring));
-                    bool stillThere = index.HealTime >= 0 && index.Live().Any(l => l.Id == r);
-                    if (movedOn || stillThere) Add(v, "P10", $"safe {e.Message} delivered by {id} in {e.Conf} never delivered by member {r}", e.TimeUs, id, r);
+                    if (MovedOn(log, e.Conf) || live.Contains(r)) Add(v, "P10", $"safe {e.Message} delivered by {id} in {e.Conf} never delivered by member {r}", e.TimeUs, id, r);
                 }
             }
         }
+    }
+
+    /// <summary>True if <paramref name="log"/> installed the configuration that follows <paramref name="conf"/>.</summary>
+    private static bool MovedOn(ProcLog log, ConfId conf)
+    {
+        if (conf.Kind != ConfKind.Regular) return log.Installed.Contains(ConfId.Reg(conf.Ring));
+        foreach (ConfId c in log.Installed)
+        {
+            if (c.Kind == ConfKind.Transitional && c.Old == conf.Ring) return true;
+        }
+        return false;
     }
 
     // P3 on the quiescent suffix, P12

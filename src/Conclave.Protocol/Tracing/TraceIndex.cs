@@ -36,6 +36,15 @@ public sealed class TraceIndex
     public TraceIndex(IReadOnlyList<TraceEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        int sends = 0;
+        foreach (TraceEvent e in events)
+        {
+            if (e.Kind == TraceKind.Send) sends++;
+        }
+        // Sized once: these hold one entry per message, and growing them was a large share of a check's allocation.
+        SendOf = new(sends);
+        SendPos = new(sends);
+        RingSeqOf = new(sends);
         foreach (TraceEvent e in events)
         {
             if (e.Kind == TraceKind.Healed)
@@ -85,15 +94,15 @@ public sealed class TraceIndex
     /// <summary>Incarnations sorted by node, then incarnation (the deterministic iteration order).</summary>
     public List<ProcId> Order { get; } = [];
     /// <summary>The Send event of each message.</summary>
-    public Dictionary<MessageId, TraceEvent> SendOf { get; } = [];
+    public Dictionary<MessageId, TraceEvent> SendOf { get; }
     /// <summary>Where each message was sent.</summary>
-    public Dictionary<MessageId, (ProcId Proc, int Pos)> SendPos { get; } = [];
+    public Dictionary<MessageId, (ProcId Proc, int Pos)> SendPos { get; }
     /// <summary>Installers of each configuration with the member list each installed.</summary>
     public Dictionary<ConfId, List<(ProcId Proc, uint[] Members)>> Installers { get; } = [];
     /// <summary>Members of each configuration (as first installed).</summary>
     public Dictionary<ConfId, uint[]> ConfMembers { get; } = [];
     /// <summary>The ring and seq each message was sequenced at (first delivery seen).</summary>
-    public Dictionary<MessageId, (RingId Ring, ulong Seq)> RingSeqOf { get; } = [];
+    public Dictionary<MessageId, (RingId Ring, ulong Seq)> RingSeqOf { get; }
     /// <summary>Per ring: messages delivered anywhere, by seq.</summary>
     public Dictionary<RingId, SortedDictionary<ulong, MessageId>> DeliveredFromRing { get; } = [];
     /// <summary>Start of the quiescent suffix, or -1 if the trace has none.</summary>
