@@ -81,7 +81,7 @@ public sealed class TraceIndex
                     if (!log.DeliveredIn.TryGetValue(e.Conf, out List<MessageId>? inConf)) log.DeliveredIn[e.Conf] = inConf = [];
                     inConf.Add(e.Message);
                     RingSeqOf.TryAdd(e.Message, (e.Ring, e.Seq));
-                    if (!DeliveredFromRing.TryGetValue(e.Ring, out SortedDictionary<ulong, MessageId>? byRing)) DeliveredFromRing[e.Ring] = byRing = [];
+                    if (!DeliveredFromRing.TryGetValue(e.Ring, out Dictionary<ulong, MessageId>? byRing)) DeliveredFromRing[e.Ring] = byRing = [];
                     byRing.TryAdd(e.Seq, e.Message);
                     break;
             }
@@ -104,7 +104,19 @@ public sealed class TraceIndex
     /// <summary>The ring and seq each message was sequenced at (first delivery seen).</summary>
     public Dictionary<MessageId, (RingId Ring, ulong Seq)> RingSeqOf { get; }
     /// <summary>Per ring: messages delivered anywhere, by seq.</summary>
-    public Dictionary<RingId, SortedDictionary<ulong, MessageId>> DeliveredFromRing { get; } = [];
+    public Dictionary<RingId, Dictionary<ulong, MessageId>> DeliveredFromRing { get; } = [];
+
+    private readonly Dictionary<RingId, ulong[]> _sortedSeqs = [];
+
+    /// <summary>The seqs of <see cref="DeliveredFromRing"/> for <paramref name="ring"/>, ascending (sorted once per ring).</summary>
+    public ulong[] SeqsOf(RingId ring)
+    {
+        if (_sortedSeqs.TryGetValue(ring, out ulong[]? seqs)) return seqs;
+        seqs = DeliveredFromRing.TryGetValue(ring, out Dictionary<ulong, MessageId>? byRing) ? [.. byRing.Keys] : [];
+        Array.Sort(seqs);
+        _sortedSeqs[ring] = seqs;
+        return seqs;
+    }
     /// <summary>Start of the quiescent suffix, or -1 if the trace has none.</summary>
     public long HealTime { get; } = -1;
 
