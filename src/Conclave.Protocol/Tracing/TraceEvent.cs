@@ -30,6 +30,8 @@ public enum TraceKind : byte
     GroupData = 11,
     /// <summary>Group layer: a digest of a daemon's whole group table after a ring delivery.</summary>
     GroupDigest = 12,
+    /// <summary>Group layer: a configuration handed to the daemon's group table, before the table acts on it.</summary>
+    GroupConf = 13,
 }
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong In
     public RingService Service { get; init; }
     /// <summary>Send, Deliver: FNV-1a 64 hash of the payload.</summary>
     public ulong PayloadHash { get; init; }
-    /// <summary>Conf: the configuration installed. Deliver: the configuration delivered in.</summary>
+    /// <summary>Conf: the configuration installed. Deliver: the configuration delivered in. GroupConf: the configuration.</summary>
     public ConfId Conf { get; init; }
     /// <summary>Conf: the members, sorted ascending.</summary>
     public uint[]? Members { get; init; }
@@ -65,7 +67,7 @@ public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong In
     public string? Group { get => _group?.Group; init => _group = G with { Group = value }; }
     /// <summary>GroupView, GroupTransition: the group id the client received.</summary>
     public GroupId GroupId { get => G.GroupId; init => _group = G with { GroupId = value }; }
-    /// <summary>GroupView: the members in view order. GroupData: the local recipients.</summary>
+    /// <summary>GroupView: the members in view order. GroupData: the local recipients. GroupConf: the configuration's daemons.</summary>
     public string[]? Names { get => _group?.Names; init => _group = G with { Names = value }; }
     /// <summary>GroupView: <c>join</c>, <c>leave</c>, <c>disconnect</c> or <c>network</c>.</summary>
     public string? Cause { get => _group?.Cause; init => _group = G with { Cause = value }; }
