@@ -151,8 +151,11 @@ public sealed class GroupRules : ITraceRule
                 Add(v, "G-P2", $"{e.Client} got a {e.Cause} view of {e.Group} without the TRANSITION_MESS owed since {before.GroupId} (a daemon of it was left out)", e, id);
             }
 
-            // Nobody came from elsewhere (one vs-set of everyone) and nobody was left out: nothing changed for g.
-            if (daemon.IsClosingView(e) && !s.TransitionOwed && !s.TransitionSinceView && e.VsSets is [{ } only] && only.Length == (e.Names ?? []).Length)
+            // Nothing changed for g: no daemon of the view was left out, no daemon of the new view joined
+            // the ring in this change, nobody is new and everyone came together (one vs-set; vs-sets
+            // alone miss a side whose entries kept the same MembId, hence the other two conditions).
+            if (daemon.IsClosingView(e) && !s.TransitionOwed && !s.TransitionSinceView && !daemon.LeftOut(e.Names)
+                && e.VsSets is [{ } only] && only.Length == (e.Names ?? []).Length && (e.Names ?? []).All(n => (before.Names ?? []).Contains(n)))
             {
                 Add(v, "G-P6", $"{e.Client} got a network view of {e.Group} though no daemon of {before.GroupId} was left out and none was added", e, id);
             }
