@@ -39,6 +39,8 @@ public sealed partial class RingMachine
 
     private void Hold(OrfToken t)
     {
+        // Received tokens are parsed into one scratch object: the held one must not be overwritten by the next.
+        if (ReferenceEquals(t, _tokenScratch)) _tokenScratch = new OrfToken();
         _heldToken = t;
         Counters.TokenHolds++;
         ArmTimer(RingTimer.TokenHold, _options.EffectiveTokenHoldUs);

@@ -38,6 +38,7 @@ public sealed partial class RingMachine
     private readonly GatherState _gather;
     private readonly CommitState _commit;
     private readonly RecoveryState _recovery;
+    private OrfToken _tokenScratch = new(); // every received token is parsed into it: only a held token is kept (then replaced)
     private IRingState _state;
     private long _now;
     private ulong _sendCounter;
@@ -148,7 +149,7 @@ public sealed partial class RingMachine
     public void OnPacket(ReadOnlySpan<byte> packet, long nowUs)
     {
         _now = nowUs;
-        RingParseError error = RingPacket.TryParse(packet, out RingPacket parsed);
+        RingParseError error = RingPacket.TryParse(packet, _tokenScratch, out RingPacket parsed);
         if (error != RingParseError.None)
         {
             Counters.Malformed++;
@@ -240,7 +241,7 @@ public sealed partial class RingMachine
         if (!_timerArmed[i]) return;
         _timerArmed[i] = false;
         ++_timerGeneration[i];
-        _outbox.Add(new CancelTimer(timer));
+        _outbox.Add(CancelTimers[i]);
     }
 
     internal void Multicast(byte[] packet) => _outbox.Add(new SendPacket(SendPacket.Multicast, packet));
@@ -252,6 +253,9 @@ public sealed partial class RingMachine
     internal void Emit(RingDelivery d) => _outbox.Add(new Deliver(d));
 
     private static readonly int RingTimerCount = Enum.GetValues<RingTimer>().Length;
+
+    // Cancels carry nothing but the timer, so one immutable instance per timer serves every call.
+    private static readonly CancelTimer[] CancelTimers = [.. Enum.GetValues<RingTimer>().Select(t => new CancelTimer(t))];
 
     private readonly record struct PendingSend(MessageId Id, RingService Service, byte[] Payload);
 }

@@ -121,11 +121,15 @@ internal sealed class GroupSimulation
                 }
                 break;
             case RingConfiguration c when c.Id.Kind == ConfKind.Transitional:
-                table.OnTransitional([.. c.Members.Select(x => _names[x])], Mid(c.Id.Old), _outputs[node]);
+                string[] survivors = [.. c.Members.Select(x => _names[x])];
+                Record(node, new TraceEvent(TraceKind.GroupConf, 0, 0, 0) { Conf = c.Id, Names = survivors });
+                table.OnTransitional(survivors, Mid(c.Id.Old), _outputs[node]);
                 break;
             case RingConfiguration c:
                 if (table.RegId == Mid(c.Id.Ring)) break; // the boot singleton the table starts in
-                table.OnRegular([.. c.Members.Select(x => _names[x])], Mid(c.Id.Ring), _outputs[node]);
+                string[] members = [.. c.Members.Select(x => _names[x])];
+                Record(node, new TraceEvent(TraceKind.GroupConf, 0, 0, 0) { Conf = c.Id, Names = members });
+                table.OnRegular(members, Mid(c.Id.Ring), _outputs[node]);
                 break;
         }
     }

@@ -16,4 +16,7 @@ internal sealed class SimNode(uint id)
     public double TimerRate { get; set; } = 1.0;
     public long Delivered { get; set; }
     public long Configurations { get; set; }
+
+    /// <summary>Per <see cref="RingTimer"/>: its queued firing (reset at every boot).</summary>
+    public SimTimerSlot[] Timers { get; } = [new(), new(), new(), new(), new()];
 }

@@ -16,6 +16,8 @@ internal sealed class Simulator
     private readonly SimRandom _net;
     private readonly SimRandom _load;
     private readonly List<RingOutput> _outputs = [];
+    private readonly Stack<SimEvent> _pool = new();
+    private readonly byte[] _payload = new byte[48];
     private long _seq;
 
     public Simulator(SimulationConfig config)
@@ -91,7 +93,12 @@ internal sealed class Simulator
 
     // ---- scenario API ----
 
-    public void At(long timeUs, Action action) => Enqueue(timeUs, new SimEvent { Kind = SimEventKind.Script, Script = action });
+    public void At(long timeUs, Action action)
+    {
+        SimEvent e = Rent(SimEventKind.Script, 0, 0);
+        e.Script = action;
+        Enqueue(timeUs, e);
+    }
 
     public void BootAll()
     {
@@ -177,6 +184,7 @@ internal sealed class Simulator
         n.Machine = m;
         // Without the persisted seq only the ring seq is lost: the simulator keeps the true incarnation
         // so message identities stay unique and the checker can see the forgotten seq (P5c).
+        foreach (SimTimerSlot slot in n.Timers) slot.Reset();
         m.Boot(keepRingSeq ? n.StoredRingSeq : 0, n.Incarnation, Now);
         n.Incarnation = m.Incarnation;
         Drain(n);
@@ -191,7 +199,7 @@ internal sealed class Simulator
             Now = key.Time;
             Events++;
             Tap?.Invoke(Now, e);
-            Dispatch(e);
+            if (Dispatch(e, key.Seq)) Recycle(e);
         }
         Now = Math.Max(Now, untilUs);
     }
@@ -200,19 +208,53 @@ internal sealed class Simulator
 
     private void Enqueue(long time, SimEvent e) => _queue.Enqueue(e, (time, _seq++));
 
-    private void Dispatch(SimEvent e)
+    private SimEvent Rent(SimEventKind kind, uint node, ulong incarnation)
+    {
+        SimEvent e = _pool.Count > 0 ? _pool.Pop() : new SimEvent();
+        e.Kind = kind;
+        e.Node = node;
+        e.Incarnation = incarnation;
+        return e;
+    }
+
+    private void Recycle(SimEvent e)
+    {
+        e.Clear();
+        _pool.Push(e);
+    }
+
+    /// <summary>Handles one event; returns false when the event was queued again (not to be recycled).</summary>
+    private bool Dispatch(SimEvent e, long seq)
     {
         if (e.Kind == SimEventKind.Script)
         {
             e.Script!();
-            return;
+            return true;
         }
         SimNode n = _nodes[e.Node];
-        if (n.Machine is null || n.Incarnation != e.Incarnation) return; // lost with a crash
+        if (n.Machine is null || n.Incarnation != e.Incarnation) return true; // lost with a crash
+        SimTimerSlot? slot = null;
+        if (e.Kind == SimEventKind.Timer)
+        {
+            slot = n.Timers[(int)e.Timer];
+            if (slot.Queued != e) return true; // superseded by an earlier deadline
+            if (!slot.Armed)
+            {
+                slot.Queued = null;
+                return true;
+            }
+            if (slot.Due > Now || (slot.Due == Now && slot.DueSeq > seq))
+            {
+                QueueTimer(slot, e, slot.Due, slot.DueSeq); // re-armed since: fire at the latest deadline
+                return false;
+            }
+        }
         if (n.PausedUntil > Now)
         {
-            Enqueue(n.PausedUntil, e); // handled, in order, when the pause ends
-            return;
+            // Handled, in order, when the pause ends.
+            if (slot is null) Enqueue(n.PausedUntil, e);
+            else QueueTimer(slot, e, n.PausedUntil, _seq++);
+            return false;
         }
         switch (e.Kind)
         {
@@ -220,12 +262,14 @@ internal sealed class Simulator
                 n.Machine.OnPacket(e.Packet, Now);
                 break;
             case SimEventKind.Timer:
-                n.Machine.OnTimer(e.Timer, e.Generation, Now);
+                slot!.Queued = null;
+                slot.Armed = false;
+                n.Machine.OnTimer(e.Timer, slot.Generation, Now);
                 break;
             case SimEventKind.ClientSend:
                 if (Now < LoadUntil)
                 {
-                    var payload = new byte[16 + _load.Next(32)];
+                    Span<byte> payload = _payload.AsSpan(0, 16 + _load.Next(32));
                     for (int i = 0; i < payload.Length; i++) payload[i] = (byte)_load.NextU64();
                     double r = _load.NextDouble();
                     RingService svc = r < Config.SafeFraction ? RingService.Safe
@@ -237,13 +281,40 @@ internal sealed class Simulator
                 break;
         }
         Drain(n);
+        return true;
+    }
+
+    private void QueueTimer(SimTimerSlot slot, SimEvent e, long time, long seq)
+    {
+        slot.Queued = e;
+        slot.QueuedTime = time;
+        slot.QueuedSeq = seq;
+        _queue.Enqueue(e, (time, seq));
+    }
+
+    private void ArmTimer(SimNode n, SetTimer t)
+    {
+        long delay = (long)((t.DeadlineUs - Now) * n.TimerRate);
+        long due = Now + Math.Max(0, delay);
+        long seq = _seq++;
+        SimTimerSlot slot = n.Timers[(int)t.Timer];
+        slot.Armed = true;
+        slot.Due = due;
+        slot.DueSeq = seq;
+        slot.Generation = t.Generation;
+        if (slot.Queued is null || due < slot.QueuedTime || (due == slot.QueuedTime && seq < slot.QueuedSeq))
+        {
+            SimEvent e = Rent(SimEventKind.Timer, n.Id, n.Incarnation);
+            e.Timer = t.Timer;
+            QueueTimer(slot, e, due, seq);
+        }
     }
 
     private void ScheduleSend(uint node, long from)
     {
         SimNode n = _nodes[node];
         long delay = Math.Max(1, _load.Exponential(1_000_000.0 / Config.SendRate));
-        Enqueue(from + delay, new SimEvent { Kind = SimEventKind.ClientSend, Node = node, Incarnation = n.Incarnation });
+        Enqueue(from + delay, Rent(SimEventKind.ClientSend, node, n.Incarnation));
     }
 
     private void Drain(SimNode n)
@@ -269,8 +340,10 @@ internal sealed class Simulator
                     }
                     break;
                 case SetTimer t:
-                    long delay = (long)((t.DeadlineUs - Now) * n.TimerRate);
-                    Enqueue(Now + Math.Max(0, delay), new SimEvent { Kind = SimEventKind.Timer, Node = n.Id, Incarnation = n.Incarnation, Timer = t.Timer, Generation = t.Generation });
+                    ArmTimer(n, t);
+                    break;
+                case CancelTimer c:
+                    n.Timers[(int)c.Timer].Armed = false;
                     break;
                 case Deliver d:
                     if (d.Delivery is RingMessage) n.Delivered++;
@@ -294,7 +367,7 @@ internal sealed class Simulator
         SimNode dest = _nodes[to];
         if (from == to)
         {
-            Enqueue(Now + Config.DelayMinUs, new SimEvent { Kind = SimEventKind.Packet, Node = to, Incarnation = dest.Incarnation, Packet = packet });
+            EnqueuePacket(Now + Config.DelayMinUs, dest, packet);
             return;
         }
         if (!_link[from, to] || !dest.Up) return;
@@ -304,7 +377,14 @@ internal sealed class Simulator
         for (int i = 0; i < copies; i++)
         {
             long delay = _net.Chance(Config.TailProbability) ? _net.Range(Config.DelayMaxUs, Config.TailMaxUs) : _net.Range(Config.DelayMinUs, Config.DelayMaxUs);
-            Enqueue(Now + delay, new SimEvent { Kind = SimEventKind.Packet, Node = to, Incarnation = dest.Incarnation, Packet = packet });
+            EnqueuePacket(Now + delay, dest, packet);
         }
+    }
+
+    private void EnqueuePacket(long time, SimNode dest, byte[] packet)
+    {
+        SimEvent e = Rent(SimEventKind.Packet, dest.Id, dest.Incarnation);
+        e.Packet = packet;
+        Enqueue(time, e);
     }
 }

@@ -31,19 +31,17 @@ public sealed class EvsRules : ITraceRule
     // P1, P2
     private static void NoDuplicationNoCreation(TraceIndex index, ICollection<Violation> v)
     {
-        var byRingSeq = new Dictionary<(RingId, ulong), MessageId>();
         foreach (ProcId id in index.Order)
         {
-            var seen = new HashSet<MessageId>();
-            foreach (TraceEvent e in index.Procs[id].Events)
+            ProcLog log = index.Procs[id];
+            for (int i = 0; i < log.Events.Count; i++)
             {
+                TraceEvent e = log.Events[i];
                 if (e.Kind != TraceKind.Deliver) continue;
-                if (!seen.Add(e.Message)) Add(v, "P1", $"{e.Message} delivered twice", e.TimeUs, id);
-                if (byRingSeq.TryGetValue((e.Ring, e.Seq), out MessageId other) && other != e.Message)
-                {
-                    Add(v, "P1", $"ring seq {e.Ring}/{e.Seq} names both {other} and {e.Message}", e.TimeUs, id);
-                }
-                byRingSeq.TryAdd((e.Ring, e.Seq), e.Message);
+                // The index keeps each message's first delivery here, and the first message seen at each ring seq.
+                if (log.DeliveredAt[e.Message] != i) Add(v, "P1", $"{e.Message} delivered twice", e.TimeUs, id);
+                MessageId other = index.DeliveredFromRing[e.Ring][e.Seq];
+                if (other != e.Message) Add(v, "P1", $"ring seq {e.Ring}/{e.Seq} names both {other} and {e.Message}", e.TimeUs, id);
                 if (!index.SendOf.TryGetValue(e.Message, out TraceEvent? send)) Add(v, "P2", $"{e.Message} delivered but never sent", e.TimeUs, id);
                 else if (send.PayloadHash != e.PayloadHash) Add(v, "P2", $"{e.Message} delivered with a different payload", e.TimeUs, id);
             }
@@ -191,13 +189,14 @@ public sealed class EvsRules : ITraceRule
             }
             foreach ((ConfId conf, List<MessageId> delivered) in log.DeliveredIn)
             {
-                if (conf.Kind != ConfKind.Regular || delivered.Count == 0 || !index.DeliveredFromRing.TryGetValue(conf.Ring, out SortedDictionary<ulong, MessageId>? all)) continue;
+                if (conf.Kind != ConfKind.Regular || delivered.Count == 0 || !index.DeliveredFromRing.TryGetValue(conf.Ring, out Dictionary<ulong, MessageId>? all)) continue;
                 ulong maxSeq = index.RingSeqOf[delivered[^1]].Seq;
-                var mine = new HashSet<MessageId>(delivered);
-                foreach ((ulong seq, MessageId m) in all)
+                foreach (ulong seq in index.SeqsOf(conf.Ring))
                 {
                     if (seq >= maxSeq) break;
-                    if (!mine.Contains(m)) Add(v, "P7b", $"{m} ({conf.Ring}/{seq}) skipped in {conf} before seq {maxSeq}", 0, id);
+                    MessageId m = all[seq];
+                    bool mine = log.DeliveredAt.TryGetValue(m, out int at) && log.Events[at].Conf == conf;
+                    if (!mine) Add(v, "P7b", $"{m} ({conf.Ring}/{seq}) skipped in {conf} before seq {maxSeq}", 0, id);
                 }
             }
         }
@@ -279,6 +278,11 @@ public sealed class EvsRules : ITraceRule
     private static void Safe(TraceIndex index, ICollection<Violation> v)
     {
         var checkedPairs = new HashSet<(MessageId, ConfId)>();
+        var live = new HashSet<ProcId>();
+        if (index.HealTime >= 0)
+        {
+            foreach (ProcLog l in index.Live()) live.Add(l.Id);
+        }
         foreach (ProcId id in index.Order)
         {
             foreach (TraceEvent e in index.Procs[id].Events)
@@ -297,14 +301,21 @@ public sealed class EvsRules : ITraceRule
                     }
                     if (log.Crashed) continue;
                     // r moved on: it must have delivered m before installing the next configuration.
-                    bool movedOn = e.Conf.Kind == ConfKind.Regular
-                        ? log.Installed.Any(c => c.Kind == ConfKind.Transitional && c.Old == e.Conf.Ring)
-                        : log.Installed.Contains(ConfId.Reg(e.Conf.Ring));
-                    bool stillThere = index.HealTime >= 0 && index.Live().Any(l => l.Id == r);
-                    if (movedOn || stillThere) Add(v, "P10", $"safe {e.Message} delivered by {id} in {e.Conf} never delivered by member {r}", e.TimeUs, id, r);
+                    if (MovedOn(log, e.Conf) || live.Contains(r)) Add(v, "P10", $"safe {e.Message} delivered by {id} in {e.Conf} never delivered by member {r}", e.TimeUs, id, r);
                 }
             }
         }
+    }
+
+    /// <summary>True if <paramref name="log"/> installed the configuration that follows <paramref name="conf"/>.</summary>
+    private static bool MovedOn(ProcLog log, ConfId conf)
+    {
+        if (conf.Kind != ConfKind.Regular) return log.Installed.Contains(ConfId.Reg(conf.Ring));
+        foreach (ConfId c in log.Installed)
+        {
+            if (c.Kind == ConfKind.Transitional && c.Old == conf.Ring) return true;
+        }
+        return false;
     }
 
     // P3 on the quiescent suffix, P12

@@ -7,11 +7,15 @@ namespace Conclave.Protocol.Tracing;
 /// The group-layer invariants of ring-protocol.md §5.7 over the client-visible group events
 /// (docs/trace-format.md): G-P1 (daemons that deliver a message in one configuration, outside a
 /// state exchange, then hold the same table), G-P2 (at most one TRANSITION_MESS
-/// between views, carrying the current id, followed by a network view), G-P3 (clients in one vs-set
+/// between views, carrying the current id, followed by a network view, and present exactly when
+/// owed: a transitional configuration since the view left out a daemon of the view, or the view is
+/// a heavyweight network view of a transitional period), G-P3 (clients in one vs-set
 /// that came from one view got the same messages), G-P4 (a message reaches exactly the local members
-/// of its groups), G-P5 (nothing for a group after the self-leave) and G-P7's join/leave/disconnect
-/// index rule. Not checked: G-P6, G-P2's "present exactly when a daemon of the group left", the
-/// index of network views, SELF_DISCARD and private-group destinations in G-P4.
+/// of its groups), G-P5 (nothing for a group after the self-leave), G-P6 (no network view when the
+/// changes since the view neither removed nor added a daemon of the group) and G-P7's
+/// join/leave/disconnect index rule. G-P2's presence rule and G-P6 need the <c>groupconf</c> events
+/// and are skipped for a daemon whose log has none. Not checked: the index of network views,
+/// SELF_DISCARD and private-group destinations in G-P4.
 /// </summary>
 public sealed class GroupRules : ITraceRule
 {
@@ -25,15 +29,25 @@ public sealed class GroupRules : ITraceRule
         foreach (ProcId id in index.Order)
         {
             var clients = new Dictionary<(string Client, string Group), ClientState>();
-            foreach (TraceEvent e in index.Procs[id].Events)
+            List<TraceEvent> events = index.Procs[id].Events;
+            var daemon = new DaemonState(events.Exists(e => e.Kind == TraceKind.GroupConf));
+            foreach (TraceEvent e in events)
             {
                 switch (e.Kind)
                 {
+                    case TraceKind.GroupConf when e.Conf.Kind == ConfKind.Transitional:
+                        daemon.Survivors = e.Names ?? [];
+                        daemon.LatestReg = default; // no view closes a change until its regular configuration
+                        OnTransitionalConf(daemon, clients);
+                        break;
+                    case TraceKind.GroupConf:
+                        daemon.LatestReg = e.Conf.Ring;
+                        break;
                     case TraceKind.GroupView:
-                        OnView(id, e, State(clients, e), synchrony, violations);
+                        OnView(id, e, State(clients, e), daemon, synchrony, violations);
                         break;
                     case TraceKind.GroupTransition:
-                        OnTransition(id, e, State(clients, e), violations);
+                        OnTransition(id, e, State(clients, e), daemon, violations);
                         break;
                     case TraceKind.GroupLeave:
                         ClientState left = State(clients, e);
@@ -41,11 +55,13 @@ public sealed class GroupRules : ITraceRule
                         left.View = null;
                         left.Left = true;
                         left.TransitionSinceView = false;
+                        left.TransitionOwed = false;
                         break;
                     case TraceKind.GroupKill:
                         ClientState killed = State(clients, e);
                         killed.View = null;
                         killed.TransitionSinceView = false;
+                        killed.TransitionOwed = false;
                         break;
                     case TraceKind.GroupData:
                         OnData(id, e, clients, violations);
@@ -65,6 +81,8 @@ public sealed class GroupRules : ITraceRule
     {
         public TraceEvent? View;
         public bool TransitionSinceView;
+        /// <summary>G-P2: a TRANSITION_MESS is owed before the next view (a daemon of the view was left out).</summary>
+        public bool TransitionOwed;
         public bool Left;
         public HashSet<ulong> Messages = [];
     }
@@ -78,8 +96,71 @@ public sealed class GroupRules : ITraceRule
     private static void Add(ICollection<Violation> v, string property, string message, TraceEvent e, params ProcId[] procs) =>
         v.Add(new Violation(property, message, e.TimeUs, procs));
 
-    private static void OnView(ProcId id, TraceEvent e, ClientState s, Dictionary<(string, GroupId, GroupId, string), (HashSet<ulong>, ProcId, string)> synchrony, ICollection<Violation> v)
+    /// <summary>The daemon part of a private name <c>#user#daemon</c>.</summary>
+    private static string DaemonOf(string member) => member[(member.LastIndexOf('#') + 1)..];
+
+    /// <summary>
+    /// A network view inside a transitional period (a join, leave or disconnect applied while the group
+    /// is Changed, J3/J4): its index counts on from the transitional id's 1, while the network view that
+    /// ends the period has index 1 (N3).
+    /// </summary>
+    private static bool Heavyweight(TraceEvent view) => view.Cause == "network" && view.GroupId.Index > 1;
+
+    /// <summary>What a daemon's <c>groupconf</c> events say so far.</summary>
+    private sealed class DaemonState(bool confs)
     {
+        /// <summary>The log has <c>groupconf</c> events (G-P2's presence rule and G-P6 need them).</summary>
+        public bool Confs { get; } = confs;
+        /// <summary>The daemons of the latest transitional configuration.</summary>
+        public string[] Survivors = [];
+        /// <summary>The latest regular configuration, if no transitional one came after it.</summary>
+        public RingId LatestReg;
+
+        /// <summary>
+        /// The network view that ends the latest regular configuration's change (index 1 under its
+        /// id, N3). Views of older configurations can still come after newer <c>groupconf</c>
+        /// events, replayed by a cascaded change (N10); the presence rules judge only this one.
+        /// </summary>
+        public bool IsClosingView(TraceEvent view) =>
+            view.Cause == "network" && view.GroupId.Index == 1 && view.GroupId.ProcId == (int)LatestReg.Rep && view.GroupId.Time == (int)LatestReg.Seq;
+
+        public bool LeftOut(string[]? members)
+        {
+            foreach (string member in members ?? [])
+            {
+                if (Array.IndexOf(Survivors, DaemonOf(member)) < 0) return true;
+            }
+            return false;
+        }
+    }
+
+    private static void OnTransitionalConf(DaemonState daemon, Dictionary<(string Client, string Group), ClientState> clients)
+    {
+        foreach (ClientState s in clients.Values)
+        {
+            if (s.View is not null && daemon.LeftOut(s.View.Names)) s.TransitionOwed = true;
+        }
+    }
+
+    private static void OnView(ProcId id, TraceEvent e, ClientState s, DaemonState daemon, Dictionary<(string, GroupId, GroupId, string), (HashSet<ulong>, ProcId, string)> synchrony, ICollection<Violation> v)
+    {
+        if (daemon.Confs && s.View is { } before)
+        {
+            if (s.TransitionOwed && !s.TransitionSinceView && daemon.IsClosingView(e))
+            {
+                Add(v, "G-P2", $"{e.Client} got a {e.Cause} view of {e.Group} without the TRANSITION_MESS owed since {before.GroupId} (a daemon of it was left out)", e, id);
+            }
+
+            // Nothing changed for g: no daemon of the view was left out, no daemon of the new view joined
+            // the ring in this change, nobody is new and everyone came together (one vs-set; vs-sets
+            // alone miss a side whose entries kept the same MembId, hence the other two conditions).
+            if (daemon.IsClosingView(e) && !s.TransitionOwed && !s.TransitionSinceView && !daemon.LeftOut(e.Names)
+                && e.VsSets is [{ } only] && only.Length == (e.Names ?? []).Length && (e.Names ?? []).All(n => (before.Names ?? []).Contains(n)))
+            {
+                Add(v, "G-P6", $"{e.Client} got a network view of {e.Group} though no daemon of {before.GroupId} was left out and none was added", e, id);
+            }
+        }
+
         if (s.Left && !(e.Names ?? []).Contains(e.Client))
         {
             Add(v, "G-P5", $"{e.Client} got a view of {e.Group} after leaving it", e, id);
@@ -109,13 +190,20 @@ public sealed class GroupRules : ITraceRule
             }
         }
 
+        bool owedBefore = s.TransitionOwed;
+        bool transitionBefore = s.TransitionSinceView;
         s.View = (e.Names ?? []).Contains(e.Client) ? e : null;
         s.Left = false;
         s.TransitionSinceView = false;
+        // A heavyweight view (J3/J4 in a transitional period) is followed by a TRANSITION_MESS. A
+        // join, leave or disconnect view while one is owed is a request replayed from before a
+        // cascaded transitional configuration (N10): the TRANSITION_MESS comes after it, still owed.
+        bool replayed = owedBefore && !transitionBefore && e.Cause != "network";
+        s.TransitionOwed = Heavyweight(e) || (replayed && daemon.LeftOut(e.Names));
         s.Messages = [];
     }
 
-    private static void OnTransition(ProcId id, TraceEvent e, ClientState s, ICollection<Violation> v)
+    private static void OnTransition(ProcId id, TraceEvent e, ClientState s, DaemonState daemon, ICollection<Violation> v)
     {
         if (s.View is null)
         {
@@ -124,6 +212,9 @@ public sealed class GroupRules : ITraceRule
         }
 
         if (s.TransitionSinceView) Add(v, "G-P2", $"{e.Client} got two TRANSITION_MESS for {e.Group} between views", e, id);
+        // Owed since the view, or its daemons are left out of the latest transitional configuration
+        // (a view replayed after that configuration's event, N10).
+        if (daemon.Confs && !s.TransitionOwed && !daemon.LeftOut(s.View.Names)) Add(v, "G-P2", $"{e.Client} got a TRANSITION_MESS for {e.Group} though no daemon of its view was left out", e, id);
         if (s.View.GroupId != e.GroupId) Add(v, "G-P2", $"{e.Client}'s TRANSITION_MESS for {e.Group} carries {e.GroupId}, not its view's {s.View.GroupId}", e, id);
         s.TransitionSinceView = true;
     }

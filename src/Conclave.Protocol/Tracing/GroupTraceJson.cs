@@ -28,6 +28,7 @@ internal static class GroupTraceJson
             w.WriteEndArray();
             w.WriteNumber("lvs", e.LocalVsSet);
         }
+        if (e.Kind == TraceKind.GroupConf) WriteNames(w, "names", e.Names);
         if (e.Kind == TraceKind.GroupData)
         {
             w.WriteString("s", e.Sender);
@@ -55,6 +56,7 @@ internal static class GroupTraceJson
                 LocalVsSet = r.GetProperty("lvs").GetInt32(),
             };
         }
+        if (e.Kind == TraceKind.GroupConf) e = e with { Names = ReadNames(r.GetProperty("names")) };
         if (e.Kind == TraceKind.GroupData)
         {
             e = e with

@@ -30,6 +30,8 @@ public enum TraceKind : byte
     GroupData = 11,
     /// <summary>Group layer: a digest of a daemon's whole group table after a ring delivery.</summary>
     GroupDigest = 12,
+    /// <summary>Group layer: a configuration handed to the daemon's group table, before the table acts on it.</summary>
+    GroupConf = 13,
 }
 
 /// <summary>
@@ -44,7 +46,7 @@ public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong In
     public RingService Service { get; init; }
     /// <summary>Send, Deliver: FNV-1a 64 hash of the payload.</summary>
     public ulong PayloadHash { get; init; }
-    /// <summary>Conf: the configuration installed. Deliver: the configuration delivered in.</summary>
+    /// <summary>Conf: the configuration installed. Deliver: the configuration delivered in. GroupConf: the configuration.</summary>
     public ConfId Conf { get; init; }
     /// <summary>Conf: the members, sorted ascending.</summary>
     public uint[]? Members { get; init; }
@@ -52,24 +54,45 @@ public sealed record TraceEvent(TraceKind Kind, long TimeUs, uint Node, ulong In
     public RingId Ring { get; init; }
     /// <summary>Deliver: seq in that ring.</summary>
     public ulong Seq { get; init; }
+    // The group-layer fields live in one side object: ring events (most of a trace) then carry a
+    // single null reference instead of nine fields. Setting one copies the side object, so `with`
+    // never shares a change between two events.
+    private GroupFields? _group;
+
+    private GroupFields G => _group ?? GroupFields.Empty;
+
     /// <summary>Group events except GroupData: the client's private name.</summary>
-    public string? Client { get; init; }
+    public string? Client { get => _group?.Client; init => _group = G with { Client = value }; }
     /// <summary>Group events except GroupData: the group.</summary>
-    public string? Group { get; init; }
+    public string? Group { get => _group?.Group; init => _group = G with { Group = value }; }
     /// <summary>GroupView, GroupTransition: the group id the client received.</summary>
-    public GroupId GroupId { get; init; }
-    /// <summary>GroupView: the members in view order. GroupData: the local recipients.</summary>
-    public string[]? Names { get; init; }
+    public GroupId GroupId { get => G.GroupId; init => _group = G with { GroupId = value }; }
+    /// <summary>GroupView: the members in view order. GroupData: the local recipients. GroupConf: the configuration's daemons.</summary>
+    public string[]? Names { get => _group?.Names; init => _group = G with { Names = value }; }
     /// <summary>GroupView: <c>join</c>, <c>leave</c>, <c>disconnect</c> or <c>network</c>.</summary>
-    public string? Cause { get; init; }
+    public string? Cause { get => _group?.Cause; init => _group = G with { Cause = value }; }
     /// <summary>GroupView: the vs-sets.</summary>
-    public string[][]? VsSets { get; init; }
+    public string[][]? VsSets { get => _group?.VsSets; init => _group = G with { VsSets = value }; }
     /// <summary>GroupView: index of the client's own vs-set.</summary>
-    public int LocalVsSet { get; init; }
+    public int LocalVsSet { get => G.LocalVsSet; init => _group = G with { LocalVsSet = value }; }
     /// <summary>GroupData: the destination groups.</summary>
-    public string[]? Groups { get; init; }
+    public string[]? Groups { get => _group?.Groups; init => _group = G with { Groups = value }; }
     /// <summary>GroupData: the sending client.</summary>
-    public string? Sender { get; init; }
+    public string? Sender { get => _group?.Sender; init => _group = G with { Sender = value }; }
+
+    private sealed record GroupFields
+    {
+        public static readonly GroupFields Empty = new();
+        public string? Client { get; init; }
+        public string? Group { get; init; }
+        public GroupId GroupId { get; init; }
+        public string[]? Names { get; init; }
+        public string? Cause { get; init; }
+        public string[][]? VsSets { get; init; }
+        public int LocalVsSet { get; init; }
+        public string[]? Groups { get; init; }
+        public string? Sender { get; init; }
+    }
 
     /// <summary>FNV-1a 64-bit hash, used for payload identity in traces.</summary>
     public static ulong Hash(ReadOnlySpan<byte> payload)

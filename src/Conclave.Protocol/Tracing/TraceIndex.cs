@@ -36,6 +36,15 @@ public sealed class TraceIndex
     public TraceIndex(IReadOnlyList<TraceEvent> events)
     {
         ArgumentNullException.ThrowIfNull(events);
+        int sends = 0;
+        foreach (TraceEvent e in events)
+        {
+            if (e.Kind == TraceKind.Send) sends++;
+        }
+        // Sized once: these hold one entry per message, and growing them was a large share of a check's allocation.
+        SendOf = new(sends);
+        SendPos = new(sends);
+        RingSeqOf = new(sends);
         foreach (TraceEvent e in events)
         {
             if (e.Kind == TraceKind.Healed)
@@ -72,7 +81,7 @@ public sealed class TraceIndex
                     if (!log.DeliveredIn.TryGetValue(e.Conf, out List<MessageId>? inConf)) log.DeliveredIn[e.Conf] = inConf = [];
                     inConf.Add(e.Message);
                     RingSeqOf.TryAdd(e.Message, (e.Ring, e.Seq));
-                    if (!DeliveredFromRing.TryGetValue(e.Ring, out SortedDictionary<ulong, MessageId>? byRing)) DeliveredFromRing[e.Ring] = byRing = [];
+                    if (!DeliveredFromRing.TryGetValue(e.Ring, out Dictionary<ulong, MessageId>? byRing)) DeliveredFromRing[e.Ring] = byRing = [];
                     byRing.TryAdd(e.Seq, e.Message);
                     break;
             }
@@ -85,17 +94,29 @@ public sealed class TraceIndex
     /// <summary>Incarnations sorted by node, then incarnation (the deterministic iteration order).</summary>
     public List<ProcId> Order { get; } = [];
     /// <summary>The Send event of each message.</summary>
-    public Dictionary<MessageId, TraceEvent> SendOf { get; } = [];
+    public Dictionary<MessageId, TraceEvent> SendOf { get; }
     /// <summary>Where each message was sent.</summary>
-    public Dictionary<MessageId, (ProcId Proc, int Pos)> SendPos { get; } = [];
+    public Dictionary<MessageId, (ProcId Proc, int Pos)> SendPos { get; }
     /// <summary>Installers of each configuration with the member list each installed.</summary>
     public Dictionary<ConfId, List<(ProcId Proc, uint[] Members)>> Installers { get; } = [];
     /// <summary>Members of each configuration (as first installed).</summary>
     public Dictionary<ConfId, uint[]> ConfMembers { get; } = [];
     /// <summary>The ring and seq each message was sequenced at (first delivery seen).</summary>
-    public Dictionary<MessageId, (RingId Ring, ulong Seq)> RingSeqOf { get; } = [];
+    public Dictionary<MessageId, (RingId Ring, ulong Seq)> RingSeqOf { get; }
     /// <summary>Per ring: messages delivered anywhere, by seq.</summary>
-    public Dictionary<RingId, SortedDictionary<ulong, MessageId>> DeliveredFromRing { get; } = [];
+    public Dictionary<RingId, Dictionary<ulong, MessageId>> DeliveredFromRing { get; } = [];
+
+    private readonly Dictionary<RingId, ulong[]> _sortedSeqs = [];
+
+    /// <summary>The seqs of <see cref="DeliveredFromRing"/> for <paramref name="ring"/>, ascending (sorted once per ring).</summary>
+    public ulong[] SeqsOf(RingId ring)
+    {
+        if (_sortedSeqs.TryGetValue(ring, out ulong[]? seqs)) return seqs;
+        seqs = DeliveredFromRing.TryGetValue(ring, out Dictionary<ulong, MessageId>? byRing) ? [.. byRing.Keys] : [];
+        Array.Sort(seqs);
+        _sortedSeqs[ring] = seqs;
+        return seqs;
+    }
     /// <summary>Start of the quiescent suffix, or -1 if the trace has none.</summary>
     public long HealTime { get; } = -1;
 

@@ -34,7 +34,7 @@ public static class TraceJson
                 w.WriteString("svc", e.Service.ToString().ToLowerInvariant());
                 w.WriteString("h", e.PayloadHash.ToString("x16", CultureInfo.InvariantCulture));
             }
-            if (e.Kind is TraceKind.Conf or TraceKind.Deliver or TraceKind.GroupDigest)
+            if (e.Kind is TraceKind.Conf or TraceKind.Deliver or TraceKind.GroupDigest or TraceKind.GroupConf)
             {
                 w.WriteStartObject("conf");
                 w.WriteString("kind", e.Conf.Kind == ConfKind.Regular ? "reg" : "trans");

@@ -129,10 +129,61 @@ public sealed class GroupRulesTests
         Assert.Contains(Check([.. trace]), v => v.Property == "G-P7");
     }
 
+    private TraceEvent GroupConf(uint node, ConfId conf, params string[] daemons) => E(TraceKind.GroupConf, node) with { Conf = conf, Names = daemons };
+
+    private static ConfId Trans(ulong seq, ulong old) => ConfId.Trans(new RingId(1, seq), new RingId(1, old));
+
+    private static ConfId RegOf(ulong seq) => ConfId.Reg(new RingId(1, seq));
+
+    /// <summary>
+    /// At d1: alice and bob@d2 in g; d2 is cut off (TRANSITION_MESS, then the network view); then d3,
+    /// with no member of g, joins the ring: nothing for g, and carol's join goes on from the same id.
+    /// </summary>
+    private List<TraceEvent> GoodTraceWithConfigurations() =>
+    [
+        View(1, "#alice#d1", 1, "join", ["#alice#d1"]),
+        View(1, "#alice#d1", 2, "join", ["#alice#d1", "#bob#d2"], [["#bob#d2"]]),
+        GroupConf(1, Trans(12, 8), "d1"),
+        Transition(1, "#alice#d1", 2),
+        GroupConf(1, RegOf(12), "d1"),
+        View(1, "#alice#d1", 1, "network", ["#alice#d1"], [["#alice#d1"]], time: 12),
+        GroupConf(1, Trans(16, 12), "d1"),
+        GroupConf(1, RegOf(16), "d1", "d3"),
+        View(1, "#alice#d1", 2, "join", ["#alice#d1", "#carol#d1"], [["#carol#d1"]], time: 12),
+    ];
+
+    [Fact]
+    public void A_good_trace_with_configurations_is_clean() => Assert.Empty(Check([.. GoodTraceWithConfigurations()]));
+
+    [Fact]
+    public void G_P2_catches_a_transition_no_departed_daemon_calls_for()
+    {
+        // The second change only adds d3: a TRANSITION_MESS there is one too many.
+        List<TraceEvent> trace = GoodTraceWithConfigurations();
+        trace.Insert(7, Transition(1, "#alice#d1", 1, time: 12));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("no daemon of its view", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void G_P2_catches_a_missing_transition_when_a_daemon_of_the_group_departed()
+    {
+        List<TraceEvent> trace = GoodTraceWithConfigurations();
+        trace.RemoveAt(3);
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("owed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void G_P6_catches_a_network_view_for_a_change_that_neither_removes_nor_adds_a_daemon_of_the_group()
+    {
+        List<TraceEvent> trace = GoodTraceWithConfigurations();
+        trace.Insert(8, View(1, "#alice#d1", 1, "network", ["#alice#d1"], [["#alice#d1"]], time: 16));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P6");
+    }
+
     [Fact]
     public void Group_events_survive_the_json_encoding()
     {
-        foreach (TraceEvent e in GoodTrace())
+        foreach (TraceEvent e in GoodTrace().Concat(GoodTraceWithConfigurations()))
         {
             Assert.True(TraceJson.TryParse(TraceJson.Format(e), out TraceEvent? back));
             Assert.Equal(TraceJson.Format(e), TraceJson.Format(back!));

@@ -46,7 +46,10 @@ internal sealed class OrfToken
         }
     }
 
-    public static RingParseError TryParseBody(ReadOnlySpan<byte> body, out OrfToken? token)
+    public static RingParseError TryParseBody(ReadOnlySpan<byte> body, out OrfToken? token) => TryParseBody(body, null, out token);
+
+    /// <summary>Parses into <paramref name="reuse"/> when given (a host's one scratch token: tokens are never kept).</summary>
+    public static RingParseError TryParseBody(ReadOnlySpan<byte> body, OrfToken? reuse, out OrfToken? token)
     {
         token = null;
         var r = new WireReader(body);
@@ -57,7 +60,16 @@ internal sealed class OrfToken
             return RingParseError.Truncated;
         }
         if (flag > 1 || aru > seq) return RingParseError.BadField;
-        var t = new OrfToken { Ring = ring, TokenSeq = tokenSeq, Seq = seq, Aru = aru, AruId = aruId, Fcc = fcc, Backlog = backlog, RetransFlag = flag == 1 };
+        OrfToken t = reuse ?? new OrfToken();
+        t.Ring = ring;
+        t.TokenSeq = tokenSeq;
+        t.Seq = seq;
+        t.Aru = aru;
+        t.AruId = aruId;
+        t.Fcc = fcc;
+        t.Backlog = backlog;
+        t.RetransFlag = flag == 1;
+        t.Rtr.Clear();
         for (int i = 0; i < count; i++)
         {
             r.TryRingId(out RingId rtrRing);

@@ -4,7 +4,10 @@ namespace Conclave.Protocol.Ring.Wire;
 internal readonly record struct RingPacket(RingHeader Header, object Body)
 {
     // MergeDetect and TokenHoldCancel bodies: ring rep u32 | ring seq u64 (docs/ring-wire.md §7).
-    public static RingParseError TryParse(ReadOnlySpan<byte> packet, out RingPacket parsed)
+    public static RingParseError TryParse(ReadOnlySpan<byte> packet, out RingPacket parsed) => TryParse(packet, null, out parsed);
+
+    /// <summary>Parses a packet; a token is parsed into <paramref name="tokenScratch"/> when given.</summary>
+    public static RingParseError TryParse(ReadOnlySpan<byte> packet, OrfToken? tokenScratch, out RingPacket parsed)
     {
         parsed = default;
         RingParseError error = RingHeader.TryParse(packet, out RingHeader header);
@@ -18,7 +21,7 @@ internal readonly record struct RingPacket(RingHeader Header, object Body)
                 result = m;
                 break;
             case RingMessageType.Token:
-                error = OrfToken.TryParseBody(body, out OrfToken? t);
+                error = OrfToken.TryParseBody(body, tokenScratch, out OrfToken? t);
                 result = t;
                 break;
             case RingMessageType.Join:
