@@ -18,5 +18,5 @@ internal sealed class SimNode(uint id)
     public long Configurations { get; set; }
 
     /// <summary>Per <see cref="RingTimer"/>: its queued firing (reset at every boot).</summary>
-    public SimTimerSlot[] Timers { get; } = [new(), new(), new(), new(), new()];
+    public SimTimerSlot[] Timers { get; } = [.. Enum.GetValues<RingTimer>().Select(_ => new SimTimerSlot())];
 }
