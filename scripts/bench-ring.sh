@@ -54,6 +54,8 @@ for links in sealed plaintext; do
   else
     echo "DaemonLinkEncryption = off" > "$conf"
   fi
+  # FRAGMENT_SIZE=N: ring payload size to try (spread.conf FragmentSize); the default otherwise.
+  if [ -n "${FRAGMENT_SIZE:-}" ]; then echo "FragmentSize = $FRAGMENT_SIZE" >> "$conf"; fi
   printf "Spread_Segment $segment:4803 {\n  d1 10.77.0.1\n  d2 10.77.0.2\n  d3 10.77.0.3\n}\n" >> "$conf"
   port=$((24900 + RANDOM % 1000))
   pids=()
