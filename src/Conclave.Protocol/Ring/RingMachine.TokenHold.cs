@@ -14,6 +14,7 @@ public sealed partial class RingMachine
     private int _seqUnchanged;
     private bool _holdCancelSent;
     private bool _releaseBeforeOutputs;
+    private bool _holdVetoed;
 
     /// <summary>True while the representative is holding an idle token.</summary>
     public bool HoldingToken => _heldToken is not null;
@@ -24,7 +25,11 @@ public sealed partial class RingMachine
         if (t.Seq == _seqAtLastVisit) _seqUnchanged++;
         else _seqUnchanged = 0;
         _holdCancelSent = false;
-        return _options.EffectiveTokenHoldUs > 0
+        // A cancel can overtake the token on its way to me: the member that sent it will not send
+        // another before its next visit, so the next visit must not be held.
+        bool vetoed = _holdVetoed;
+        _holdVetoed = false;
+        return !vetoed && _options.EffectiveTokenHoldUs > 0
             && State == RingState.Operational
             && MyMemb.Length > 0 && MyMemb[0] == MyId
             && _seqUnchanged >= _options.SeqUnchangedConst
@@ -64,6 +69,13 @@ public sealed partial class RingMachine
         if (State == RingState.Operational && t.Ring == MyRingId) ProcessToken(t);
     }
 
+    /// <summary>A member has something to send: release the held token, or do not hold the next one.</summary>
+    private void OnHoldCancel()
+    {
+        if (_heldToken is null) _holdVetoed = true;
+        else ReleaseHeldToken();
+    }
+
     /// <summary>Something to send: release my held token, or ask the representative to release its own.</summary>
     private void OnLocalSubmit()
     {
@@ -74,8 +86,9 @@ public sealed partial class RingMachine
             return;
         }
         if (State != RingState.Operational || _holdCancelSent || MyMemb.Length < 2 || MyMemb[0] == MyId) return;
-        // The representative holds only after SeqUnchangedConst idle visits; mine lag its count by at most one.
-        if (_options.EffectiveTokenHoldUs == 0 || _seqUnchanged < _options.SeqUnchangedConst - 1) return;
+        // The representative holds only after SeqUnchangedConst idle visits; mine lag its count by at most one
+        // (two, for margin: a cancel too many costs one small packet, one too few up to a hold period).
+        if (_options.EffectiveTokenHoldUs == 0 || _seqUnchanged < _options.SeqUnchangedConst - 2) return;
         _holdCancelSent = true;
         Counters.TokenHoldCancels++;
         Unicast(MyMemb[0], RingPacket.Format(new TokenHoldCancelMessage(MyId, MyRingId)));

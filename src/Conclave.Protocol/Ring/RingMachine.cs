@@ -174,7 +174,7 @@ public sealed partial class RingMachine
                 if (sender != MyId) _state.OnMergeDetect(d);
                 break;
             case TokenHoldCancelMessage c:
-                if (c.Ring == MyRingId) ReleaseHeldToken();
+                if (c.Ring == MyRingId) OnHoldCancel();
                 break;
         }
     }

@@ -20,9 +20,11 @@ public sealed record RingOptions
     /// <summary>
     /// How long the representative holds a token that has come round idle <see cref="SeqUnchangedConst"/>
     /// times, so an idle ring does not spin; a local submission or a TokenHoldCancel releases it at once.
-    /// Null: 0.8 × the token retransmit timeout (ring-protocol.md §2.8); 0: never hold.
+    /// 0 (the default): never hold. Null: 0.8 × the token retransmit timeout (ring-protocol.md §2.8).
+    /// Off by default: a cancel still goes missing now and then, and the message then waits up to the
+    /// hold period (measured: tens of ms on CKD joins in `conclave bench groups`); an idle ring spins instead.
     /// </summary>
-    public long? TokenHoldTimeoutUs { get; init; }
+    public long? TokenHoldTimeoutUs { get; init; } = 0;
     /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
     public int SeqUnchangedConst { get; init; } = 30;
     /// <summary>

@@ -12,10 +12,13 @@ public sealed class TokenHoldTests
 {
     private const long Second = 1_000_000;
 
+    // Token hold is off by default; these tests switch it on at 0.8 × the retransmit timeout.
+    private static readonly RingOptions Holding = new() { TokenHoldTimeoutUs = null };
+
     [Fact]
     public void An_idle_ring_holds_the_token_and_does_a_small_fraction_of_the_work_of_a_spinning_one()
     {
-        long held = IdleEventsPerSecond(new RingOptions(), out RingMachine holding);
+        long held = IdleEventsPerSecond(Holding, out RingMachine holding);
         long spinning = IdleEventsPerSecond(new RingOptions { TokenHoldTimeoutUs = 0 }, out RingMachine notHolding);
 
         Assert.True(holding.Counters.TokenHolds > 10, $"{holding.Counters.TokenHolds} holds");
@@ -28,7 +31,7 @@ public sealed class TokenHoldTests
     [InlineData(3u, 1)] // another member sends one TokenHoldCancel
     public void A_message_submitted_while_the_token_is_held_is_delivered_everywhere_well_before_the_hold_ends(uint sender, int cancels)
     {
-        var sim = new Simulator(new SimulationConfig { Daemons = 3, Seed = 11, Duplication = 0, Faults = FaultKinds.None, TailProbability = 0 });
+        var sim = new Simulator(new SimulationConfig { Daemons = 3, Seed = 11, Duplication = 0, Faults = FaultKinds.None, TailProbability = 0, Ring = Holding });
         sim.BootAll();
         sim.Run(2 * Second);
         Assert.True(sim.Machine(1)!.HoldingToken || sim.Machine(1)!.Counters.TokenHolds > 0);
