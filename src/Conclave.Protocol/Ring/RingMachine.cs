@@ -92,14 +92,23 @@ public sealed partial class RingMachine
     {
         pending = default;
         if (SendSource is null || !SendSource.TryTake(out byte[] payload, out RingService service)) return false;
-        if (payload.Length > _options.MaxPayload || service is < RingService.Reliable or > RingService.Safe)
+        if (!CanCarry(payload.Length, service))
         {
             throw new InvalidOperationException($"The send source gave a {payload.Length}-byte {service} payload the ring cannot carry.");
         }
+        pending = NewPending(payload, service);
+        return true;
+    }
+
+    private bool CanCarry(int length, RingService service) =>
+        length <= _options.MaxPayload && service is >= RingService.Reliable and <= RingService.Safe;
+
+    /// <summary>Gives a message its id (and its Send trace event) at the moment it is handed to the ring.</summary>
+    private PendingSend NewPending(byte[] payload, RingService service)
+    {
         var id = new MessageId(MyId, Incarnation, ++_sendCounter);
         if (_options.TraceMessages) TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(payload) });
-        pending = new PendingSend(id, service, payload);
-        return true;
+        return new PendingSend(id, service, payload);
     }
 
     /// <summary>Counters for diagnosis (malformed packets, retransmissions, ...).</summary>
@@ -136,11 +145,10 @@ public sealed partial class RingMachine
     {
         _now = nowUs;
         id = default;
-        if (payload.Length > _options.MaxPayload || service is < RingService.Reliable or > RingService.Safe) return false;
-        id = new MessageId(MyId, Incarnation, ++_sendCounter);
-        byte[] bytes = payload.ToArray();
-        _newMessages.Enqueue(new PendingSend(id, service, bytes));
-        if (_options.TraceMessages) TraceOut(new TraceEvent(TraceKind.Send, _now, MyId, Incarnation) { Message = id, Service = service, PayloadHash = TraceEvent.Hash(bytes) });
+        if (!CanCarry(payload.Length, service)) return false;
+        PendingSend pending = NewPending(payload.ToArray(), service);
+        id = pending.Id;
+        _newMessages.Enqueue(pending);
         OnLocalSubmit();
         return true;
     }
