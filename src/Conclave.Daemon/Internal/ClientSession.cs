@@ -1,7 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Conclave.Protocol.Spread;
 
 namespace Conclave.Daemon.Internal;
@@ -15,10 +14,7 @@ internal sealed partial class ClientSession : IDisposable
     private readonly Socket _socket;
     private readonly ISessionHost _host;
     private readonly PipeReader _input;
-    private readonly Channel<ReadOnlyMemory<byte>> _outbound =
-        Channel.CreateUnbounded<ReadOnlyMemory<byte>>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _lifetime = new();
-    private int _queued;
     private int _closed;
 
     public ClientSession(Socket socket, ISessionHost host, string peer)
@@ -66,7 +62,7 @@ internal sealed partial class ClientSession : IDisposable
             IsEstablished = true;
             Interlocked.Increment(ref _host.Counters.SessionsAccepted);
             DaemonLog.SessionConnected(_host.Logger, PrivateGroupName, WantsMembership);
-            _ = Task.Run(WriteLoopAsync, CancellationToken.None);
+            Flush(); // Anything queued during the handshake.
             await ReadFramesAsync(token);
         }
         catch (OperationCanceledException)
@@ -102,7 +98,7 @@ internal sealed partial class ClientSession : IDisposable
     }
 
     /// <summary>
-    /// Queues a frame for the client. Past the bound the client is not reading: it is disconnected
+    /// Queues a frame for the client; <see cref="Flush"/> writes it. Past the bound the client is not reading: it is disconnected
     /// rather than allowed to hold memory or stall others. Returns false if the session is gone.
     /// </summary>
     public bool Enqueue(ReadOnlyMemory<byte> frame)
@@ -122,7 +118,8 @@ internal sealed partial class ClientSession : IDisposable
         }
 
         Interlocked.Increment(ref _host.Counters.FramesOut);
-        return _outbound.Writer.TryWrite(frame);
+        _outbound.Enqueue(frame);
+        return true;
     }
 
     /// <summary>Closes the connection; idempotent, callable from any thread.</summary>
@@ -133,7 +130,6 @@ internal sealed partial class ClientSession : IDisposable
             return;
         }
 
-        _outbound.Writer.TryComplete();
         try
         {
             _lifetime.Cancel();
@@ -155,41 +151,5 @@ internal sealed partial class ClientSession : IDisposable
         }
 
         _socket.Dispose();
-    }
-
-    private async Task WriteLoopAsync()
-    {
-        var batch = new List<ArraySegment<byte>>(64);
-        ChannelReader<ReadOnlyMemory<byte>> reader = _outbound.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync(CancellationToken.None))
-            {
-                int bytes = 0;
-                batch.Clear();
-                while (batch.Count < 64 && bytes < 262_144 && reader.TryRead(out ReadOnlyMemory<byte> frame))
-                {
-                    if (!MemoryMarshal.TryGetArray(frame, out ArraySegment<byte> segment))
-                    {
-                        segment = frame.ToArray();
-                    }
-
-                    batch.Add(segment);
-                    bytes += segment.Count;
-                }
-
-                if (batch.Count == 0)
-                {
-                    continue;
-                }
-
-                await _socket.SendAsync(batch, SocketFlags.None);
-                Interlocked.Add(ref _queued, -batch.Count);
-            }
-        }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
-        {
-            Close();
-        }
     }
 }

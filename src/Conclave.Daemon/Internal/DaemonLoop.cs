@@ -20,6 +20,7 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     private readonly Microsoft.Extensions.Logging.ILogger _logger;
     private readonly GroupTable _table;
     private readonly IOrderingLayer _ordering;
+    private readonly List<ClientSession> _toFlush = [];
 
     public DaemonLoop(DaemonOptions options, DaemonCounters counters, Microsoft.Extensions.Logging.ILogger logger, ConcurrentDictionary<string, ClientSession> sessionsByPrivateName, MembershipId initialConfiguration, Func<IOrderingListener, IOrderingLayer> orderingFactory)
     {
@@ -66,20 +67,77 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     /// <summary>Handles one item now, serialised with every other.</summary>
     public void Post(LoopItem item)
     {
+        FlushList flush;
         lock (_gate)
         {
             Handle(item);
             _groupCount = _table.GroupCount;
+            flush = TakeSessionsToFlush();
         }
+
+        flush.FlushAll();
     }
 
     /// <summary>Runs ring work (a packet, a timer, a status read) serialised with every other item.</summary>
     public void Run<TState>(TState state, Action<TState> action)
     {
+        FlushList flush;
         lock (_gate)
         {
             action(state);
             _groupCount = _table.GroupCount;
+            flush = TakeSessionsToFlush();
+        }
+
+        flush.FlushAll();
+    }
+
+    /// <summary>Queues a frame for a session and remembers to write it once the current item is done.</summary>
+    private void Send(ClientSession session, ReadOnlyMemory<byte> frame)
+    {
+        if (session.Enqueue(frame) && !session.FlushPending)
+        {
+            session.FlushPending = true;
+            _toFlush.Add(session);
+        }
+    }
+
+    // Writes happen after the gate is released, so the loop is never held up by a socket.
+    private FlushList TakeSessionsToFlush()
+    {
+        if (_toFlush.Count == 0)
+        {
+            return default;
+        }
+
+        ClientSession[] sessions = System.Buffers.ArrayPool<ClientSession>.Shared.Rent(_toFlush.Count);
+        for (int i = 0; i < _toFlush.Count; i++)
+        {
+            sessions[i] = _toFlush[i];
+            sessions[i].FlushPending = false;
+        }
+
+        var list = new FlushList(sessions, _toFlush.Count);
+        _toFlush.Clear();
+        return list;
+    }
+
+    private readonly struct FlushList(ClientSession[]? sessions, int count)
+    {
+        public void FlushAll()
+        {
+            if (sessions is null)
+            {
+                return;
+            }
+
+            for (int i = 0; i < count; i++)
+            {
+                sessions[i].Flush();
+            }
+
+            Array.Clear(sessions, 0, count);
+            System.Buffers.ArrayPool<ClientSession>.Shared.Return(sessions);
         }
     }
 
@@ -155,7 +213,7 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         byte[] reject = FrameWriter.BuildReject(rejectType, original, session.PrivateGroupName, item.Message.Groups, hint, frame.AsSpan(bodyAt));
         Interlocked.Increment(ref _counters.Rejects);
         DaemonLog.RequestRejected(_logger, session.PrivateGroupName, cause == ServiceType.CausedByJoin ? "join" : "leave", item.Message.Groups[0], reason);
-        session.Enqueue(reject);
+        Send(session, reject);
     }
 
     // ---- ordering listener: the ordered stream drives the group table ----
@@ -182,7 +240,7 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     {
         if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished)
         {
-            session.Enqueue(message.Frame);
+            Send(session, message.Frame);
         }
     }
 
@@ -190,7 +248,7 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
     {
         if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished && session.WantsMembership)
         {
-            session.Enqueue(frame);
+            Send(session, frame);
             Metrics?.MembershipMessageQueued();
         }
     }
