@@ -65,6 +65,10 @@ for links in sealed plaintext; do
     pids+=($!)
   done
   for i in 1 2 3; do wait_line "$work/d$i-$links.log" 0 'regular [0-9.]+: d1, d2, d3$' >/dev/null; done
+  # Daemons are long-running servers: measure them warm. A first flood (not reported) lets the runtime's
+  # tiered JIT finish compiling the hot paths of all three daemons; without it the first size measured
+  # pays for the compilation.
+  $conclave flood -s $((port + 1)) -n 60000 -b 1000 --service agreed --receivers 0 --json > /dev/null
   echo "# links $links, segment $segment, load: $(cut -d' ' -f1-3 /proc/loadavg)"
   for size in 100 1000 10000; do
     $conclave flood -s $((port + 1)) -n "$count" -b $size --service agreed --receivers 0 --json
