@@ -67,14 +67,14 @@ public sealed class LinkSealer : IDisposable
     {
         if (_sendCipher is null)
         {
-            byte[] plain = new byte[5 + payload.Length];
+            byte[] plain = GC.AllocateUninitializedArray<byte>(5 + payload.Length); // every byte is written below
             plain[0] = PlainFormat;
             BinaryPrimitives.WriteUInt32LittleEndian(plain.AsSpan(1), _node);
             payload.CopyTo(plain.AsSpan(5));
             return plain;
         }
 
-        byte[] packet = new byte[HeaderSize + payload.Length + TagSize];
+        byte[] packet = GC.AllocateUninitializedArray<byte>(HeaderSize + payload.Length + TagSize); // header, ciphertext and tag fill it
         lock (_sendLock)
         {
             ulong counter = ++_counter;
@@ -138,7 +138,7 @@ public sealed class LinkSealer : IDisposable
                 return false;
             }
 
-            byte[] plain = new byte[packet.Length - HeaderSize - TagSize];
+            byte[] plain = GC.AllocateUninitializedArray<byte>(packet.Length - HeaderSize - TagSize); // decryption writes every byte, or it is dropped
             bool known = _receiveCiphers.TryGetValue((sender, incarnation), out AesGcm? cipher);
 
             // A claimed new incarnation gets a trial cipher: the sender's current one is replaced only

@@ -33,6 +33,11 @@ public static class GroupMessageCodec
     public static byte[] Encode(GroupMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (message.Kind == GroupMessageKind.Data)
+        {
+            return EncodeData(message);
+        }
+
         var writer = new Writer(message.Kind == GroupMessageKind.Data ? message.Frame.Length + 64 : 256);
         writer.Byte(FormatVersion);
         writer.Byte((byte)message.Kind);
@@ -52,6 +57,22 @@ public static class GroupMessageCodec
         }
 
         return writer.ToArray();
+    }
+
+    // The per-message path: one exact-size buffer and one copy of the client's frame.
+    private static byte[] EncodeData(GroupMessage message)
+    {
+        string sender = message.Sender;
+        int senderLength = Encoding.Latin1.GetByteCount(sender);
+        ReadOnlySpan<byte> frame = message.Frame.Span;
+        byte[] payload = GC.AllocateUninitializedArray<byte>(7 + senderLength + frame.Length); // every byte is written below
+        payload[0] = FormatVersion;
+        payload[1] = (byte)GroupMessageKind.Data;
+        BinaryPrimitives.WriteUInt32LittleEndian(payload.AsSpan(2), (uint)message.Service);
+        payload[6] = checked((byte)senderLength);
+        Encoding.Latin1.GetBytes(sender, payload.AsSpan(7, senderLength));
+        frame.CopyTo(payload.AsSpan(7 + senderLength));
+        return payload;
     }
 
     /// <summary>Decodes a payload; false if it is malformed.</summary>

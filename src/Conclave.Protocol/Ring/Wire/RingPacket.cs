@@ -69,10 +69,13 @@ internal readonly record struct RingPacket(RingHeader Header, object Body)
 
     private static byte[] Build<T>(RingMessageType type, uint sender, RingHeaderFlags flags, int bodySize, T state, BodyWriter<T> body)
     {
-        var packet = new byte[RingHeader.Size + bodySize];
+        // Not zeroed (a data packet is mostly payload, copied in just after): the check below makes sure
+        // every byte was written, so no stale heap memory can reach the wire.
+        byte[] packet = GC.AllocateUninitializedArray<byte>(RingHeader.Size + bodySize);
         new RingHeader(type, sender, flags).Format(packet);
         var w = new WireWriter(packet.AsSpan(RingHeader.Size));
         body(ref w, state);
+        if (w.Position != bodySize) throw new InvalidOperationException($"{type} body wrote {w.Position} of its {bodySize} bytes");
         RingHeader.Seal(packet);
         return packet;
     }
