@@ -91,6 +91,19 @@ internal sealed class GroupSimulation
 
     private static MembershipId Mid(RingId ring) => new((int)ring.Rep, (int)ring.Seq);
 
+    /// <summary>
+    /// A transitional configuration's id, unique per (new ring, old ring) as ring-protocol.md §5.2
+    /// requires and as the daemon's <c>RingNodes.IdOf</c> makes it. The old ring's id alone is the same
+    /// on both sides of a partition, so vs-sets would put daemons that never met in one set.
+    /// Bit 30 keeps it apart from every regular id (rep, seq).
+    /// </summary>
+    private static MembershipId TransMid(ConfId conf)
+    {
+        ulong mix = unchecked((conf.Old.Seq * 0x9E3779B97F4A7C15UL) ^ (conf.Old.Rep * 0xC2B2AE3D27D4EB4FUL));
+        uint time = 0x4000_0000u | (uint)((conf.Ring.Seq & 0x3F_FFFF) << 8) | (1 + (uint)((mix >> 32) % 255));
+        return new MembershipId((int)conf.Ring.Rep, (int)time);
+    }
+
     private GroupTable Table(uint node)
     {
         ulong inc = _sim.Machine(node)!.Incarnation;
@@ -123,7 +136,7 @@ internal sealed class GroupSimulation
             case RingConfiguration c when c.Id.Kind == ConfKind.Transitional:
                 string[] survivors = [.. c.Members.Select(x => _names[x])];
                 Record(node, new TraceEvent(TraceKind.GroupConf, 0, 0, 0) { Conf = c.Id, Names = survivors });
-                table.OnTransitional(survivors, Mid(c.Id.Old), _outputs[node]);
+                table.OnTransitional(survivors, TransMid(c.Id), _outputs[node]);
                 break;
             case RingConfiguration c:
                 if (table.RegId == Mid(c.Id.Ring)) break; // the boot singleton the table starts in

@@ -42,6 +42,8 @@ public sealed class GroupRules : ITraceRule
                         break;
                     case TraceKind.GroupConf:
                         daemon.LatestReg = e.Conf.Ring;
+                        daemon.RegNames = e.Names ?? [];
+                        daemon.ExchangeMayBeOpen = true;
                         break;
                     case TraceKind.GroupView:
                         OnView(id, e, State(clients, e), daemon, synchrony, violations);
@@ -56,17 +58,20 @@ public sealed class GroupRules : ITraceRule
                         left.Left = true;
                         left.TransitionSinceView = false;
                         left.TransitionOwed = false;
+                        left.TransitionAllowed = false;
                         break;
                     case TraceKind.GroupKill:
                         ClientState killed = State(clients, e);
                         killed.View = null;
                         killed.TransitionSinceView = false;
                         killed.TransitionOwed = false;
+                        killed.TransitionAllowed = false;
                         break;
                     case TraceKind.GroupData:
                         OnData(id, e, clients, violations);
                         break;
                     case TraceKind.GroupDigest:
+                        daemon.ExchangeMayBeOpen = false; // digests are written only outside an exchange
                         if (!tables.TryAdd((e.Message, e.Conf), (e.PayloadHash, id)) && tables[(e.Message, e.Conf)] is { } first && first.Digest != e.PayloadHash)
                         {
                             Add(violations, "G-P1", $"group tables differ after {e.Message} in {e.Conf}", e, first.Proc, id);
@@ -83,6 +88,11 @@ public sealed class GroupRules : ITraceRule
         public bool TransitionSinceView;
         /// <summary>G-P2: a TRANSITION_MESS is owed before the next view (a daemon of the view was left out).</summary>
         public bool TransitionOwed;
+        /// <summary>
+        /// G-P2: a TRANSITION_MESS before the next view is allowed though not owed: a cascaded change
+        /// may have dropped daemons that the interrupted exchange merged into the group unseen (N10).
+        /// </summary>
+        public bool TransitionAllowed;
         public bool Left;
         public HashSet<ulong> Messages = [];
     }
@@ -115,6 +125,21 @@ public sealed class GroupRules : ITraceRule
         public string[] Survivors = [];
         /// <summary>The latest regular configuration, if no transitional one came after it.</summary>
         public RingId LatestReg;
+        /// <summary>The daemons of the latest regular configuration.</summary>
+        public string[] RegNames = [];
+        /// <summary>
+        /// No <c>groupdigest</c> since the latest regular configuration: its state exchange may still
+        /// run (digests are written only outside one).
+        /// </summary>
+        public bool ExchangeMayBeOpen;
+
+        /// <summary>
+        /// A transitional configuration that interrupts an exchange and leaves out daemons of the
+        /// regular configuration it ran in. At the next regular configuration the table merges the
+        /// sets whose state was complete (N10) without a view, then drops the daemons outside this
+        /// transitional configuration: a group can lose daemons its clients' views never showed.
+        /// </summary>
+        public bool Cascade => ExchangeMayBeOpen && RegNames.Any(d => Array.IndexOf(Survivors, d) < 0);
 
         /// <summary>
         /// The network view that ends the latest regular configuration's change (index 1 under its
@@ -136,9 +161,11 @@ public sealed class GroupRules : ITraceRule
 
     private static void OnTransitionalConf(DaemonState daemon, Dictionary<(string Client, string Group), ClientState> clients)
     {
+        bool cascade = daemon.Cascade;
         foreach (ClientState s in clients.Values)
         {
             if (s.View is not null && daemon.LeftOut(s.View.Names)) s.TransitionOwed = true;
+            if (s.View is not null && cascade) s.TransitionAllowed = true;
         }
     }
 
@@ -195,6 +222,7 @@ public sealed class GroupRules : ITraceRule
         s.View = (e.Names ?? []).Contains(e.Client) ? e : null;
         s.Left = false;
         s.TransitionSinceView = false;
+        s.TransitionAllowed = false;
         // A heavyweight view (J3/J4 in a transitional period) is followed by a TRANSITION_MESS. A
         // join, leave or disconnect view while one is owed is a request replayed from before a
         // cascaded transitional configuration (N10): the TRANSITION_MESS comes after it, still owed.
@@ -214,7 +242,7 @@ public sealed class GroupRules : ITraceRule
         if (s.TransitionSinceView) Add(v, "G-P2", $"{e.Client} got two TRANSITION_MESS for {e.Group} between views", e, id);
         // Owed since the view, or its daemons are left out of the latest transitional configuration
         // (a view replayed after that configuration's event, N10).
-        if (daemon.Confs && !s.TransitionOwed && !daemon.LeftOut(s.View.Names)) Add(v, "G-P2", $"{e.Client} got a TRANSITION_MESS for {e.Group} though no daemon of its view was left out", e, id);
+        if (daemon.Confs && !s.TransitionOwed && !s.TransitionAllowed && !daemon.LeftOut(s.View.Names)) Add(v, "G-P2", $"{e.Client} got a TRANSITION_MESS for {e.Group} though no daemon of its view was left out", e, id);
         if (s.View.GroupId != e.GroupId) Add(v, "G-P2", $"{e.Client}'s TRANSITION_MESS for {e.Group} carries {e.GroupId}, not its view's {s.View.GroupId}", e, id);
         s.TransitionSinceView = true;
     }

@@ -104,6 +104,66 @@ public sealed class TraceCheckerTests
     }
 
     [Fact]
+    public void Catches_P5a_a_configuration_installed_without_its_installer()
+    {
+        var b = new Builder();
+        b.Boot(1).Reg(1, new RingId(1, 4), 2);
+        Assert.Contains(Check(b), v => v.Property == "P5a");
+    }
+
+    [Fact]
+    public void Catches_P5d_two_transitional_configurations_in_a_row()
+    {
+        var b = new Builder();
+        b.Boot(1).Reg(1, new RingId(1, 4), 1).Trans(1, R1, new RingId(1, 4), 1).Trans(1, R2, R1, 1);
+        Assert.Contains(Check(b), v => v.Property == "P5d");
+    }
+
+    [Fact]
+    public void Catches_P5e_a_transitional_member_outside_the_new_regular_configuration()
+    {
+        var b = new Builder();
+        foreach (uint n in new uint[] { 1, 2, 3 }) b.Boot(n).Reg(n, new RingId(n, 4), n);
+        foreach (uint n in new uint[] { 1, 2, 3 }) b.Trans(n, R1, new RingId(n, 4), n).Reg(n, R1, 1, 2, 3);
+        b.Crash(3);
+        foreach (uint n in new uint[] { 1, 2 }) b.Trans(n, R2, R1, 1, 2, 3).Reg(n, R2, 1, 2);
+        Assert.Contains(Check(b), v => v.Property == "P5e");
+    }
+
+    [Fact]
+    public void Catches_P6b_different_messages_in_a_shared_transitional_configuration()
+    {
+        Builder b = Good(heal: false).Send(1, 2);
+        int trans = b.Events.FindIndex(e => e.Kind == TraceKind.Conf && e.Node == 1 && e.Conf == ConfId.Trans(R2, R1));
+        b.Events.Insert(trans + 1, new TraceEvent(TraceKind.Deliver, 60, 1, 1) { Message = new MessageId(1, 1, 2), Service = RingService.Agreed, PayloadHash = 2, Conf = ConfId.Trans(R2, R1), Ring = R1, Seq = 3 });
+        Assert.Contains(Check(b), v => v.Property == "P6b");
+    }
+
+    [Fact]
+    public void Catches_P8_a_causal_predecessor_missing_in_a_transitional_configuration()
+    {
+        // 2 delivers 1's message, then sends its own; 3, cut off alone, delivers 2's message without 1's.
+        var b = new Builder();
+        RingId alone = new(3, 12);
+        foreach (uint n in new uint[] { 1, 2, 3 }) b.Boot(n).Reg(n, new RingId(n, 4), n);
+        foreach (uint n in new uint[] { 1, 2, 3 }) b.Trans(n, R1, new RingId(n, 4), n).Reg(n, R1, 1, 2, 3);
+        b.Send(1, 1).Deliver(2, 1, 1, ConfId.Reg(R1), R1, 1).Send(2, 1);
+        b.Deliver(1, 1, 1, ConfId.Reg(R1), R1, 1).Deliver(1, 2, 1, ConfId.Reg(R1), R1, 2).Deliver(2, 2, 1, ConfId.Reg(R1), R1, 2);
+        b.Trans(3, alone, R1, 3).Deliver(3, 2, 1, ConfId.Trans(alone, R1), R1, 2).Reg(3, alone, 3);
+        Assert.Contains(Check(b), v => v.Property == "P8");
+    }
+
+    [Fact]
+    public void Catches_P11b_a_daemon_that_came_from_the_old_ring_missing_from_the_transitional_configuration()
+    {
+        var b = new Builder();
+        foreach (uint n in new uint[] { 1, 2 }) b.Boot(n).Reg(n, new RingId(n, 4), n).Trans(n, R1, new RingId(n, 4), n).Reg(n, R1, 1, 2);
+        b.Trans(1, R2, R1, 1).Reg(1, R2, 1, 2);
+        b.Trans(2, R2, R1, 2).Reg(2, R2, 1, 2);
+        Assert.Contains(Check(b), v => v.Property == "P11b");
+    }
+
+    [Fact]
     public void Catches_P6a_different_messages_before_a_shared_transitional_configuration()
     {
         Builder b = Good(heal: false).Send(1, 2);

@@ -14,4 +14,34 @@ public sealed class GroupSimulationTests
         SimulationResult r = SimulationRunner.Run(config);
         Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons 4 --faults none --groups --trace");
     }
+
+    /// <summary>
+    /// Campaign seeds whose transitional configurations on two sides of a partition had one id (the
+    /// old ring's), so a merge put daemons that never shared a view into one vs-set (G-P6 at d2 of
+    /// seed 431, d4 of seed 618). Transitional ids are now unique per (new ring, old ring).
+    /// </summary>
+    [Theory]
+    [InlineData(431UL, 6)]
+    [InlineData(618UL, 5)]
+    public void Transitional_ids_differ_on_the_two_sides_of_a_partition(ulong seed, int daemons)
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+    }
+
+    /// <summary>
+    /// Campaign seeds where a cascaded change interrupted an exchange: the table merged the complete
+    /// sets unseen (N10) and then dropped daemons of them, so clients got a TRANSITION_MESS their views
+    /// did not call for. The table is right (its replayed views list those daemons); G-P2 now allows it.
+    /// </summary>
+    [Theory]
+    [InlineData(108UL, 4)]
+    [InlineData(891UL, 3)]
+    public void A_cascaded_change_may_give_a_transition_for_daemons_merged_unseen(ulong seed, int daemons)
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+    }
 }

@@ -180,6 +180,35 @@ public sealed class GroupRulesTests
         Assert.Contains(Check([.. trace]), v => v.Property == "G-P6");
     }
 
+    /// <summary>
+    /// As at d2 of campaign seed 891: alice alone in g at d1; d2 merges in (R12) and its state, with a
+    /// member of g, is complete when d2 is cut off again before the exchange ends (T16); at R16 the table
+    /// merges that state unseen (N10), then drops d2, so alice gets a TRANSITION_MESS, though her view
+    /// never showed d2.
+    /// </summary>
+    private List<TraceEvent> CascadeTrace() =>
+    [
+        View(1, "#alice#d1", 1, "join", ["#alice#d1"]),
+        GroupConf(1, Trans(12, 8), "d1"),
+        GroupConf(1, RegOf(12), "d1", "d2"),
+        GroupConf(1, Trans(16, 12), "d1"),
+        GroupConf(1, RegOf(16), "d1"),
+        Transition(1, "#alice#d1", 1),
+        View(1, "#alice#d1", 1, "network", ["#alice#d1"], [["#alice#d1"]], time: 16),
+    ];
+
+    [Fact]
+    public void G_P2_allows_a_transition_for_daemons_an_interrupted_exchange_merged_unseen() => Assert.Empty(Check([.. CascadeTrace()]));
+
+    [Fact]
+    public void G_P2_still_catches_that_transition_when_the_exchange_had_ended()
+    {
+        // A digest in R12 shows the exchange ended: alice's view then shows every daemon of g.
+        List<TraceEvent> trace = CascadeTrace();
+        trace.Insert(3, E(TraceKind.GroupDigest, 1) with { Message = new MessageId(2, 1, 1), Service = RingService.Agreed, Conf = RegOf(12), PayloadHash = 0xB });
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("no daemon of its view", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Group_events_survive_the_json_encoding()
     {
