@@ -51,6 +51,11 @@ internal sealed class TgdhModule : ModuleBase
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
+    // Received blinded keys already checked for group membership in this run, by reference. Where the check is a
+    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key checked on receipt is not
+    // checked again when it is used as a base.
+    private readonly HashSet<byte[]> _checked = new(ReferenceEqualityComparer.Instance);
+
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
     {
@@ -706,6 +711,7 @@ internal sealed class TgdhModule : ModuleBase
         _work = null;
         _myLeaf = null;
         _published.Clear();
+        _checked.Clear();
         _phase = Phase.Idle;
         Finish(element);
     }
@@ -714,7 +720,13 @@ internal sealed class TgdhModule : ModuleBase
     private void ComputeParent(TreeNode node)
     {
         TreeNode parent = node.Parent!;
-        byte[] element = ExpReceived(node.Sibling.Bk!, node.Key!);
+        byte[] siblingBk = node.Sibling.Bk!;
+        byte[] element = _checked.Contains(siblingBk) ? Dh.Exp(siblingBk, node.Key!, Counter) : ExpReceived(siblingBk, node.Key!);
+        if (!Dh.ExpValidatesInput)
+        {
+            _checked.Add(siblingBk);
+        }
+
         TgdhTree.Forget(parent);
         parent.Key = KeySchedule.ElementToScalar(Dh, NodeKeyLabel, element);
         if (parent.Parent is null)
@@ -760,6 +772,14 @@ internal sealed class TgdhModule : ModuleBase
 
             last = steps;
             updates.Add((node, bk));
+        }
+
+        if (!Dh.ExpValidatesInput && envelope.Sender != Self)
+        {
+            foreach ((TreeNode _, byte[] bk) in updates)
+            {
+                _checked.Add(bk);
+            }
         }
 
         return true;
@@ -845,6 +865,7 @@ internal sealed class TgdhModule : ModuleBase
         _covered = [];
         _announced.Clear();
         _published.Clear();
+        _checked.Clear();
         _early.Clear();
         ErasePendingRefresh();
         _phase = Phase.Idle;
