@@ -64,18 +64,25 @@ internal static class BenchKxCommand
         List<string> plots = KxReport.Plot(samples, Path.Combine(docs.FullName, "plots"));
         string path = Path.Combine(docs.FullName, "benchmarks-kx.md");
         string? previous = File.Exists(path) ? File.ReadAllText(path) : null;
-        File.WriteAllText(path, KxReport.Markdown(samples, plots, arguments, DateTime.UtcNow - started, previous));
+
+        // Exponentiation cost at the end of the run, in the same conditions: what the serial counts above cost now.
+        var calibration = new Dictionary<string, (double, double)>();
+        foreach (DhGroup group in settings.Groups)
+        {
+            calibration[group.Name] = KxBenchmark.Calibrate(group);
+        }
+
+        string load = File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : string.Empty;
+        File.WriteAllText(path, KxReport.Markdown(samples, plots, arguments, DateTime.UtcNow - started, previous, calibration, load));
         Console.WriteLine($"wrote {path} and {plots.Count} plots");
         foreach (string line in KxReport.Headline(samples))
         {
             Console.WriteLine(line);
         }
 
-        foreach (DhGroup group in settings.Groups)
+        foreach ((string group, (double exp, double expBase)) in calibration)
         {
-            // Exponentiation cost at the end of the run, in the same conditions: what the serial counts above cost now.
-            (double exp, double expBase) = KxBenchmark.Calibrate(group);
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{group.Name} now: exponentiation {exp:F1} µs, fixed-base {expBase:F1} µs (thread CPU, mean of 200 each); load average {File.ReadAllText("/proc/loadavg").Split(' ')[0]}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{group} now: exponentiation {exp:F1} µs, fixed-base {expBase:F1} µs (thread CPU, mean of 200 each); load average {load}"));
         }
 
         return 0;

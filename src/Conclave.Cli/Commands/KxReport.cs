@@ -71,12 +71,18 @@ internal static class KxReport
     }
 
     public static string Markdown(List<KxSample> samples, List<string> plots, string command, TimeSpan took, string? previous)
+        => Markdown(samples, plots, command, took, previous, new Dictionary<string, (double, double)>(), string.Empty);
+
+    /// <summary>The report, with each group's exponentiation cost measured in the same run and the load average at its end.</summary>
+    public static string Markdown(
+        List<KxSample> samples, List<string> plots, string command, TimeSpan took, string? previous,
+        IReadOnlyDictionary<string, (double ExpMicroseconds, double ExpBaseMicroseconds)> calibration, string loadAverage)
     {
         var md = new StringBuilder();
         md.AppendLine("# Key agreement benchmarks (`conclave bench kx`)");
         md.AppendLine();
         md.AppendLine(F($"Regenerate with `dotnet run -c Release --project src/Conclave.Cli -- {command["conclave ".Length..]}`."));
-        md.AppendLine(F($"Last run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, took {took.TotalMinutes:F1} min."));
+        md.AppendLine(F($"Last run: {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, took {took.TotalMinutes:F1} min{(loadAverage.Length > 0 ? F($", load average (1, 5, 15 min) at the end {loadAverage}") : string.Empty)}."));
         md.AppendLine();
         md.AppendLine("Pure computation: every member's module runs in one process in the deterministic simulator (no network). " +
             "**n** counts the joiner for a join and the leaver for a leave (the paper's convention). " +
@@ -88,8 +94,15 @@ internal static class KxReport
             "`CONCLAVE_KX_DEBUG=1` prints each event's chain step by step (member, message, CPU µs, exponentiations). " +
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
-            "The machine is shared, so single timings are noisy; the counts are exact.");
+            "The machine is shared, so single timings are noisy; the counts are exact. " +
+            "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): for a **leave**, the sponsor's view step (its new share, " +
+            "its path up to the root's child, the blinded keys, one signature) then the member that has most of its path to recompute " +
+            "(verification, receipt checks, its path and the root, the transcript hash and key derivation); for a **join**, the joiner's " +
+            "view step (its leaf and announcement), the sponsor's step on that announcement (merge, its path, blinded keys), then the " +
+            "joiner's or another member's step on the sponsor's broadcast. The joiner's copy of the tree (about 77 KB, by unicast) " +
+            "travels on a parallel chain (the sender's encoding and signature, the joiner's parse and merge), and counts only when it is the longer one.");
         md.AppendLine();
+        AppendTargets(md, samples, calibration);
         foreach (var byGroup in samples.GroupBy(s => s.Group))
         {
             md.AppendLine(F($"## {byGroup.Key}"));
@@ -148,6 +161,44 @@ internal static class KxReport
         md.AppendLine(Kept(previous) ?? "## Primitives (BenchmarkDotNet)\n\n_Not yet measured: run `dotnet run -c Release --project bench/Conclave.Benchmarks -- --filter '*Primitive*'` and paste the summary here._");
         md.AppendLine(KeepEnd);
         return md.ToString();
+    }
+
+    /// <summary>The issue's targets against this run's figures, with the exponentiation cost measured in the same run.</summary>
+    private static void AppendTargets(StringBuilder md, List<KxSample> samples, IReadOnlyDictionary<string, (double ExpMicroseconds, double ExpBaseMicroseconds)> calibration)
+    {
+        KxSample? gdh30 = samples.FirstOrDefault(s => s is { Protocol: KeyAgreementProtocol.Gdh, Group: "ristretto255", Event: "join", N: 30 });
+        var tgdh = samples.Where(s => s is { Protocol: KeyAgreementProtocol.Tgdh, Group: "ristretto255", N: 1000 }).ToList();
+        if (gdh30 is null && tgdh.Count == 0)
+        {
+            return;
+        }
+
+        bool calibrated = calibration.TryGetValue("ristretto255", out (double Exp, double ExpBase) cost);
+        md.AppendLine("## Targets (issue 5)");
+        md.AppendLine();
+        md.AppendLine(calibrated
+            ? F($"ristretto255 scalar multiplication measured at the end of this run: {cost.Exp:F1} µs (fixed base {cost.ExpBase:F1} µs), thread CPU, mean of 200; the quiet-machine reference is 52.6 µs.")
+            : "ristretto255 scalar multiplication: quiet-machine reference 52.6 µs.");
+        md.AppendLine();
+        md.AppendLine("| target | measured | bound or limit | ratio |");
+        md.AppendLine("|---|---:|---:|---:|");
+        if (gdh30 is not null)
+        {
+            double reference = 3 * 30 * 52.6 / 1000;
+            md.AppendLine(F($"| Cliques (GDH) join at n = 30 within 1.2× of 3n scalar multiplications (reference cost) | {gdh30.SerialMs:F2} ms | {reference:F2} ms | {gdh30.SerialMs / reference:F2} |"));
+            if (calibrated)
+            {
+                double now = 3 * 30 * cost.Exp / 1000;
+                md.AppendLine(F($"| same, bound at this run's scalar multiplication cost | {gdh30.SerialMs:F2} ms | {now:F2} ms | {gdh30.SerialMs / now:F2} |"));
+            }
+        }
+
+        foreach (KxSample s in tgdh)
+        {
+            md.AppendLine(F($"| TGDH {s.Event} at n = 1000 under 2 ms CPU ({s.SerialExps} serial exponentiations) | {s.SerialMs:F2} ms | 2.00 ms | {s.SerialMs / 2:F2} |"));
+        }
+
+        md.AppendLine();
     }
 
     private static string? Kept(string? previous)

@@ -120,11 +120,10 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         return true;
     }
 
-    /// <summary>Reads a list of exactly one name (a TGDH leaf), also as its UTF-8 bytes.</summary>
-    public bool Name(out string name, out byte[] utf8)
+    /// <summary>Reads a list of exactly one name (a TGDH leaf), without keeping a copy of its bytes.</summary>
+    public bool Name(out string name)
     {
         name = string.Empty;
-        utf8 = [];
         if (!U16(out int count) || count != 1 || !U16(out int length) || length == 0 || _at + length > _data.Length)
         {
             return false;
@@ -139,7 +138,6 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
             return false;
         }
 
-        utf8 = _data.Slice(_at, length).ToArray();
         _at += length;
         return true;
     }

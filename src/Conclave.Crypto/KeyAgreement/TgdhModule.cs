@@ -51,6 +51,11 @@ internal sealed class TgdhModule : ModuleBase
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
+    // Received blinded keys already checked for group membership in this run, by reference. Where the check is a
+    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key checked on receipt is not
+    // checked again when it is used as a base.
+    private readonly HashSet<byte[]> _checked = new(ReferenceEqualityComparer.Instance);
+
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
     {
@@ -361,20 +366,24 @@ internal sealed class TgdhModule : ModuleBase
 
             // Group membership of announced blinded keys is checked where each is first used as a base
             // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
+            // Flags rather than a hash set: a joiner checks a thousand leaves here, on the join's critical path.
             List<TreeNode> leaves = TgdhTree.Leaves(tree!);
-            var indexes = new HashSet<int>(leaves.Count);
+            var indexes = new int[leaves.Count];
+            var inTree = new bool[View.Members.Count];
             int first = int.MaxValue;
-            foreach (TreeNode leaf in leaves)
+            for (int i = 0; i < leaves.Count; i++)
             {
-                if (!ViewIndex.TryGetValue(leaf.Member!, out int at) || _mine[at] || _covered[at] || !indexes.Add(at))
+                if (!ViewIndex.TryGetValue(leaves[i].Member!, out int at) || _mine[at] || _covered[at] || inTree[at])
                 {
                     return Rejection.Invalid;
                 }
 
+                inTree[at] = true;
+                indexes[i] = at;
                 first = Math.Min(first, at);
             }
 
-            if (welcome && (leaves.Count != View.Members.Count - 1 || !indexes.Contains(ViewIndex[envelope.Sender])))
+            if (welcome && (leaves.Count != View.Members.Count - 1 || !inTree[ViewIndex[envelope.Sender]]))
             {
                 return Rejection.Invalid;
             }
@@ -515,6 +524,7 @@ internal sealed class TgdhModule : ModuleBase
             .ThenBy(a => a.FirstIndex)
             .Select(a => a.Tree)
             .ToList();
+        _leafOf.EnsureCapacity(View!.Members.Count);
         foreach (AnnouncedTree other in _announced)
         {
             foreach (TreeNode leaf in other.Leaves ?? [])
@@ -636,20 +646,8 @@ internal sealed class TgdhModule : ModuleBase
     private void ProgressUnchecked()
     {
         TreeNode leaf = _myLeaf ??= FindLeaf(_work!, Self)!;
-        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
-        {
-            if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
-            {
-                if (node.Sibling.Bk is null)
-                {
-                    break;
-                }
 
-                ComputeParent(node);
-            }
-        }
-
-        // Publish from the lowest missing node on our path if we are the rightmost leaf under it.
+        // The lowest missing node on our path: we publish from it if we are the rightmost leaf under it.
         TreeNode? lowestMissing = null;
         for (TreeNode node = leaf; node.Parent is not null; node = node.Parent)
         {
@@ -660,7 +658,24 @@ internal sealed class TgdhModule : ModuleBase
             }
         }
 
-        if (lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf && lowestMissing.Key is not null)
+        bool publishing = lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
+        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
+        {
+            if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
+            {
+                // A sponsor sends its blinded keys before it computes the root: no one else needs its root key, and
+                // it cannot finish before its own broadcast comes back (Progress runs again then). One
+                // exponentiation less on every event's critical path.
+                if (node.Sibling.Bk is null || (publishing && node.Parent.Parent is null))
+                {
+                    break;
+                }
+
+                ComputeParent(node);
+            }
+        }
+
+        if (publishing && lowestMissing!.Key is not null)
         {
             var keys = new List<(int, byte[])>();
             int steps = Depth(leaf) - Depth(lowestMissing);
@@ -696,6 +711,7 @@ internal sealed class TgdhModule : ModuleBase
         _work = null;
         _myLeaf = null;
         _published.Clear();
+        _checked.Clear();
         _phase = Phase.Idle;
         Finish(element);
     }
@@ -704,7 +720,13 @@ internal sealed class TgdhModule : ModuleBase
     private void ComputeParent(TreeNode node)
     {
         TreeNode parent = node.Parent!;
-        byte[] element = ExpReceived(node.Sibling.Bk!, node.Key!);
+        byte[] siblingBk = node.Sibling.Bk!;
+        byte[] element = _checked.Contains(siblingBk) ? Dh.Exp(siblingBk, node.Key!, Counter) : ExpReceived(siblingBk, node.Key!);
+        if (!Dh.ExpValidatesInput)
+        {
+            _checked.Add(siblingBk);
+        }
+
         TgdhTree.Forget(parent);
         parent.Key = KeySchedule.ElementToScalar(Dh, NodeKeyLabel, element);
         if (parent.Parent is null)
@@ -750,6 +772,14 @@ internal sealed class TgdhModule : ModuleBase
 
             last = steps;
             updates.Add((node, bk));
+        }
+
+        if (!Dh.ExpValidatesInput && envelope.Sender != Self)
+        {
+            foreach ((TreeNode _, byte[] bk) in updates)
+            {
+                _checked.Add(bk);
+            }
         }
 
         return true;
@@ -835,6 +865,7 @@ internal sealed class TgdhModule : ModuleBase
         _covered = [];
         _announced.Clear();
         _published.Clear();
+        _checked.Clear();
         _early.Clear();
         ErasePendingRefresh();
         _phase = Phase.Idle;

@@ -19,6 +19,7 @@ public sealed class PropertyTests
 
             data.Add(protocol, "modp512", 11, protocol == KeyAgreementProtocol.Tgdh ? 8 : 12, 5);
             data.Add(protocol, "modp2048", 12, 4, 3);
+            data.Add(protocol, "modp3072", 13, 3, 3);
         }
 
         return data;
