@@ -58,6 +58,16 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected uint Run { get; private set; }
 
+    /// <summary>The current view's members that did not come with this member from its previous view (<see cref="KeyAgreementView.Joined"/>).</summary>
+    private HashSet<string> _newcomers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// True if <paramref name="member"/> is in the current view and came with this member from its previous view, so
+    /// state shared with it may be kept. Any other member is treated as new, even if this member still holds state
+    /// with it (it was elsewhere meanwhile, and its own state may no longer match).
+    /// </summary>
+    protected bool CameAlong(string member) => ViewIndex.ContainsKey(member) && !_newcomers.Contains(member);
+
     /// <summary>The id of the view installed before the current one.</summary>
     protected ulong? PreviousViewId { get; private set; }
 
@@ -87,6 +97,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = index;
+        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
+        _newcomers.Remove(Self);
         Run = 0;
         ResetRunLog();
         IsSettled = false;
@@ -208,6 +220,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = Index(view);
+        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
+        _newcomers.Remove(Self);
         Run = 0;
         ResetRunLog();
         _outputs = [];
