@@ -78,7 +78,8 @@ internal sealed class CkdModule : ModuleBase
                 ErasePairKeys(_ => true);
             }
 
-            ErasePairKeys(m => !view.Members.Contains(m));
+            // A member that did not come with us may have dropped its side of our pairwise key while it was away.
+            ErasePairKeys(m => !CameAlong(m));
             EraseMemberSide();
             foreach (string m in view.Members.Skip(1).Where(m => !_pairKeys.ContainsKey(m)))
             {
@@ -96,7 +97,7 @@ internal sealed class CkdModule : ModuleBase
         }
 
         EraseControllerSide();
-        if (_controller != controller)
+        if (_controller != controller || !CameAlong(controller))
         {
             EraseMemberSide();
             _controller = controller;

@@ -91,7 +91,7 @@ internal sealed class GdhModule : ModuleBase
             BecomeSingleton();
         }
 
-        List<string> pruned = _order.Where(view.Members.Contains).ToList();
+        List<string> pruned = _order.Where(CameAlong).ToList();
         if (!pruned.Contains(view.Members[0]))
         {
             // Not in the base component: our old group's state is of no further use.

@@ -16,8 +16,12 @@ public enum KeyAgreementProtocol : byte
 /// <summary>A membership view as the secure layer hands it to a key agreement module.</summary>
 /// <param name="ViewId">The view's identifier, increasing from view to view.</param>
 /// <param name="Members">All members in the agreed order, oldest first; identical at every member.</param>
-/// <param name="Joined">Members not in this member's previous view (for a new member: everyone else).</param>
-/// <param name="Left">Members of this member's previous view that are not in this one.</param>
+/// <param name="Joined">
+/// Members that did not come with this member from its previous view (for a new member: everyone else). A member of the
+/// previous view that reached this one by another way (it was in another component meanwhile) is listed here too: the
+/// module drops whatever state it shared with it and treats it as new.
+/// </param>
+/// <param name="Left">Members of this member's previous view that did not come with it into this one.</param>
 public sealed record KeyAgreementView(ulong ViewId, IReadOnlyList<string> Members, IReadOnlyList<string> Joined, IReadOnlyList<string> Left);
 
 /// <summary>Names one group key: the view and the key agreement run within it.</summary>

@@ -58,6 +58,16 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected uint Run { get; private set; }
 
+    /// <summary>The current view's members that did not come with this member from its previous view (<see cref="KeyAgreementView.Joined"/>).</summary>
+    private HashSet<string> _newcomers = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// True if <paramref name="member"/> is in the current view and came with this member from its previous view, so
+    /// state shared with it may be kept. Any other member is treated as new, even if this member still holds state
+    /// with it (it was elsewhere meanwhile, and its own state may no longer match).
+    /// </summary>
+    protected bool CameAlong(string member) => ViewIndex.ContainsKey(member) && !_newcomers.Contains(member);
+
     /// <summary>The id of the view installed before the current one.</summary>
     protected ulong? PreviousViewId { get; private set; }
 
@@ -84,9 +94,12 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         }
 
         AbandonRun();
+        _deferred.Clear();
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = index;
+        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
+        _newcomers.Remove(Self);
         Run = 0;
         ResetRunLog();
         IsSettled = false;
@@ -96,6 +109,29 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     }
 
     public StepResult OnMessage(ReadOnlySpan<byte> wire)
+    {
+        StepResult result = Process(wire);
+        if (_deferred.Count == 0 || !IsSettled || result.Rejection != Rejection.None)
+        {
+            return result;
+        }
+
+        // This message finished our run: the later runs' messages we kept can be handled now, in their order.
+        var outputs = new List<KeyAgreementOutput>(result.Outputs);
+        for (int pass = 0; pass < MaxDeferred && IsSettled && _deferred.Count > 0; pass++)
+        {
+            byte[][] kept = [.. _deferred];
+            _deferred.Clear();
+            foreach (byte[] message in kept)
+            {
+                outputs.AddRange(Process(message).Outputs); // one that no longer fits is dropped, as it would have been
+            }
+        }
+
+        return new StepResult(outputs, Rejection.None);
+    }
+
+    private StepResult Process(ReadOnlySpan<byte> wire)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (Envelope.IsForAnother(wire, Self))
@@ -119,7 +155,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         }
 
         bool nextRun = envelope.Run == Run + 1 && IsSettled && StartsNextRun(envelope);
-        if (envelope.Run != Run && !nextRun)
+        bool later = envelope.Run == Run + 1 && !IsSettled;
+        if (envelope.Run != Run && !nextRun && !later)
         {
             return StepResult.Rejected(Rejection.StaleRun);
         }
@@ -137,6 +174,20 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         if (!envelope.Verify(publicKey, Counter))
         {
             return StepResult.Rejected(Rejection.BadSignature);
+        }
+
+        if (later)
+        {
+            // The next run of this view, opened by members that finished this run before us: our last piece is a
+            // unicast that agreed delivery did not order before their broadcasts (TGDH's joiner waits for its copy of
+            // the tree). Kept, authenticated and bounded, until our run ends; then handled as if it came after.
+            if (_deferred.Count >= MaxDeferred)
+            {
+                return StepResult.Rejected(Rejection.StaleRun);
+            }
+
+            _deferred.Add(wire.ToArray());
+            return StepResult.Empty;
         }
 
         if (!nextRun && _seen.Contains(Digest(envelope)))
@@ -208,6 +259,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = Index(view);
+        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
+        _newcomers.Remove(Self);
         Run = 0;
         ResetRunLog();
         _outputs = [];
@@ -233,6 +286,12 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     private bool _accepted;
     private bool _pendingNextRun;
+
+    /// <summary>At most this many messages of later runs are kept while this member's run is unfinished.</summary>
+    private const int MaxDeferred = 64;
+
+    /// <summary>Authenticated messages of later runs of this view received before this member finished its run.</summary>
+    private readonly List<byte[]> _deferred = [];
 
     /// <summary>Called by a handler once the message is fully validated: records it and, if it opens the next run, starts that run.</summary>
     protected void Accept(Envelope envelope)

@@ -198,7 +198,7 @@ internal sealed class TgdhModule : ModuleBase
         List<TreeNode>? gone = null;
         foreach ((string member, TreeNode leaf) in _leafOf)
         {
-            if (!ViewIndex.ContainsKey(member))
+            if (!CameAlong(member))
             {
                 (gone ??= []).Add(leaf);
             }

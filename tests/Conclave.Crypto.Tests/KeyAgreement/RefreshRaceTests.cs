@@ -49,4 +49,37 @@ public sealed class RefreshRaceTests
         Checks.AllAgree(sim, $"{protocol}, refreshes by {names[who]} (second {second})");
         Assert.True(sim[names[0]].Module.CurrentEpoch!.Value.Run > before.Run, "no refresh took effect");
     }
+
+    /// <summary>
+    /// TGDH: a joiner's copy of the tree is a unicast, which agreed delivery may order after the sponsor's broadcast
+    /// and after a refresh that a member already keyed sends next. Found end to end (SecureRapidChurnTests): the joiner
+    /// refused the refresh as stale, keyed the old run once its tree came, and refused the others' messages as
+    /// other-epoch until the next view. It now keeps the later run's messages until its own run ends.
+    /// </summary>
+    [Theory]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void A_refresh_that_overtakes_the_joiners_tree_still_gives_one_key(int size)
+    {
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 50 + size);
+        List<string> names = [.. Enumerable.Range(0, size).Select(_ => sim.Create().Name)];
+        sim.Install(names);
+        sim.Run();
+        string joiner = sim.Create().Name;
+        sim.HoldUnicasts = true;
+        sim.Install([.. names, joiner]);
+        while (!names.All(n => sim[n].Module.IsSettled))
+        {
+            Assert.True(sim.Queued > 0, "the old members never settled");
+            sim.Run(1);
+        }
+
+        Assert.False(sim[joiner].Module.IsSettled, "the joiner's tree came before the others settled: no race to test");
+        Assert.Equal(Rejection.None, sim.Refresh(names[0]).Rejection);
+        sim.Run();
+
+        Assert.Empty(sim.Rejections);
+        Checks.AllAgree(sim, $"refresh by {names[0]} before {joiner}'s tree");
+        Assert.Equal(1u, sim[joiner].Module.CurrentEpoch!.Value.Run);
+    }
 }

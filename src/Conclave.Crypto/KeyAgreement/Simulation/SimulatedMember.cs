@@ -22,6 +22,9 @@ internal sealed class SimulatedMember : IDisposable
     /// <summary>The members of this member's last view (empty before its first).</summary>
     public IReadOnlyList<string> PreviousView { get; set; } = [];
 
+    /// <summary>The id of this member's last view (0 before its first).</summary>
+    public ulong PreviousViewId { get; set; }
+
     /// <summary>Every key this member established, in order.</summary>
     public List<KeyEstablished> Keys { get; } = [];
 

@@ -90,16 +90,21 @@ internal sealed class Simulator : IDisposable
         Components.RemoveAll(c => c.Any(set.Contains));
         Components.Add(ordered);
         ulong viewId = ++_viewId;
+        // View synchrony as the Flush layer reports it: a member came along only if it comes from the same view. One
+        // left behind by an earlier install of part of its component still lists the others in its previous view.
+        Dictionary<string, ulong> cameFrom = ordered.ToDictionary(m => m, m => _members[m].PreviousViewId, StringComparer.Ordinal);
         foreach (string name in ordered)
         {
             SimulatedMember member = _members[name];
             var previous = new HashSet<string>(member.PreviousView, StringComparer.Ordinal);
+            bool Along(string m) => previous.Contains(m) && cameFrom[m] == member.PreviousViewId;
             var view = new KeyAgreementView(
                 viewId,
                 ordered,
-                ordered.Where(m => m != name && !previous.Contains(m)).ToList(),
-                member.PreviousView.Where(m => !set.Contains(m)).ToList());
+                ordered.Where(m => m != name && !Along(m)).ToList(),
+                member.PreviousView.Where(m => m != name && !(set.Contains(m) && Along(m))).ToList());
             member.PreviousView = ordered;
+            member.PreviousViewId = viewId;
             Step(member, 0, 0, -1, "view", () => member.Module.OnView(view));
         }
     }
@@ -115,6 +120,7 @@ internal sealed class Simulator : IDisposable
         foreach (string name in ordered)
         {
             _members[name].PreviousView = ordered;
+            _members[name].PreviousViewId = view.ViewId;
         }
 
         TgdhModule.DealForBenchmark(ordered.Select(n => (TgdhModule)_members[n].Module).ToList(), view);
