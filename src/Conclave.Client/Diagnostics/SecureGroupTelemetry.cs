@@ -38,6 +38,9 @@ internal sealed class SecureGroupTelemetry : ISecureGroupObserver
         ClientLog.KeyAgreementStarted(_logger, _group, members);
     }
 
+    /// <summary>The first key agreement message of a view reached this member (times the run's phases).</summary>
+    public void FirstKeyAgreementMessage(int members) => ClientLog.FirstKeyAgreementMessage(_logger, _group, members);
+
     public void KeyEstablished(string epoch, int members)
     {
         _rekeys.Add(1, _protocol);

@@ -1,7 +1,9 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Conclave.Client.Flush.Internal;
+using Conclave.Client.Internal;
 using Conclave.Protocol.Spread;
+using Microsoft.Extensions.Logging;
 
 namespace Conclave.Client.Flush;
 
@@ -25,13 +27,16 @@ public sealed class FlushConnection : IAsyncDisposable
     private readonly GroupConnection _connection;
     private readonly FlushCore _core;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private TaskCompletionSource _progress = NewSignal();
+    private TaskCompletionSource? _progress;
     private int _receiving;
 
     private FlushConnection(GroupConnection connection, FlushOptions options)
     {
         _connection = connection;
-        _core = new FlushCore(connection.PrivateGroup, options.AutoFlushOk);
+        _core = new FlushCore(connection.PrivateGroup, options.AutoFlushOk)
+        {
+            Log = options.LoggerFactory is ILoggerFactory factory ? new FlushLog(factory.CreateLogger("Conclave.Client.Flush")) : null,
+        };
     }
 
     /// <summary>Gets this session's private group, <c>#name#daemon</c>.</summary>
@@ -188,21 +193,9 @@ public sealed class FlushConnection : IAsyncDisposable
                     _gate.Release();
                 }
 
-                SpreadMessage message = await _connection.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-
-                // Once read, a message must reach the core: no cancellation from here on.
-                await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
-                try
+                if (await ReceiveAndHandleAsync(cancellationToken).ConfigureAwait(false) is FlushEvent next)
                 {
-                    _core.Handle(message);
-                    await DrainSendsAsync().ConfigureAwait(false);
-                }
-                finally
-                {
-                    TaskCompletionSource progress = _progress;
-                    _progress = NewSignal();
-                    _gate.Release();
-                    progress.SetResult();
+                    return next;
                 }
             }
         }
@@ -248,13 +241,13 @@ public sealed class FlushConnection : IAsyncDisposable
     /// and no flush answer is pending, so what <paramref name="build"/> binds to that view goes out in it.
     /// </summary>
     /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="build"/> returned null.</returns>
-    internal async ValueTask<bool> TrySendInViewAsync(string group, GroupId view, ServiceType service, short messageType, Func<byte[]?> build, CancellationToken cancellationToken)
+    internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, Func<TState, byte[]?> build, TState state, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             FlushGroup? g = _core.Group(group);
-            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || build() is not byte[] body)
+            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || build(state) is not byte[] body)
             {
                 return false;
             }
@@ -295,7 +288,7 @@ public sealed class FlushConnection : IAsyncDisposable
                     return true;
                 }
 
-                progress = _progress.Task;
+                progress = (_progress ??= NewSignal()).Task;
             }
             finally
             {
@@ -303,6 +296,34 @@ public sealed class FlushConnection : IAsyncDisposable
             }
 
             await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads one frame from the daemon, runs it through the protocol and returns the next event if it produced one.</summary>
+    private async ValueTask<FlushEvent?> ReceiveAndHandleAsync(CancellationToken cancellationToken)
+    {
+        using SpreadFrame frame = await _connection.ReceiveFrameAsync(cancellationToken).ConfigureAwait(false);
+
+        // Once read, a message must reach the core: no cancellation from here on.
+        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            // FLUSH_OKs and FLUSH_RECVs (2n² deliveries per membership change) and plain data are read in place; the rest is decoded.
+            if (!_core.TryHandleInPlace(frame))
+            {
+                _core.Handle(MessageDecoder.Decode(frame, _connection.PrivateGroup));
+            }
+
+            await DrainSendsAsync().ConfigureAwait(false);
+            return _core.Deliveries.TryDequeue(out FlushEvent? ready) ? ready : null;
+        }
+        finally
+        {
+            // Only senders held by a flush wait for progress; with none waiting there is nothing to signal.
+            TaskCompletionSource? progress = _progress;
+            _progress = null;
+            _gate.Release();
+            progress?.SetResult();
         }
     }
 
@@ -336,7 +357,7 @@ public sealed class FlushConnection : IAsyncDisposable
                     return;
                 }
 
-                progress = _progress.Task;
+                progress = (_progress ??= NewSignal()).Task;
             }
             finally
             {

@@ -28,7 +28,8 @@ public sealed class SecureConnection : IAsyncDisposable
     private readonly Channel<(string Group, KeyAgreementSend Send)> _keyAgreementSends = Channel.CreateUnbounded<(string, KeyAgreementSend)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
     private readonly CancellationTokenSource _closing = new();
-    private TaskCompletionSource _progress = NewSignal();
+    private TaskCompletionSource? _progress;
+    private long _eventsHandled;
     private int _receiving;
     private bool _disposed;
     private long _droppedPrivate;
@@ -54,9 +55,13 @@ public sealed class SecureConnection : IAsyncDisposable
     /// <param name="privateName">The requested session name (at most 10 bytes).</param>
     /// <param name="cancellationToken">Cancels connecting.</param>
     /// <returns>The open session, in no group yet.</returns>
-    public static async ValueTask<SecureConnection> ConnectAsync(string? spreadName, string privateName, CancellationToken cancellationToken = default)
+    public static ValueTask<SecureConnection> ConnectAsync(string? spreadName, string privateName, CancellationToken cancellationToken = default) =>
+        ConnectAsync(spreadName, privateName, null, cancellationToken);
+
+    /// <summary>Connects to a daemon, with the Flush layer logging its debug events to <paramref name="loggerFactory"/>.</summary>
+    internal static async ValueTask<SecureConnection> ConnectAsync(string? spreadName, string privateName, ILoggerFactory? loggerFactory, CancellationToken cancellationToken)
     {
-        FlushConnection flush = await FlushConnection.ConnectAsync(spreadName, privateName, new FlushOptions { AutoFlushOk = true }, cancellationToken).ConfigureAwait(false);
+        FlushConnection flush = await FlushConnection.ConnectAsync(spreadName, privateName, new FlushOptions { AutoFlushOk = true, LoggerFactory = loggerFactory }, cancellationToken).ConfigureAwait(false);
         return new SecureConnection(flush);
     }
 
@@ -83,9 +88,9 @@ public sealed class SecureConnection : IAsyncDisposable
             Directory = options.Directory,
             DhGroup = options.DhGroup,
         });
-        ISecureGroupObserver observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
+        var observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
             (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Conclave.Client.Secure"));
-        var state = new SecureGroupState(new SecureGroupCore(module, group, PrivateGroup, options) { Observer = observer }, options.RefreshInterval);
+        var state = new SecureGroupState(new SecureGroupCore(module, group, PrivateGroup, options) { Observer = observer }, options.RefreshInterval) { Telemetry = observer };
         lock (_lock)
         {
             if (_secure.ContainsKey(group) || _plain.Contains(group))
@@ -147,7 +152,7 @@ public sealed class SecureConnection : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(group);
         while (true)
         {
-            Task progress;
+            long seen;
             GroupId? keyed;
             SecureGroupState? state;
             lock (_lock)
@@ -171,7 +176,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     keyed = state.Core.KeyedView;
                 }
 
-                progress = _progress.Task;
+                seen = _eventsHandled;
             }
 
             if (state is null)
@@ -180,9 +185,22 @@ public sealed class SecureConnection : IAsyncDisposable
                 return;
             }
 
-            if (keyed is GroupId view && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, () => Seal(state, view, messageType, body), cancellationToken).ConfigureAwait(false))
+            if (keyed is GroupId view
+                && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, static s => s.Connection.Seal(s.State, s.View, s.MessageType, s.Body), (Connection: this, State: state, View: view, MessageType: messageType, Body: body), cancellationToken).ConfigureAwait(false))
             {
                 return;
+            }
+
+            Task progress;
+            lock (_lock)
+            {
+                // Whatever stopped the send changes only as events are handled: if one was, try again at once.
+                if (_eventsHandled != seen)
+                {
+                    continue;
+                }
+
+                progress = (_progress ??= NewSignal()).Task;
             }
 
             await progress.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -251,11 +269,12 @@ public sealed class SecureConnection : IAsyncDisposable
                 }
 
                 FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                TaskCompletionSource progress;
+                TaskCompletionSource? progress;
                 lock (_lock)
                 {
                     if (_secure.TryGetValue(e.Group, out SecureGroupState? state))
                     {
+                        state.Observe(e);
                         state.Core.Handle(e);
                         progress = Collect(state);
                         if (state.Core.Left)
@@ -287,7 +306,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     }
                 }
 
-                progress.SetResult();
+                progress?.SetResult();
             }
         }
         finally
@@ -317,13 +336,13 @@ public sealed class SecureConnection : IAsyncDisposable
         }
 
         // Sends waiting for a key wake up and see the session is gone.
-        TaskCompletionSource progress;
+        TaskCompletionSource? progress;
         lock (_lock)
         {
             progress = NextSignal();
         }
 
-        progress.SetResult();
+        progress?.SetResult();
         _keyAgreementSends.Writer.TryComplete();
 
         // A key agreement send held by a flush would wait for a view that never comes once nobody receives.
@@ -355,7 +374,7 @@ public sealed class SecureConnection : IAsyncDisposable
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Moves a core's outputs out (under the lock) and returns the progress signal to fire once the lock is released.</summary>
-    private TaskCompletionSource Collect(SecureGroupState state)
+    private TaskCompletionSource? Collect(SecureGroupState state)
     {
         while (state.Core.Sends.TryDequeue(out KeyAgreementSend send))
         {
@@ -376,7 +395,7 @@ public sealed class SecureConnection : IAsyncDisposable
     }
 
     /// <summary>Hands a key agreement unicast from the private group to its secure group's core (under the lock).</summary>
-    private TaskCompletionSource OnPrivateKeyAgreement(FlushDataMessage unicast)
+    private TaskCompletionSource? OnPrivateKeyAgreement(FlushDataMessage unicast)
     {
         if (!PrivateKeyAgreement.TryUnwrap(unicast.Body, out string group, out ReadOnlyMemory<byte> wire)
             || !_secure.TryGetValue(group, out SecureGroupState? state) || state.Core.Left)
@@ -386,14 +405,17 @@ public sealed class SecureConnection : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _privateKeyAgreement);
+        state.FirstKeyAgreementMessage();
         state.Core.OnKeyAgreement(unicast.Sender, wire.Span);
         return Collect(state);
     }
 
-    private TaskCompletionSource NextSignal()
+    /// <summary>Takes the progress signal to fire once the lock is released: null when no send is waiting for progress.</summary>
+    private TaskCompletionSource? NextSignal()
     {
-        TaskCompletionSource progress = _progress;
-        _progress = NewSignal();
+        _eventsHandled++;
+        TaskCompletionSource? progress = _progress;
+        _progress = null;
         return progress;
     }
 

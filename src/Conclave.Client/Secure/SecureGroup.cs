@@ -46,7 +46,7 @@ public sealed class SecureGroup : IAsyncDisposable
     public static async ValueTask<SecureGroup> JoinAsync(string? spreadName, string privateName, string group, SecureGroupOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        SecureConnection connection = await SecureConnection.ConnectAsync(spreadName, privateName, cancellationToken).ConfigureAwait(false);
+        SecureConnection connection = await SecureConnection.ConnectAsync(spreadName, privateName, options.LoggerFactory, cancellationToken).ConfigureAwait(false);
         try
         {
             await connection.JoinAsync(group, options, cancellationToken).ConfigureAwait(false);

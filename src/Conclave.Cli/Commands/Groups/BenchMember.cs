@@ -27,7 +27,7 @@ internal abstract class BenchMember : IAsyncDisposable
 
     public ViewTracker Views { get; } = new();
 
-    /// <summary>When the secure layer got each Flush view (secure members only; empty otherwise).</summary>
+    /// <summary>When the member's Flush and secure layers reached each milestone of a change (empty for plain members).</summary>
     public KeyingLog Keying { get; }
 
     /// <summary>Data messages of the measured type received so far.</summary>
@@ -135,13 +135,14 @@ internal abstract class BenchMember : IAsyncDisposable
         protected override ValueTask CloseAsync() => connection.DisposeAsync();
     }
 
-    private sealed class FlushMember(FlushConnection connection, string group) : BenchMember(connection.PrivateGroup)
+    private sealed class FlushMember(FlushConnection connection, string group, KeyingLog keying) : BenchMember(connection.PrivateGroup, keying)
     {
         public static async Task<BenchMember> JoinAsync(string spreadName, string name, string group, CancellationToken cancellationToken)
         {
-            FlushConnection connection = await FlushConnection.ConnectAsync(spreadName, name, new FlushOptions { AutoFlushOk = true }, cancellationToken);
+            var keying = new KeyingLog();
+            FlushConnection connection = await FlushConnection.ConnectAsync(spreadName, name, new FlushOptions { AutoFlushOk = true, LoggerFactory = keying }, cancellationToken);
             await connection.JoinAsync(group, cancellationToken);
-            return new FlushMember(connection, group);
+            return new FlushMember(connection, group, keying);
         }
 
         public override ValueTask LeaveAsync(CancellationToken cancellationToken) => connection.LeaveAsync(group, cancellationToken);

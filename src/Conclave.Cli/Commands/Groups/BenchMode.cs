@@ -42,6 +42,12 @@ internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double 
     /// <summary>Secure groups: the time until the last member had the Flush view (its key agreement started), or null.</summary>
     public double? FlushViewMilliseconds { get; init; }
 
+    /// <summary>Flush and secure groups: until the last member had the Spread view (the flush request), or null.</summary>
+    public double? SpreadViewMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the last member had its first key agreement message of the new view, or null.</summary>
+    public double? FirstKeyAgreementMilliseconds { get; init; }
+
     /// <summary>Frames the daemons wrote to clients from this event's start to the next event's start (a count of deliveries, not a time).</summary>
     public long? FramesToClients { get; init; }
 }

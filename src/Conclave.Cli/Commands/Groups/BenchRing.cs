@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Conclave.Daemon;
 using Conclave.Daemon.Network;
+using Conclave.Protocol.Ring;
 
 namespace Conclave.Cli.Commands.Groups;
 
@@ -28,7 +29,9 @@ internal sealed class BenchRing : IAsyncDisposable
     public string SpreadName(int index) => $"{_daemons[index].TcpEndpoints[0].Port}@127.0.0.1";
 
     /// <summary>Starts the three daemons and waits until they form one operational ring.</summary>
-    public static async Task<BenchRing> StartAsync(CancellationToken cancellationToken)
+    /// <param name="tokenHoldMicroseconds">The idle token hold; 0 keeps the daemons' default (none: an idle ring spins).</param>
+    /// <param name="cancellationToken">Cancels waiting for the ring.</param>
+    public static async Task<BenchRing> StartAsync(long tokenHoldMicroseconds, CancellationToken cancellationToken)
     {
         var ring = new BenchRing();
         try
@@ -44,7 +47,13 @@ internal sealed class BenchRing : IAsyncDisposable
                     TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
                     UnixSocketPath = null,
                     Address = IPAddress.Loopback,
-                    Ring = new DaemonRingOptions { Endpoints = endpoints, Key = key, StateDirectory = Path.Combine(ring._stateDirectory, name) },
+                    Ring = new DaemonRingOptions
+                    {
+                        Endpoints = endpoints,
+                        Key = key,
+                        StateDirectory = Path.Combine(ring._stateDirectory, name),
+                        Timers = tokenHoldMicroseconds > 0 ? new RingOptions { TokenHoldTimeoutUs = tokenHoldMicroseconds } : new RingOptions(),
+                    },
                 });
                 ring._daemons.Add(daemon);
                 daemon.Start();

@@ -44,10 +44,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             long start = Stopwatch.GetTimestamp();
             BenchMember joiner = await group.JoinNextAsync(cancellationToken);
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds)
-            {
-                FlushViewMilliseconds = LastFlushView(group.Members, start, n),
-            });
+            samples.Add(WithPhases(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), group.Members, start, n));
         }
 
         for (int n = maxN; n >= 2; n--)
@@ -60,10 +57,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             long start = Stopwatch.GetTimestamp();
             await leaver.LeaveAsync(cancellationToken);
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
-            samples.Add(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds)
-            {
-                FlushViewMilliseconds = LastFlushView(staying, start, n - 1),
-            });
+            samples.Add(WithPhases(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), staying, start, n - 1));
             await group.RemoveNewestAsync();
         }
 
@@ -121,13 +115,30 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
     }
 
-    /// <summary>Secure groups: milliseconds from <paramref name="start"/> until the last member had the Flush view of <paramref name="size"/> members.</summary>
-    private static double? LastFlushView(IEnumerable<BenchMember> members, long start, int size)
+    /// <summary>Adds when the last member reached each milestone of the change (Flush and secure modes).</summary>
+    private static GroupsSample WithPhases(GroupsSample sample, List<BenchMember> members, long start, int size) => sample.Mode.Kind switch
+    {
+        BenchModeKind.Plain => sample,
+        BenchModeKind.Flush => sample with
+        {
+            SpreadViewMilliseconds = LastMark(members, KeyingLog.SpreadViewReceived, start, size),
+            FlushViewMilliseconds = LastMark(members, KeyingLog.FlushViewInstalled, start, size),
+        },
+        _ => sample with
+        {
+            SpreadViewMilliseconds = LastMark(members, KeyingLog.SpreadViewReceived, start, size),
+            FlushViewMilliseconds = LastMark(members, KeyingLog.KeyAgreementStarted, start, size),
+            FirstKeyAgreementMilliseconds = size < 2 ? null : LastMark(members, KeyingLog.FirstKeyAgreementMessage, start, size),
+        },
+    };
+
+    /// <summary>Milliseconds from <paramref name="start"/> until the last member logged <paramref name="eventId"/> for a view of <paramref name="size"/> members.</summary>
+    private static double? LastMark(IEnumerable<BenchMember> members, int eventId, long start, int size)
     {
         long last = start;
         foreach (BenchMember m in members)
         {
-            if (m.Keying.FirstSince(start, size) is not long at)
+            if (m.Keying.FirstSince(eventId, start, size) is not long at)
             {
                 return null;
             }

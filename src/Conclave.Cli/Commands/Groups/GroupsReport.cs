@@ -9,6 +9,7 @@ internal static class GroupsReport
     private const string NotesBegin = "<!-- notes:begin -->";
     private const string NotesEnd = "<!-- notes:end -->";
     private static readonly int[] TableSizes = [2, 3, 4, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 64, 100];
+    private static readonly int[] BreakdownSizes = [2, 10, 30, 50];
 
     /// <summary>The median over rounds of each (mode, event, n).</summary>
     public static List<GroupsSample> Medians(IEnumerable<GroupsSample> samples) =>
@@ -17,7 +18,9 @@ internal static class GroupsReport
             {
                 Milliseconds = Median(g.Select(s => s.Milliseconds)),
                 CpuMilliseconds = Median(g.Select(s => s.CpuMilliseconds)),
-                FlushViewMilliseconds = g.All(s => s.FlushViewMilliseconds is not null) ? Median(g.Select(s => s.FlushViewMilliseconds!.Value)) : null,
+                FlushViewMilliseconds = MedianOrNull(g.Select(s => s.FlushViewMilliseconds)),
+                SpreadViewMilliseconds = MedianOrNull(g.Select(s => s.SpreadViewMilliseconds)),
+                FirstKeyAgreementMilliseconds = MedianOrNull(g.Select(s => s.FirstKeyAgreementMilliseconds)),
                 FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
             })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
@@ -152,37 +155,42 @@ internal static class GroupsReport
         return md.ToString();
     }
 
-    /// <summary>Secure groups: how much of each event's time passed before the last member had the Flush view, and how much after (key agreement).</summary>
+    /// <summary>Flush and secure groups: when the last member reached each milestone of an event (cumulative from its start).</summary>
     private static void AppendBreakdown(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
     {
-        BenchMode[] secure = [.. modes.Where(m => m.Kind == BenchModeKind.Secure)];
-        if (secure.Length == 0 || !medians.Any(s => s.FlushViewMilliseconds is not null))
+        BenchMode[] layered = [.. modes.Where(m => m.Kind != BenchModeKind.Plain)];
+        if (layered.Length == 0 || !medians.Any(s => s.FlushViewMilliseconds is not null))
         {
             return;
         }
 
-        md.AppendLine("Where a secure event's time goes: **Flush** = until the last member had the Flush view (the secure layer's key agreement started there), **KA** = from then until the last member had the secure view and key. Medians as above, in ms.");
+        md.AppendLine("Where an event's time goes: the moment (ms from the event's start, medians as above) the **last** member reached each step: **Spread view** = the daemon's membership arrived (the Flush layer's flush request; every member then multicasts its FLUSH_OK), **Flush view** = every member's FLUSH_OK had arrived and the Flush view was installed (the secure layer starts its key agreement there), **first KA msg** = the first key agreement message of the new view had arrived, **done** = the view (secure: with its key) at the last member.");
         md.AppendLine();
-        md.Append("| event | n |");
-        md.AppendLine(string.Concat(secure.Select(m => F($" {m.Label} Flush | {m.Label} KA |"))));
-        md.Append("|---|---:|");
-        md.AppendLine(string.Concat(secure.Select(_ => "---:|---:|")));
+        md.AppendLine("| event | n | mode | Spread view | Flush view | first KA msg | done |");
+        md.AppendLine("|---|---:|---|---:|---:|---:|---:|");
         foreach (string kind in new[] { "join", "leave" })
         {
-            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => TableSizes.Contains(n) || n == info.MaxN).Order())
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => BreakdownSizes.Contains(n) || n == info.MaxN).Order())
             {
-                md.Append(F($"| {kind} | {n} |"));
-                foreach (BenchMode mode in secure)
+                foreach (BenchMode mode in layered)
                 {
-                    GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
-                    md.Append(s?.FlushViewMilliseconds is double f ? F($" {f:F1} | {s.Milliseconds - f:F1} |") : " | |");
+                    if (medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n) is GroupsSample s)
+                    {
+                        md.AppendLine(F($"| {kind} | {n} | {mode.Label} | {Cell(s.SpreadViewMilliseconds)} | {Cell(s.FlushViewMilliseconds)} | {Cell(s.FirstKeyAgreementMilliseconds)} | {s.Milliseconds:F1} |"));
+                    }
                 }
-
-                md.AppendLine();
             }
         }
 
         md.AppendLine();
+    }
+
+    private static string Cell(double? milliseconds) => milliseconds is double m ? m.ToString("F1", CultureInfo.InvariantCulture) : string.Empty;
+
+    private static double? MedianOrNull(IEnumerable<double?> values)
+    {
+        List<double?> all = [.. values];
+        return all.All(v => v is not null) ? Median(all.Select(v => v!.Value)) : null;
     }
 
     /// <summary>How many frames the daemons wrote to members per event: the work every layer's messages cause, independent of the machine's load.</summary>

@@ -4,26 +4,35 @@ using Microsoft.Extensions.Logging;
 namespace Conclave.Cli.Commands.Groups;
 
 /// <summary>
-/// When a bench member's secure layer got each Flush view (and started its key agreement): read from the secure
-/// layer's "key agreement started" log event, so the bench can split a secure join into the Flush part and the key
-/// agreement part without reaching into the layer.
+/// When a bench member's client layers reached each milestone of a membership change, read from their debug log
+/// events without reaching into the layers: the Flush layer's Spread view received and Flush view installed, the
+/// secure layer's key agreement started (= the Flush view arrived) and first key agreement message received.
 /// </summary>
 internal sealed class KeyingLog : ILoggerFactory, ILogger
 {
-    /// <summary>The secure layer's event id for "key agreement started for a view of {Members} members" (ClientLog).</summary>
-    private const int KeyAgreementStartedEvent = 1000;
+    /// <summary>Secure layer: "key agreement started for a view of {Members} members" (ClientLog).</summary>
+    public const int KeyAgreementStarted = 1000;
+
+    /// <summary>Secure layer: "first key agreement message of the view of {Members} members received".</summary>
+    public const int FirstKeyAgreementMessage = 1004;
+
+    /// <summary>Flush layer: "Spread view of {Members} members received, flush started".</summary>
+    public const int SpreadViewReceived = 1100;
+
+    /// <summary>Flush layer: "every FLUSH_OK in, view of {Members} members installed".</summary>
+    public const int FlushViewInstalled = 1101;
 
     private readonly object _lock = new();
-    private readonly List<(long At, int Members)> _started = [];
+    private readonly List<(int Event, long At, int Members)> _marks = [];
 
-    /// <summary>The first time at or after <paramref name="since"/> that a view of <paramref name="members"/> members arrived, if any.</summary>
-    public long? FirstSince(long since, int members)
+    /// <summary>The first time at or after <paramref name="since"/> that event <paramref name="eventId"/> came for a view of <paramref name="members"/> members, if any.</summary>
+    public long? FirstSince(int eventId, long since, int members)
     {
         lock (_lock)
         {
-            foreach ((long at, int count) in _started)
+            foreach ((int id, long at, int count) in _marks)
             {
-                if (at >= since && count == members)
+                if (id == eventId && at >= since && count == members)
                 {
                     return at;
                 }
@@ -37,7 +46,7 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
 
     public void AddProvider(ILoggerProvider provider)
     {
-        // Records one event for the bench; no providers.
+        // Records the milestones for the bench; no providers.
     }
 
     public IDisposable? BeginScope<TState>(TState state)
@@ -47,7 +56,8 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (eventId.Id != KeyAgreementStartedEvent || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
+        if (eventId.Id is not (KeyAgreementStarted or FirstKeyAgreementMessage or SpreadViewReceived or FlushViewInstalled)
+            || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
         {
             return;
         }
@@ -59,7 +69,7 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
             {
                 lock (_lock)
                 {
-                    _started.Add((now, members));
+                    _marks.Add((eventId.Id, now, members));
                 }
             }
         }

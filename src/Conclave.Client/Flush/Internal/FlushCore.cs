@@ -11,10 +11,14 @@ namespace Conclave.Client.Flush.Internal;
 internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
 {
     private readonly Dictionary<string, FlushGroup> _groups = new(StringComparer.Ordinal);
+    private readonly NameCache _names = new();
 
     public string PrivateGroup { get; } = privateGroup;
 
     public bool AutoFlushOk { get; } = autoFlushOk;
+
+    /// <summary>Gets or sets where the protocol's milestones are logged, or null.</summary>
+    public FlushLog? Log { get; set; }
 
     /// <summary>Events for the application, oldest first.</summary>
     public Queue<FlushEvent> Deliveries { get; } = new();
@@ -89,6 +93,58 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
                 Deliver(new FlushSelfLeave(leave.Group));
                 break;
         }
+    }
+
+    /// <summary>
+    /// Handles a FLUSH_OK, a FLUSH_RECV or a plain application multicast to one of the session's groups straight from
+    /// the received frame, with names from the cache instead of decoded afresh (n² FLUSH_OKs and FLUSH_RECVs reach the
+    /// members of a group per membership change; data is the per-message path).
+    /// </summary>
+    /// <returns>False, having done nothing, for any other frame: decode it and pass it to <see cref="Handle"/>.</returns>
+    public bool TryHandleInPlace(in SpreadFrame frame)
+    {
+        ServiceType type = frame.ServiceType;
+        if ((type & (ServiceType.Reject | ServiceType.RegularMembership | ServiceType.TransitionMembership | FlushWire.SubgroupCast)) != 0
+            || ServiceTypeRules.IsSelfLeave(type) || frame.GroupCount < 1)
+        {
+            return false;
+        }
+
+        short messageType = frame.MessageType;
+        if (messageType >= FlushWire.MinApplicationType)
+        {
+            if (!_groups.TryGetValue(_names.Get(frame.GroupBytes(0)), out FlushGroup? target))
+            {
+                return false;
+            }
+
+            // The body outlives the pooled frame: it is handed to the application.
+            target.OnData(new FlushDataMessage(target.Name, _names.Get(frame.SenderBytes), type & ServiceType.RegularMask, messageType, null, frame.EndianMismatch, frame.Body.ToArray()), null);
+            return true;
+        }
+
+        ReadOnlySpan<byte> body = frame.Body.Span;
+        if ((messageType != FlushWire.FlushOk && messageType != FlushWire.FlushRecv) || body.Length < GroupId.Size)
+        {
+            return false;
+        }
+
+        if (!_groups.TryGetValue(_names.Get(frame.GroupBytes(0)), out FlushGroup? group))
+        {
+            return false;
+        }
+
+        GroupId id = GroupId.Read(body[^GroupId.Size..], frame.EndianMismatch);
+        if (messageType == FlushWire.FlushOk)
+        {
+            group.OnFlushOk(_names.Get(frame.SenderBytes), id);
+        }
+        else
+        {
+            group.OnFlushRecv(id);
+        }
+
+        return true;
     }
 
     private FlushGroup Member(string group) =>

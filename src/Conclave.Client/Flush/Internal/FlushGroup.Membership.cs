@@ -7,6 +7,7 @@ internal sealed partial class FlushGroup
     /// <summary>A Spread regular membership of the group (FL's handle_recv_reg_memb_mess).</summary>
     public void OnMembership(MembershipMessage m)
     {
+        _core.Log?.SpreadViewReceived(Name, m.Members.Count);
         SpreadChange change = PendingChange(m.GroupId);
         HashSet<string> leavers = Leavers(m);
         change.Fill(m);

@@ -97,6 +97,7 @@ internal sealed partial class FlushGroup
             : (next.Type & ServiceType.CausedByDisconnect) != 0 ? MembershipCause.Disconnect
             : (next.Type & ServiceType.CausedByLeave) != 0 ? MembershipCause.Leave
             : MembershipCause.Join;
+        _core.Log?.FlushViewInstalled(Name, next.Members.Count);
         _core.Deliver(new FlushView(Name, next.Members, next.Id, cause, vsSet, next.LocalIndex));
 
         View = next;
