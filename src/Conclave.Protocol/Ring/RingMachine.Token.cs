@@ -104,6 +104,7 @@ public sealed partial class RingMachine
         }
 
         // T5: new messages (client ones in OPERATIONAL, old-ring ones in RECOVERY).
+        ulong seqOnArrival = t.Seq;
         while (allowed > 0)
         {
             McastMessage m;
@@ -125,6 +126,10 @@ public sealed partial class RingMachine
             allowed--;
         }
         UpdateAru(queue);
+        // My own sends make the ring busy too: the others' idle counts restart when they see them, so mine
+        // must restart now, or the representative would hold right after its own message while the members
+        // answering it, counting from zero, send no TokenHoldCancel.
+        if (t.Seq != seqOnArrival) _seqUnchanged = 0;
         _seqAtLastVisit = t.Seq;
 
         // T6: my own retransmission requests, after a seq has been missing for a few visits.

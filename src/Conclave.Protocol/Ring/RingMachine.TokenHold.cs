@@ -39,6 +39,12 @@ public sealed partial class RingMachine
             && t.Backlog == 0;
     }
 
+    /// <summary>
+    /// A new ring starts busy: messages queued while it formed sent no TokenHoldCancel (they go at their
+    /// sender's first visit), so no member may count idle visits carried over from its old ring.
+    /// </summary>
+    private void RestartIdleCount() => _seqUnchanged = 0;
+
     /// <summary>A token visit arriving while one is held is the predecessor's retransmission.</summary>
     private bool IsHeldDuplicate(OrfToken t) => _heldToken is not null && t.TokenSeq <= _heldToken.TokenSeq;
 
