@@ -12,7 +12,7 @@ public sealed class TokenHoldTests
 {
     private const long Second = 1_000_000;
 
-    // Token hold is off by default; these tests switch it on at 0.8 × the retransmit timeout.
+    // Token hold at 0.8 × the retransmit timeout (36 ms, Spread's): long against the default 2 ms, so a wait shows.
     private static readonly RingOptions Holding = new() { TokenHoldTimeoutUs = null };
 
     // A hold long against the simulator's rotation (about 1 ms), so a missed cancel shows as a long wait.
