@@ -16,6 +16,7 @@ public sealed partial class RingMachine
     {
         if (m.Seq <= _lastReleased || !queue.TryAdd(m.Seq, m)) return;
         _missCount.Remove(m.Seq);
+        NoteMessage(m);
         if (m.Seq > _myHighSeqReceived) _myHighSeqReceived = m.Seq;
         UpdateAru(queue);
     }
@@ -120,6 +121,7 @@ public sealed partial class RingMachine
             }
             t.Seq++;
             queue[m.Seq] = m;
+            NoteMessage(m);
             _myHighSeqReceived = t.Seq;
             Multicast(RingPacket.Format(MyId, m));
             sent++;

@@ -93,6 +93,35 @@ public sealed class TokenHoldTests
         Assert.True(latest < LongHold.EffectiveTokenHoldUs / 3, $"answer delivered everywhere {latest} µs after it was submitted");
     }
 
+    [Theory]
+    [InlineData(3u, 3u, 0)] // the last sender keeps the token: its next message finds it at hand
+    [InlineData(3u, 2u, 1)] // another member sends one TokenHoldCancel, to the keeper
+    [InlineData(2u, 1u, 1)] // the representative too, when another member keeps the token
+    public void The_token_rests_at_the_last_sender_and_a_cancel_finds_it_there(uint lastSender, uint next, int cancels)
+    {
+        var sim = new Simulator(new SimulationConfig { Daemons = 3, Seed = 29, Duplication = 0, Faults = FaultKinds.None, TailProbability = 0, Ring = LongHold });
+        sim.BootAll();
+        sim.Run(2 * Second);
+        sim.Submit(lastSender, RingService.Agreed, [1]);
+        for (int i = 0; i < 10_000 && !sim.Machine(lastSender)!.HoldingToken; i++)
+        {
+            sim.Run(sim.Now + 100);
+        }
+
+        Assert.True(sim.Machine(lastSender)!.HoldingToken, $"node {lastSender} does not hold the token");
+        Assert.All(sim.NodeIds.Where(n => n != lastSender), n => Assert.False(sim.Machine(n)!.HoldingToken));
+        long cancelsBefore = sim.NodeIds.Sum(n => sim.Machine(n)!.Counters.TokenHoldCancels);
+        long submitted = sim.Now;
+        sim.Submit(next, RingService.Agreed, [2]);
+        sim.Run(submitted + 40_000);
+
+        TraceEvent[] deliveries = [.. sim.Trace.Where(e => e.Kind == TraceKind.Deliver && e.TimeUs >= submitted)];
+        Assert.Equal(3, deliveries.Length);
+        long latest = deliveries.Max(e => e.TimeUs) - submitted;
+        Assert.True(latest < LongHold.EffectiveTokenHoldUs / 4, $"delivered everywhere {latest} µs after submission");
+        Assert.Equal(cancels, sim.NodeIds.Sum(n => sim.Machine(n)!.Counters.TokenHoldCancels) - cancelsBefore);
+    }
+
     [Fact]
     public void A_message_queued_while_the_ring_re_forms_leaves_soon_after_the_new_ring_is_installed()
     {
