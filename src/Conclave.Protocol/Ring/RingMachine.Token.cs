@@ -32,6 +32,9 @@ public sealed partial class RingMachine
         if ((long)t.TokenSeq <= _myTokenSeq || IsHeldDuplicate(t))
         {
             Counters.DuplicateTokens++;
+            // The predecessor re-sent the token I am holding: my hold timer is late (a starved host), and
+            // the others' token-loss timers run on. Let it go now.
+            if (_heldToken is not null) ReleaseHeldToken();
             return;
         }
         if (ShouldHold(t))
