@@ -7,6 +7,7 @@
 # to the merged one (the daemons' log lines, polled every 5 ms). Run as root; prints JSON lines and
 # one "cut"/"merge" line per cycle. Usage: bash scripts/bench-ring.sh [messages] [cycles]
 # SEGMENT=239.192.77.1 makes the segment address a multicast group (one send per ring broadcast).
+# RING_SETTINGS='TokenHoldTimeoutUs = 0' adds spread.conf lines (several: separated by newlines).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-50000}
@@ -56,6 +57,8 @@ for links in sealed plaintext; do
   fi
   # FRAGMENT_SIZE=N: ring payload size to try (spread.conf FragmentSize); the default otherwise.
   if [ -n "${FRAGMENT_SIZE:-}" ]; then echo "FragmentSize = $FRAGMENT_SIZE" >> "$conf"; fi
+  # RING_SETTINGS="TokenHoldTimeoutUs = 0": extra spread.conf lines to try (e.g. the token hold settings).
+  if [ -n "${RING_SETTINGS:-}" ]; then printf '%s\n' "$RING_SETTINGS" >> "$conf"; fi
   printf "Spread_Segment $segment:4803 {\n  d1 10.77.0.1\n  d2 10.77.0.2\n  d3 10.77.0.3\n}\n" >> "$conf"
   port=$((24900 + RANDOM % 1000))
   pids=()

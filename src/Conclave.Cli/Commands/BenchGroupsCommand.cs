@@ -21,11 +21,11 @@ internal static class BenchGroupsCommand
         var size = new Option<int>("--size") { Description = "Message size in bytes for the throughput runs.", DefaultValueFactory = _ => 1024 };
         var repeats = new Option<int>("--throughput-rounds") { Description = "Throughput runs per mode, modes interleaved; the table shows the median.", DefaultValueFactory = _ => 5 };
         var window = new Option<int>("--window") { Description = "Most throughput messages in flight.", DefaultValueFactory = _ => 200 };
-        var tokenHold = new Option<long>("--token-hold-us") { Description = "Experiment: hold an idle ring's token this many microseconds (0 = the daemons' default: never, an idle ring spins).", DefaultValueFactory = _ => 0 };
+        var hold = new Option<long?>("--token-hold-us") { Description = "The ring's idle token hold in µs (0: never hold); default: the ring's default." };
         var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var command = new Command("groups", "Join and leave time against group size over three daemons (plain, flush, secure GDH/CKD/TGDH) and secure/plain throughput: table and plots like the paper's Figure 3.")
         {
-            modes, max, rounds, members, messages, size, repeats, window, tokenHold, output,
+            modes, max, rounds, members, messages, size, repeats, window, hold, output,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -37,10 +37,8 @@ internal static class BenchGroupsCommand
                 Math.Max(1, parse.GetValue(messages)),
                 Math.Max(1, parse.GetValue(size)),
                 Math.Max(1, parse.GetValue(repeats)),
-                Math.Max(1, parse.GetValue(window)))
-            {
-                TokenHoldMicroseconds = Math.Max(0, parse.GetValue(tokenHold)),
-            };
+                Math.Max(1, parse.GetValue(window)),
+                parse.GetValue(hold));
             string arguments = string.Join(' ', parse.Tokens.Select(t => t.Value));
             return await RunAsync(settings, parse.GetValue(output)!, arguments, cancellation);
         });
@@ -53,7 +51,7 @@ internal static class BenchGroupsCommand
         string loadBefore = LoadAverage();
         var samples = new List<GroupsSample>();
         var throughput = new List<ThroughputSample>();
-        await using (BenchRing ring = await BenchRing.StartAsync(settings.TokenHoldMicroseconds, cancellation))
+        await using (BenchRing ring = await BenchRing.StartAsync(settings.TokenHoldUs, cancellation))
         {
             var bench = new GroupsBenchmark(ring, Progress);
 
@@ -118,8 +116,4 @@ internal static class BenchGroupsCommand
 }
 
 /// <summary>What `bench groups` measures.</summary>
-internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window)
-{
-    /// <summary>The ring's idle token hold (0: the daemons' default, no hold).</summary>
-    public long TokenHoldMicroseconds { get; init; }
-}
+internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window, long? TokenHoldUs = null);

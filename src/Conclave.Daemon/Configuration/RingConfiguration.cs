@@ -73,6 +73,22 @@ public static class RingConfiguration
         return new SegmentMulticast(new IPEndPoint(segment.Address, segment.Port), self.DaemonAddresses[0], members);
     }
 
+    /// <summary>TokenHoldTimeoutUs: a whole number of microseconds, 0 for never (so not one of the positive integer keywords).</summary>
+    private static long HoldSetting(SpreadConfiguration configuration, long defaultUs)
+    {
+        if (!configuration.Settings.TryGetValue("TokenHoldTimeoutUs", out string? text))
+        {
+            return defaultUs;
+        }
+
+        if (!long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long us))
+        {
+            throw new ArgumentException($"TokenHoldTimeoutUs = {text}: use a whole number of microseconds (0: never hold the token)");
+        }
+
+        return us;
+    }
+
     private static RingOptions Timers(SpreadConfiguration configuration)
     {
         var defaults = new RingOptions();
@@ -80,6 +96,9 @@ public static class RingConfiguration
         {
             WindowSize = configuration.IntSetting("Window", defaults.WindowSize),
             MaxMessages = configuration.IntSetting("PersonalWindow", defaults.MaxMessages),
+            // Not a Spread setting: how long (µs) an idle ring's token may rest (0: never; ring-protocol.md §1.8).
+            TokenHoldTimeoutUs = HoldSetting(configuration, defaults.EffectiveTokenHoldUs),
+            SeqUnchangedConst = configuration.IntSetting("TokenHoldAfterIdleVisits", defaults.SeqUnchangedConst),
         };
         if (!configuration.Settings.ContainsKey("TokenTimeout"))
         {

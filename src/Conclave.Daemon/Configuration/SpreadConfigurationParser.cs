@@ -22,7 +22,7 @@ public static class SpreadConfigurationParser
     {
         "MaxSessionMessages", "Window", "PersonalWindow", "AcceleratedWindow",
         "TokenTimeout", "HurryTimeout", "AliveTimeout", "JoinTimeout", "RepTimeout", "SegTimeout", "GatherTimeout", "FormTimeout", "LookupTimeout",
-        "FragmentSize",
+        "FragmentSize", "TokenHoldAfterIdleVisits",
     };
 
     private static readonly HashSet<string> KnownKeywords = new(StringComparer.Ordinal)
@@ -34,6 +34,8 @@ public static class SpreadConfigurationParser
         "GatherTimeout", "FormTimeout", "LookupTimeout", "LinkProtocol", "RouteMatrix",
         // Conclave's own: daemon link security (multi-daemon issue).
         "ClusterKeyFile", "DaemonLinkEncryption", "FragmentSize",
+        // Conclave's own: the idle token hold (ring-protocol.md §1.8).
+        "TokenHoldTimeoutUs", "TokenHoldAfterIdleVisits",
     };
 
     /// <summary>Parses a file.</summary>

@@ -11,8 +11,8 @@ internal static partial class DaemonLog
     [LoggerMessage(405, LogLevel.Information, "Ring broadcasts to multicast group {Group} on {Interface}, reaching {Peers} peers of the segment (loopback {Loopback})")]
     public static partial void RingMulticast(ILogger logger, string group, string @interface, int peers, bool loopback);
 
-    [LoggerMessage(401, LogLevel.Information, "Ring timers: token {Token} ms, token retransmit {Retransmit} ms, join {Join} ms, consensus {Consensus} ms, merge {Merge} ms; window {Window}, max messages {MaxMessages}, fragment {Fragment} B")]
-    public static partial void RingTimers(ILogger logger, long token, long retransmit, long join, long consensus, long merge, int window, int maxMessages, int fragment);
+    [LoggerMessage(401, LogLevel.Information, "Ring timers: token {Token} ms, token retransmit {Retransmit} ms, join {Join} ms, consensus {Consensus} ms, merge {Merge} ms, idle token hold {HoldUs} µs (0: never) after {IdleVisits} idle visits; window {Window}, max messages {MaxMessages}, fragment {Fragment} B")]
+    public static partial void RingTimers(ILogger logger, long token, long retransmit, long join, long consensus, long merge, long holdUs, int idleVisits, int window, int maxMessages, int fragment);
 
     [LoggerMessage(402, LogLevel.Information, "Daemon configuration {Kind} {Id}: {Members}")]
     public static partial void Configuration(ILogger logger, string kind, string id, string members);

@@ -89,7 +89,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
 
         RingOptions t = _ring.Timers;
         DaemonLog.RingStarting(_logger, _options.Name, _self, _socket.LocalEndPoint!.ToString()!, _endpoints.Length - 1, Sealer.IsSealed ? "AES-256-GCM" : "PLAINTEXT");
-        DaemonLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
+        DaemonLog.RingTimers(_logger, t.TokenTimeoutUs / 1000, t.TokenRetransmitTimeoutUs / 1000, t.JoinTimeoutUs / 1000, t.ConsensusTimeoutUs / 1000, t.MergeTimeoutUs / 1000, t.EffectiveTokenHoldUs, t.SeqUnchangedConst, t.WindowSize, t.MaxMessages, _ring.FragmentSize);
         loop.Run(this, static host =>
         {
             host._layer!.Boot(host._persistedSeq, host._bootIncarnation);

@@ -128,6 +128,7 @@ public sealed partial class RingMachine
         _oldRing = null;
         _retransMessages.Clear();
         Transition(RingState.Operational);
+        RestartIdleCount();
         Cancel(RingTimer.Merge);
         ArmTimer(RingTimer.Merge, _options.MergeTimeoutUs);
     }

@@ -16,6 +16,7 @@ public sealed partial class RingMachine
     {
         if (m.Seq <= _lastReleased || !queue.TryAdd(m.Seq, m)) return;
         _missCount.Remove(m.Seq);
+        NoteMessage(m);
         if (m.Seq > _myHighSeqReceived) _myHighSeqReceived = m.Seq;
         UpdateAru(queue);
     }
@@ -31,6 +32,9 @@ public sealed partial class RingMachine
         if ((long)t.TokenSeq <= _myTokenSeq || IsHeldDuplicate(t))
         {
             Counters.DuplicateTokens++;
+            // The predecessor re-sent the token I am holding: my hold timer is late (a starved host), and
+            // the others' token-loss timers run on. Let it go now.
+            if (_heldToken is not null) ReleaseHeldToken();
             return;
         }
         if (ShouldHold(t))
@@ -104,6 +108,7 @@ public sealed partial class RingMachine
         }
 
         // T5: new messages (client ones in OPERATIONAL, old-ring ones in RECOVERY).
+        ulong seqOnArrival = t.Seq;
         while (allowed > 0)
         {
             McastMessage m;
@@ -119,12 +124,17 @@ public sealed partial class RingMachine
             }
             t.Seq++;
             queue[m.Seq] = m;
+            NoteMessage(m);
             _myHighSeqReceived = t.Seq;
             Multicast(RingPacket.Format(MyId, m));
             sent++;
             allowed--;
         }
         UpdateAru(queue);
+        // My own sends make the ring busy too: the others' idle counts restart when they see them, so mine
+        // must restart now, or the representative would hold right after its own message while the members
+        // answering it, counting from zero, send no TokenHoldCancel.
+        if (t.Seq != seqOnArrival) _seqUnchanged = 0;
         _seqAtLastVisit = t.Seq;
 
         // T6: my own retransmission requests, after a seq has been missing for a few visits.

@@ -20,11 +20,12 @@ public sealed record RingOptions
     /// <summary>
     /// How long the representative holds a token that has come round idle <see cref="SeqUnchangedConst"/>
     /// times, so an idle ring does not spin; a local submission or a TokenHoldCancel releases it at once.
-    /// 0 (the default): never hold. Null: 0.8 × the token retransmit timeout (ring-protocol.md §2.8).
-    /// Off by default: a cancel still goes missing now and then, and the message then waits up to the
-    /// hold period (measured: tens of ms on CKD joins in `conclave bench groups`); an idle ring spins instead.
+    /// Default 2 ms: short, so that a cancel lost on the network (or a path that sends none) costs at most
+    /// that, while an idle ring still makes only one rotation per hold (measured: three idle daemons use
+    /// about as little CPU at 1–5 ms as at 36 ms, docs/benchmarks.md). 0: never hold. Null: 0.8 × the token
+    /// retransmit timeout, as Spread (ring-protocol.md §2.8).
     /// </summary>
-    public long? TokenHoldTimeoutUs { get; init; } = 0;
+    public long? TokenHoldTimeoutUs { get; init; } = 2_000;
     /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
     public int SeqUnchangedConst { get; init; } = 30;
     /// <summary>

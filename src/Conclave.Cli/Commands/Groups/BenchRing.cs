@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using Conclave.Daemon;
 using Conclave.Daemon.Network;
-using Conclave.Protocol.Ring;
 
 namespace Conclave.Cli.Commands.Groups;
 
@@ -29,10 +28,16 @@ internal sealed class BenchRing : IAsyncDisposable
     public string SpreadName(int index) => $"{_daemons[index].TcpEndpoints[0].Port}@127.0.0.1";
 
     /// <summary>Starts the three daemons and waits until they form one operational ring.</summary>
-    /// <param name="tokenHoldMicroseconds">The idle token hold; 0 keeps the daemons' default (none: an idle ring spins).</param>
-    /// <param name="cancellationToken">Cancels waiting for the ring.</param>
-    public static async Task<BenchRing> StartAsync(long tokenHoldMicroseconds, CancellationToken cancellationToken)
+    /// <param name="tokenHoldUs">The ring's idle token hold (µs, 0: never), or null for the ring's default.</param>
+    /// <param name="cancellationToken">Stops the wait.</param>
+    public static async Task<BenchRing> StartAsync(long? tokenHoldUs, CancellationToken cancellationToken)
     {
+        var timers = new Conclave.Protocol.Ring.RingOptions();
+        if (tokenHoldUs is { } holdUs)
+        {
+            timers = timers with { TokenHoldTimeoutUs = holdUs };
+        }
+
         var ring = new BenchRing();
         try
         {
@@ -47,13 +52,7 @@ internal sealed class BenchRing : IAsyncDisposable
                     TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
                     UnixSocketPath = null,
                     Address = IPAddress.Loopback,
-                    Ring = new DaemonRingOptions
-                    {
-                        Endpoints = endpoints,
-                        Key = key,
-                        StateDirectory = Path.Combine(ring._stateDirectory, name),
-                        Timers = tokenHoldMicroseconds > 0 ? new RingOptions { TokenHoldTimeoutUs = tokenHoldMicroseconds } : new RingOptions(),
-                    },
+                    Ring = new DaemonRingOptions { Endpoints = endpoints, Key = key, StateDirectory = Path.Combine(ring._stateDirectory, name), Timers = timers },
                 });
                 ring._daemons.Add(daemon);
                 daemon.Start();
