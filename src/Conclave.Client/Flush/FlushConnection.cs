@@ -180,17 +180,11 @@ public sealed class FlushConnection : IAsyncDisposable
         {
             while (true)
             {
-                await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-                try
+                // Only the receiving flow (one at a time) fills and empties the delivery queue: no gate needed here,
+                // which spares a sender holding the gate a contended wait per message.
+                if (_core.Deliveries.TryDequeue(out FlushEvent? ready))
                 {
-                    if (_core.Deliveries.TryDequeue(out FlushEvent? ready))
-                    {
-                        return ready;
-                    }
-                }
-                finally
-                {
-                    _gate.Release();
+                    return ready;
                 }
 
                 if (await ReceiveAndHandleAsync(cancellationToken).ConfigureAwait(false) is FlushEvent next)

@@ -17,10 +17,10 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
     public const int FirstKeyAgreementMessage = 1004;
 
     /// <summary>Flush layer: "Spread view of {Members} members received, flush started".</summary>
-    public const int SpreadViewReceived = 1100;
+    public const int SpreadViewReceived = 1005;
 
     /// <summary>Flush layer: "every FLUSH_OK in, view of {Members} members installed".</summary>
-    public const int FlushViewInstalled = 1101;
+    public const int FlushViewInstalled = 1006;
 
     private readonly object _lock = new();
     private readonly List<(int Event, long At, int Members)> _marks = [];

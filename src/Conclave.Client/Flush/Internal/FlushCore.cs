@@ -20,7 +20,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
     /// <summary>Gets or sets where the protocol's milestones are logged, or null.</summary>
     public FlushLog? Log { get; set; }
 
-    /// <summary>Events for the application, oldest first.</summary>
+    /// <summary>Events for the application, oldest first; filled only while handling received messages, so the receiving flow alone touches it.</summary>
     public Queue<FlushEvent> Deliveries { get; } = new();
 
     /// <summary>Spread messages to send, oldest first; a send must be on the wire before any later one.</summary>
