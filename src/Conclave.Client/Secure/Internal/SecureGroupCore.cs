@@ -231,11 +231,37 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
-        string[] joined = previous.Length == 0 ? [.. keyed.Where(m => m != _self)] : [.. keyed.Except(previous, StringComparer.Ordinal)];
-        string[] left = [.. previous.Except(keyed, StringComparer.Ordinal)];
+        // Only members that came with us from our previous view share our key agreement state (view synchrony: they
+        // delivered the same key agreement messages). Any other member is new to this run, even one that was in our
+        // previous view but reached this one from another component: it may hold state we no longer share.
+        HashSet<string> cameAlong = CameAlong(view, previousFlush);
+        string[] joined = [.. keyed.Where(m => m != _self && !(cameAlong.Contains(m) && previous.Contains(m, StringComparer.Ordinal)))];
+        string[] left = [.. previous.Where(m => m != _self && !(cameAlong.Contains(m) && keyed.Contains(m, StringComparer.Ordinal)))];
         Counters.RunsStarted++;
         Observer.KeyAgreementStarted(keyed.Length);
         Apply(_module.OnView(new KeyAgreementView(_viewId, keyed, joined, left)));
+    }
+
+    /// <summary>
+    /// The members of our previous Flush view that moved with us into <paramref name="view"/>, us included: the vs-set
+    /// of a network change; everyone but the joiner of a join (a joiner came alone); everyone of a leave or disconnect.
+    /// </summary>
+    private HashSet<string> CameAlong(FlushView view, IReadOnlyList<string> previousFlush)
+    {
+        var along = new HashSet<string>(StringComparer.Ordinal) { _self };
+        if (previousFlush.Count == 0 || (view.Cause == MembershipCause.Join && view.VsSet.Contains(_self, StringComparer.Ordinal)))
+        {
+            return along;
+        }
+
+        IEnumerable<string> stayed = view.Cause switch
+        {
+            MembershipCause.Network => view.VsSet,
+            MembershipCause.Join => previousFlush.Where(m => !view.VsSet.Contains(m, StringComparer.Ordinal)),
+            _ => previousFlush,
+        };
+        along.UnionWith(stayed.Where(m => view.Members.Contains(m, StringComparer.Ordinal)));
+        return along;
     }
 
     /// <summary>The paper's Table 1: join → Join; leave, disconnect, partition → Leave; merge → Merge; both → Leave then Merge.</summary>
