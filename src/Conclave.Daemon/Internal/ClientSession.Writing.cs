@@ -20,6 +20,7 @@ internal sealed partial class ClientSession
     private readonly List<ArraySegment<byte>> _writeBatch = new(MaxFramesPerWrite);
     private int _queued;
     private int _writing;
+    private int _writeFailed;
 
     /// <summary>Set and cleared by the daemon's core only: the session has frames its current item queued.</summary>
     internal bool FlushPending { get; set; }
@@ -62,7 +63,8 @@ internal sealed partial class ClientSession
                 }
 
                 // Nothing left: stop, then look again, since a frame queued just before the stop found a write under way.
-                Volatile.Write(ref _writing, 0);
+                // (A full fence: the stop must be visible before the queue is looked at, or both sides could miss the frame.)
+                Interlocked.Exchange(ref _writing, 0);
                 if (_outbound.IsEmpty || Interlocked.CompareExchange(ref _writing, 1, 0) != 0)
                 {
                     return;
@@ -71,7 +73,14 @@ internal sealed partial class ClientSession
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException or IOException)
         {
-            Close();
+            // The client is gone (or going). Stop writing but leave the reading side alone: frames the client sent
+            // before it went away may still be waiting to be read, and they must be ordered before its disconnect.
+            // The reader sees the end of the stream next and closes the session.
+            Volatile.Write(ref _writeFailed, 1);
+            while (_outbound.TryDequeue(out _))
+            {
+                Interlocked.Decrement(ref _queued);
+            }
         }
     }
 }

@@ -103,7 +103,7 @@ internal sealed partial class ClientSession : IDisposable
     /// </summary>
     public bool Enqueue(ReadOnlyMemory<byte> frame)
     {
-        if (IsClosed)
+        if (IsClosed || Volatile.Read(ref _writeFailed) != 0)
         {
             return false;
         }
