@@ -206,12 +206,12 @@ public sealed partial class GroupTable
     /// </summary>
     /// <remarks>
     /// The exchange never merged the sets, so each set replays on its own table and its clients'
-    /// views differ from another set's (campaign seed 1872: d1 and d2 both gave views
-    /// [1,1073755300,3] of g2 with different members). Stamping the set's leader into the id keeps
-    /// one GroupId one member list, and the next merge puts each set in its own vs-set. Bit 31 is
-    /// free in the simulator's ids (a regular id's time is the ring sequence, a transitional one sets
-    /// bit 30) and in the daemon's (the sequence shifted left by 8, below 2^23 changes); set leaders are distinct
-    /// daemons, so the ids differ between sets.
+    /// views differ from another set's (campaign seed 1872: d1 and d2 both gave view
+    /// [1,1073755300,2] of g2, with different members). Stamping the set's leader into the id
+    /// keeps one GroupId one member list, and the next merge puts each set in its own vs-set.
+    /// Bit 31 is free in the simulator's ids (a regular id's time is the ring sequence, a
+    /// transitional one sets bit 30) and in the daemon's (the sequence shifted left by 8, below
+    /// 2^23 changes); set leaders are distinct daemons, so the ids differ between sets.
     /// </remarks>
     private MembershipId ReplayId(MembershipId transId)
     {
