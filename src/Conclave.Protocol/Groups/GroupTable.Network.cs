@@ -173,6 +173,7 @@ public sealed partial class GroupTable
 
         _collected.Clear();
         (IReadOnlyList<string> Members, MembershipId Id) transitional = _pendingTransitional ?? (TransMembers, TransId);
+        transitional.Id = ReplayId(transitional.Id);
         _pendingTransitional = null;
 
         // Before the marker the requests belong to the old regular configuration.
@@ -198,6 +199,25 @@ public sealed partial class GroupTable
         }
 
         InstallRegular(members, regId, output);
+    }
+
+    /// <summary>
+    /// The transitional id under which my synced set replays an interrupted exchange's requests.
+    /// </summary>
+    /// <remarks>
+    /// The exchange never merged the sets, so each set replays on its own table and its clients'
+    /// views differ from another set's (campaign seed 1872: d1 and d2 both gave view
+    /// [1,1073755300,2] of g2, with different members). Stamping the set's leader into the id
+    /// keeps one GroupId one member list, and the next merge puts each set in its own vs-set.
+    /// Bit 31 is free in the simulator's ids (a regular id's time is the ring sequence, a
+    /// transitional one sets bit 30) and in the daemon's (the sequence shifted left by 8, below
+    /// 2^23 changes); set leaders are distinct daemons, so the ids differ between sets.
+    /// </remarks>
+    private MembershipId ReplayId(MembershipId transId)
+    {
+        string leader = _syncedSet.Count > 0 ? _syncedSet[0] : Self;
+        uint time = 0x8000_0000u | ((uint)transId.Time & 0x7FFF_FF00u) | (uint)(_daemonOrder[leader] & 0xFF);
+        return new MembershipId(transId.ProcId, unchecked((int)time));
     }
 
     private void HandleGroupsState(GroupMessage message, IGroupTableOutput output)

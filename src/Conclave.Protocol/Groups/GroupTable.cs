@@ -85,6 +85,9 @@ public sealed partial class GroupTable
     public GroupId? GroupIdOf(string group) =>
         _groups.TryGetValue(group, out Group? g) ? new GroupId(g.MembId.ProcId, g.MembId.Time, g.Index) : null;
 
+    /// <summary>Whether a group owes its members a network view (its Changed flag), false if it does not exist.</summary>
+    public bool IsChanged(string group) => _groups.TryGetValue(group, out Group? g) && g.Changed;
+
     /// <summary>Applies one message of the total order.</summary>
     public void Deliver(GroupMessage message, IGroupTableOutput output)
     {

@@ -68,13 +68,13 @@ internal sealed class GroupSimulation
         _sim.At(fromUs, Step);
     }
 
-    /// <summary>FNV-1a of every group's name, id and members, in name order.</summary>
+    /// <summary>FNV-1a of every group's name, id, Changed flag (it decides light or heavy views) and members, in name order.</summary>
     private static ulong Digest(GroupTable table)
     {
         var text = new System.Text.StringBuilder();
         foreach (string g in table.GroupNames)
         {
-            text.Append(g).Append('|').Append(table.GroupIdOf(g)).Append('|').AppendJoin(',', table.MembersOf(g)).Append(';');
+            text.Append(g).Append('|').Append(table.GroupIdOf(g)).Append('|').Append(table.IsChanged(g) ? 'C' : '-').Append('|').AppendJoin(',', table.MembersOf(g)).Append(';');
         }
 
         return TraceEvent.Hash(System.Text.Encoding.UTF8.GetBytes(text.ToString()));

@@ -325,6 +325,73 @@ public sealed class GroupTableNetworkTests
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
     /// <summary>
+    /// N10 with two unmerged synced sets (campaign seed 1872): {d1} and {d2,d3} merge, d3 leaves
+    /// before any state message is ordered, and the joins delivered meanwhile are replayed by each
+    /// set on its own table. d2 gives g its transitional id when d3 drops out and d1 creates g
+    /// under it, so their views met at one GroupId with different members.
+    /// </summary>
+    [Fact]
+    public void Sets_replaying_an_interrupted_exchange_never_share_a_group_id_with_different_members()
+    {
+        FormAllThree();
+        Reconfigure((["d1"], ["d1"]));
+        Reconfigure((["d2", "d3"], ["d2", "d3"]));
+        Deliver(["d2", "d3"], GroupMessage.Join("#bob#d2", "g"));
+        Deliver(["d2", "d3"], GroupMessage.Join("#carol#d3", "g"));
+
+        MembershipId regAll = Id();
+        foreach (string d in Order)
+        {
+            _daemons[d].Table.OnTransitional(d == "d1" ? ["d1"] : ["d2", "d3"], Id(), _daemons[d].Out);
+            _daemons[d].Table.OnRegular(Order, regAll, _daemons[d].Out);
+        }
+
+        // d3 is cut off before the exchange ends; the joins that follow are deferred at d1 and d2.
+        string[] pair = ["d1", "d2"];
+        MembershipId cascade = Id();
+        foreach (string d in pair)
+        {
+            _daemons[d].Table.OnTransitional(pair, cascade, _daemons[d].Out);
+        }
+
+        Deliver(pair, GroupMessage.Join("#alice#d1", "g"));
+        Deliver(pair, GroupMessage.Join("#erin#d1", "g"));
+        MembershipId regPair = Id();
+        foreach (string d in pair)
+        {
+            _daemons[d].Table.OnRegular(pair, regPair, _daemons[d].Out);
+        }
+
+        Assert.All(pair, d => Assert.True(_daemons[d].Table.IsExchanging));
+        Dictionary<GroupId, string> atD1 = ViewsOf("d1");
+        Dictionary<GroupId, string> atD2 = ViewsOf("d2");
+        Assert.NotEmpty(atD1);
+        Assert.NotEmpty(atD2);
+        foreach ((GroupId id, string members) in atD1)
+        {
+            if (atD2.TryGetValue(id, out string? other) && other != members)
+            {
+                Assert.Fail($"view {id} lists [{members}] at d1 but [{other}] at d2");
+            }
+        }
+    }
+
+    /// <summary>Every regular membership a daemon gave its clients, by GroupId (member names in the group list).</summary>
+    private Dictionary<GroupId, string> ViewsOf(string daemon)
+    {
+        var views = new Dictionary<GroupId, string>();
+        foreach ((_, ClientEvent e) in _daemons[daemon].Out.Events)
+        {
+            if (e.IsRegular && e.Membership is { } m)
+            {
+                views[m.GroupId] = string.Join(",", e.Groups);
+            }
+        }
+
+        return views;
+    }
+
+    /// <summary>
     /// N6 after an interrupted exchange: d1 and d2 replayed a join of d3's client, so they hold an
     /// entry for d3 under their own group id. d3's report is the authority on d3; every daemon must
     /// end with one id for the group.

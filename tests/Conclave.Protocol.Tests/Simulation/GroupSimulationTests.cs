@@ -44,4 +44,18 @@ public sealed class GroupSimulationTests
         SimulationResult r = SimulationRunner.Run(config);
         Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
     }
+
+    /// <summary>
+    /// Campaign seed 1872: two synced sets of one configuration, whose exchange was interrupted twice
+    /// (N10), replayed the deferred requests on their own unmerged tables under one transitional id,
+    /// so d1 and d2 gave one GroupId of g2 with different member lists, and the later merge put all
+    /// of them in one vs-set (G-P6 at d1). Each set now replays under an id of its own.
+    /// </summary>
+    [Fact]
+    public void Synced_sets_replaying_an_interrupted_exchange_give_their_views_distinct_ids()
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: 6, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(1872);
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.True(r.Violations.Count == 0, $"seed 1872: {string.Join(" | ", r.Violations.Take(4))}; replay: conclave sim --seed 1872 --daemons 6 --loss 0.2 --faults all --scenario random --groups --trace");
+    }
 }
