@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Conclave.Client;
+using Conclave.Daemon.Tests.Ring;
 
 namespace Conclave.Daemon.Tests.Diagnostics;
 
@@ -14,17 +15,10 @@ public sealed partial class MetricsProcessTests
     [GeneratedRegex(@"listening on 127\.0\.0\.1:(\d+)")]
     private static partial Regex ListeningOn();
 
-    private static int FreeTcpPort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
     [Fact]
     public async Task The_daemon_logs_json_lines_and_serves_prometheus_text()
     {
-        int metricsPort = FreeTcpPort();
+        int metricsPort = RingDaemonProcess.FreeTcpPort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "--port", "0", "--no-unix-socket", "--log-format", "json", "--log-level", "debug", "--metrics", $"http://127.0.0.1:{metricsPort}/metrics" })
         {

@@ -1,5 +1,4 @@
 using Conclave.Client;
-using Conclave.Daemon.Network;
 using Conclave.Protocol.Spread;
 
 namespace Conclave.Daemon.Tests.Ring;
@@ -10,35 +9,6 @@ public sealed class MultiDaemonProcessTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("conclave-ring-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private string WriteConfiguration()
-    {
-        ClusterKey.Generate().Save(Path.Combine(_dir, "cluster.key"), overwrite: true);
-        int port = RingDaemonProcess.FreeUdpPort();
-        string conf = Path.Combine(_dir, "spread.conf");
-        File.WriteAllText(conf, $$"""
-            ClusterKeyFile = cluster.key
-            TokenTimeout = 1000
-            HurryTimeout = 250
-            AliveTimeout = 500
-            JoinTimeout = 100
-            RepTimeout = 500
-            SegTimeout = 500
-            GatherTimeout = 1200
-            FormTimeout = 1200
-            LookupTimeout = 30000
-            Spread_Segment 127.0.0.1:{{port}} {
-                d1 127.0.0.1 { D 127.0.0.1 C 127.0.0.1 }
-            }
-            Spread_Segment 127.0.0.2:{{port}} {
-                d2 127.0.0.2 { D 127.0.0.2 C 127.0.0.2 }
-            }
-            Spread_Segment 127.0.0.3:{{port}} {
-                d3 127.0.0.3 { D 127.0.0.3 C 127.0.0.3 }
-            }
-            """);
-        return conf;
-    }
 
     private string TraceOf(int i) => Path.Combine(_dir, $"trace-d{i}.jsonl");
 
@@ -64,7 +34,7 @@ public sealed class MultiDaemonProcessTests : IDisposable
     [Fact]
     public async Task Members_on_three_daemons_agree_then_survive_a_kill_and_merge_with_the_restart()
     {
-        string conf = WriteConfiguration();
+        string conf = RingTestConfiguration.Loopback(_dir);
         await using RingDaemonProcess d1 = await Start(conf, 1);
         await using RingDaemonProcess d2 = await Start(conf, 2);
         RingDaemonProcess d3 = await Start(conf, 3);

@@ -1,4 +1,3 @@
-using Conclave.Daemon.Network;
 using Xunit.Abstractions;
 
 namespace Conclave.Daemon.Tests.Ring;
@@ -23,25 +22,7 @@ public sealed class MulticastSegmentProcessTests(ITestOutputHelper output) : IDi
         string? unavailable = NetnsLab.Unavailable();
         Skip.If(unavailable is not null, unavailable);
 
-        ClusterKey.Generate().Save(Path.Combine(_dir, "cluster.key"), overwrite: true);
-        string conf = Path.Combine(_dir, "spread.conf");
-        File.WriteAllText(conf, $$"""
-            ClusterKeyFile = cluster.key
-            TokenTimeout = 1000
-            HurryTimeout = 250
-            AliveTimeout = 500
-            JoinTimeout = 100
-            RepTimeout = 500
-            SegTimeout = 500
-            GatherTimeout = 1200
-            FormTimeout = 1200
-            LookupTimeout = 30000
-            Spread_Segment {{Group}} {
-                d1 10.77.0.1
-                d2 10.77.0.2
-                d3 10.77.0.3
-            }
-            """);
+        string conf = RingTestConfiguration.Netns(_dir, Group);
         using NetnsLab lab = NetnsLab.Create(3);
         var daemons = new List<RingDaemonProcess>();
         var members = new List<LoadedMember>();
@@ -49,7 +30,7 @@ public sealed class MulticastSegmentProcessTests(ITestOutputHelper output) : IDi
         {
             for (int i = 1; i <= 3; i++)
             {
-                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}")));
+                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), RingDaemonProcess.FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}")));
             }
 
             await Task.WhenAll(daemons.Select(d => d.WaitForRegularAsync("d1", "d2", "d3")));
@@ -107,11 +88,4 @@ public sealed class MulticastSegmentProcessTests(ITestOutputHelper output) : IDi
 
     private static List<string> FromView(List<LoadedMember.Entry> log, string members) =>
         [.. log.Skip(log.FindIndex(e => e.IsView && e.Members == members)).Select(e => e.ToString())];
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

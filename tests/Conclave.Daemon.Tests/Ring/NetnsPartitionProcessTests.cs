@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Conclave.Daemon.Network;
 using Xunit.Abstractions;
 
 namespace Conclave.Daemon.Tests.Ring;
@@ -17,30 +16,6 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string WriteConfiguration()
-    {
-        ClusterKey.Generate().Save(Path.Combine(_dir, "cluster.key"), overwrite: true);
-        string conf = Path.Combine(_dir, "spread.conf");
-        File.WriteAllText(conf, """
-            ClusterKeyFile = cluster.key
-            TokenTimeout = 1000
-            HurryTimeout = 250
-            AliveTimeout = 500
-            JoinTimeout = 100
-            RepTimeout = 500
-            SegTimeout = 500
-            GatherTimeout = 1200
-            FormTimeout = 1200
-            LookupTimeout = 30000
-            Spread_Segment 10.77.0.255:4803 {
-                d1 10.77.0.1
-                d2 10.77.0.2
-                d3 10.77.0.3
-            }
-            """);
-        return conf;
-    }
-
     private string TraceOf(int i) => Path.Combine(_dir, $"trace-d{i}.jsonl");
 
     [SkippableFact]
@@ -49,7 +24,7 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
         string? unavailable = NetnsLab.Unavailable();
         Skip.If(unavailable is not null, unavailable);
 
-        string conf = WriteConfiguration();
+        string conf = RingTestConfiguration.Netns(_dir);
         using NetnsLab lab = NetnsLab.Create(3);
         var daemons = new List<RingDaemonProcess>();
         var members = new List<LoadedMember>();
@@ -57,7 +32,7 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
         {
             for (int i = 1; i <= 3; i++)
             {
-                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}"), "--trace", TraceOf(i)));
+                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), RingDaemonProcess.FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}"), "--trace", TraceOf(i)));
             }
 
             await Task.WhenAll(daemons.Select(d => d.WaitForRegularAsync("d1", "d2", "d3")));
@@ -227,11 +202,4 @@ public sealed class NetnsPartitionProcessTests(ITestOutputHelper output) : IDisp
                 return at >= 0 && members.All(s => log.Skip(at).Count(e => e.Sender == s.Name) >= DataPerPhase);
             },
             $"{DataPerPhase} messages from each of {view}")));
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

@@ -137,4 +137,12 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
         probe.Bind(new IPEndPoint(IPAddress.Any, 0));
         return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
+
+    /// <summary>A TCP port nothing listens on right now (for a daemon's client port or a metrics endpoint).</summary>
+    public static int FreeTcpPort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
 }

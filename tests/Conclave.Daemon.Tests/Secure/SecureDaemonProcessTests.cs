@@ -1,7 +1,6 @@
 using Conclave.Client.Secure;
 using Conclave.Crypto;
 using Conclave.Crypto.KeyAgreement;
-using Conclave.Daemon.Network;
 using Conclave.Daemon.Tests.Ring;
 
 namespace Conclave.Daemon.Tests.Secure;
@@ -18,42 +17,13 @@ public sealed class SecureDaemonProcessTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string WriteConfiguration()
-    {
-        ClusterKey.Generate().Save(Path.Combine(_dir, "cluster.key"), overwrite: true);
-        int port = RingDaemonProcess.FreeUdpPort();
-        string conf = Path.Combine(_dir, "spread.conf");
-        File.WriteAllText(conf, $$"""
-            ClusterKeyFile = cluster.key
-            TokenTimeout = 1000
-            HurryTimeout = 250
-            AliveTimeout = 500
-            JoinTimeout = 100
-            RepTimeout = 500
-            SegTimeout = 500
-            GatherTimeout = 1200
-            FormTimeout = 1200
-            LookupTimeout = 30000
-            Spread_Segment 127.0.0.1:{{port}} {
-                d1 127.0.0.1 { D 127.0.0.1 C 127.0.0.1 }
-            }
-            Spread_Segment 127.0.0.2:{{port}} {
-                d2 127.0.0.2 { D 127.0.0.2 C 127.0.0.2 }
-            }
-            Spread_Segment 127.0.0.3:{{port}} {
-                d3 127.0.0.3 { D 127.0.0.3 C 127.0.0.3 }
-            }
-            """);
-        return conf;
-    }
-
     private Task<RingDaemonProcess> Start(string conf, int i) =>
         RingDaemonProcess.StartAsync(conf, $"d{i}", $"127.0.0.{i}", Path.Combine(_dir, $"state-d{i}"));
 
     [Fact]
     public async Task Secure_members_survive_a_kill_of_their_daemon_and_converge_again_after_its_restart()
     {
-        string conf = WriteConfiguration();
+        string conf = RingTestConfiguration.Loopback(_dir);
         await using RingDaemonProcess d1 = await Start(conf, 1);
         await using RingDaemonProcess d2 = await Start(conf, 2);
         RingDaemonProcess d3 = await Start(conf, 3);

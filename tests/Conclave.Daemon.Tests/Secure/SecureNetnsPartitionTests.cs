@@ -1,7 +1,6 @@
 using Conclave.Client.Secure;
 using Conclave.Crypto;
 using Conclave.Crypto.KeyAgreement;
-using Conclave.Daemon.Network;
 using Conclave.Daemon.Tests.Ring;
 
 namespace Conclave.Daemon.Tests.Secure;
@@ -19,37 +18,13 @@ public sealed class SecureNetnsPartitionTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private string WriteConfiguration()
-    {
-        ClusterKey.Generate().Save(Path.Combine(_dir, "cluster.key"), overwrite: true);
-        string conf = Path.Combine(_dir, "spread.conf");
-        File.WriteAllText(conf, """
-            ClusterKeyFile = cluster.key
-            TokenTimeout = 1000
-            HurryTimeout = 250
-            AliveTimeout = 500
-            JoinTimeout = 100
-            RepTimeout = 500
-            SegTimeout = 500
-            GatherTimeout = 1200
-            FormTimeout = 1200
-            LookupTimeout = 30000
-            Spread_Segment 10.77.0.255:4803 {
-                d1 10.77.0.1
-                d2 10.77.0.2
-                d3 10.77.0.3
-            }
-            """);
-        return conf;
-    }
-
     [SkippableFact]
     public async Task A_cut_link_gives_one_key_per_side_and_its_restore_one_key_for_all()
     {
         string? unavailable = NetnsLab.Unavailable();
         Skip.If(unavailable is not null, unavailable);
 
-        string conf = WriteConfiguration();
+        string conf = RingTestConfiguration.Netns(_dir);
         using NetnsLab lab = NetnsLab.Create(3);
         var daemons = new List<RingDaemonProcess>();
         var members = new List<SecureMember>();
@@ -57,7 +32,7 @@ public sealed class SecureNetnsPartitionTests : IDisposable
         {
             for (int i = 1; i <= 3; i++)
             {
-                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}")));
+                daemons.Add(await RingDaemonProcess.StartInNamespaceAsync(lab.Node(i), RingDaemonProcess.FreeTcpPort(), conf, $"d{i}", NetnsLab.Address(i), Path.Combine(_dir, $"state-d{i}")));
             }
 
             await Task.WhenAll(daemons.Select(d => d.WaitForRegularAsync("d1", "d2", "d3")));
@@ -116,12 +91,5 @@ public sealed class SecureNetnsPartitionTests : IDisposable
                 await daemon.DisposeAsync();
             }
         }
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        return ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
