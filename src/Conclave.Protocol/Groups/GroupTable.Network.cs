@@ -5,11 +5,6 @@ namespace Conclave.Protocol.Groups;
 /// <summary>Daemon configuration changes and the group-state exchange (ring-protocol.md §5.4, N0–N11).</summary>
 public sealed partial class GroupTable
 {
-    /// <summary>
-    /// Requests delivered during an exchange, in delivery order; a null entry marks where a cascaded
-    /// transitional configuration arrived (N8), so it is applied at the same point when they replay.
-    /// </summary>
-    private readonly Queue<GroupMessage?> _deferred = new();
     private readonly SortedDictionary<string, GroupsStateMessage> _collected = new(StringComparer.Ordinal);
     private List<string> _syncedSet;
     private int _daemonsGathered;
@@ -33,7 +28,6 @@ public sealed partial class GroupTable
                 TransMembers = SortByOrder(members);
                 TransId = transId;
                 _pendingTransitional = (TransMembers, transId);
-                _deferred.Enqueue(null);
                 MarkGroupsLosingDaemons();
                 State = GroupLayerState.GatheringTransitional;
                 break;
@@ -157,11 +151,10 @@ public sealed partial class GroupTable
 
     /// <summary>N10: a regular configuration arrived before the exchange finished.</summary>
     /// <remarks>
-    /// Requests deferred during the interrupted exchange were delivered only to this daemon's
-    /// configuration; a daemon that joins in <paramref name="members"/> never saw them. So they are
-    /// applied here, in delivery order and around the cascaded transitional configuration, before
-    /// the new exchange: the state it carries then includes them, and no request outlives the
-    /// configuration it was delivered in.
+    /// Only complete sets are merged, and only when my own set's report arrived too; no view is
+    /// given for them (the next exchange gives it). Then the cascaded transitional configuration
+    /// is applied and the exchange starts again for <paramref name="members"/>. No client request
+    /// was applied meanwhile (J6), so every table of one synced set is still the same.
     /// </remarks>
     private void RestartExchange(List<string> members, MembershipId regId, IGroupTableOutput output)
     {
@@ -173,51 +166,10 @@ public sealed partial class GroupTable
 
         _collected.Clear();
         (IReadOnlyList<string> Members, MembershipId Id) transitional = _pendingTransitional ?? (TransMembers, TransId);
-        transitional.Id = ReplayId(transitional.Id);
         _pendingTransitional = null;
-
-        // Before the marker the requests belong to the old regular configuration.
         State = GroupLayerState.Operational;
-        bool transitionalApplied = false;
-        while (_deferred.Count > 0)
-        {
-            GroupMessage? deferred = _deferred.Dequeue();
-            if (deferred is not null)
-            {
-                Apply(deferred, output);
-            }
-            else if (!transitionalApplied)
-            {
-                ApplyTransitional(transitional.Members, transitional.Id, output);
-                transitionalApplied = true;
-            }
-        }
-
-        if (!transitionalApplied)
-        {
-            ApplyTransitional(transitional.Members, transitional.Id, output);
-        }
-
+        ApplyTransitional(transitional.Members, transitional.Id, output);
         InstallRegular(members, regId, output);
-    }
-
-    /// <summary>
-    /// The transitional id under which my synced set replays an interrupted exchange's requests.
-    /// </summary>
-    /// <remarks>
-    /// The exchange never merged the sets, so each set replays on its own table and its clients'
-    /// views differ from another set's (campaign seed 1872: d1 and d2 both gave view
-    /// [1,1073755300,2] of g2, with different members). Stamping the set's leader into the id
-    /// keeps one GroupId one member list, and the next merge puts each set in its own vs-set.
-    /// Bit 31 is free in the simulator's ids (a regular id's time is the ring sequence, a
-    /// transitional one sets bit 30) and in the daemon's (the sequence shifted left by 8, below
-    /// 2^23 changes); set leaders are distinct daemons, so the ids differ between sets.
-    /// </remarks>
-    private MembershipId ReplayId(MembershipId transId)
-    {
-        string leader = _syncedSet.Count > 0 ? _syncedSet[0] : Self;
-        uint time = 0x8000_0000u | ((uint)transId.Time & 0x7FFF_FF00u) | (uint)(_daemonOrder[leader] & 0xFF);
-        return new MembershipId(transId.ProcId, unchecked((int)time));
     }
 
     private void HandleGroupsState(GroupMessage message, IGroupTableOutput output)
@@ -247,22 +199,7 @@ public sealed partial class GroupTable
         NotifyNetworkViews(output);
         State = GroupLayerState.Operational;
 
-        // Replay what was delivered during the exchange, in order; at the N8 marker the cascaded
-        // transitional configuration is applied (N9), so clients see TRANSITION before the next view.
-        while (_deferred.Count > 0)
-        {
-            GroupMessage? deferred = _deferred.Dequeue();
-            if (deferred is not null)
-            {
-                Apply(deferred, output);
-            }
-            else if (_pendingTransitional is { } marked)
-            {
-                _pendingTransitional = null;
-                ApplyTransitional(marked.Members, marked.Id, output);
-            }
-        }
-
+        // N9: the cascaded transitional configuration follows, so clients see TRANSITION before the next view.
         if (_pendingTransitional is { } pending)
         {
             _pendingTransitional = null;
@@ -273,8 +210,7 @@ public sealed partial class GroupTable
     /// <summary>N6: fold the other synced sets' tables into mine.</summary>
     /// <remarks>
     /// Each set is the authority on its own daemons: what I hold about them (from before a
-    /// partition, or from requests replayed after an interrupted exchange) is replaced by their
-    /// report. A group that two sets report with different ids is changed at every daemon, since
+    /// partition) is replaced by their report. A group that two sets report with different ids is changed at every daemon, since
     /// every daemon sees the same reports and its own set's report equals its own state.
     /// </remarks>
     private void MergeCollected()

@@ -63,13 +63,20 @@ public sealed partial class GroupTable
     public IReadOnlyList<string> TransMembers { get; private set; }
 
     /// <summary>
-    /// True while a state exchange runs: the host should hold new client requests back until it ends
-    /// (Spread's separate down-queue). Requests that still arrive are deferred, not lost.
+    /// True while a state exchange runs: the host must hold client requests back until it ends and
+    /// send only group-state messages (Spread's separate down-queue, ring-protocol.md §5.3 J6).
     /// </summary>
     public bool IsExchanging => State is GroupLayerState.Gathering or GroupLayerState.GatheringTransitional;
 
     /// <summary>Messages the table did not accept (unknown daemon, stale exchange, invariant breach).</summary>
     public long DroppedMessages { get; private set; }
+
+    /// <summary>
+    /// Client requests delivered during a state exchange (J6 broken by some daemon's ordering layer),
+    /// dropped and counted: applying one to a table the exchange has not merged yet could not be made
+    /// identical at every daemon. Also counted in <see cref="DroppedMessages"/>.
+    /// </summary>
+    public long RequestsDuringExchange { get; private set; }
 
     /// <summary>Number of groups.</summary>
     public int GroupCount => _groups.Count;
@@ -101,8 +108,8 @@ public sealed partial class GroupTable
 
         if (IsExchanging)
         {
-            // Every daemon of the configuration sees these at the same point and defers them alike.
-            _deferred.Enqueue(message);
+            RequestsDuringExchange++;
+            DroppedMessages++;
             return;
         }
 

@@ -18,6 +18,7 @@ internal sealed class GroupSimulation
     private readonly string[] _names;
     private readonly GroupTable?[] _tables;
     private readonly ulong[] _incarnation;
+    private readonly SimDownQueues?[] _queues;
     private readonly Output[] _outputs;
 
     public GroupSimulation(Simulator sim)
@@ -26,12 +27,18 @@ internal sealed class GroupSimulation
         _names = [.. Enumerable.Range(0, sim.Count + 1).Select(i => $"d{i}")];
         _tables = new GroupTable?[sim.Count + 1];
         _incarnation = new ulong[sim.Count + 1];
+        _queues = new SimDownQueues?[sim.Count + 1];
         _outputs = new Output[sim.Count + 1];
         for (uint n = 1; n <= sim.Count; n++) _outputs[n] = new Output(this, n);
         sim.OnDelivery = OnDelivery;
     }
 
     public long GroupMessagesDelivered { get; private set; }
+
+    private readonly List<Violation> _breaches = [];
+
+    /// <summary>Violations seen while the run went on (a client request delivered during a state exchange).</summary>
+    public IReadOnlyList<Violation> Breaches => _breaches;
 
     private long _dataCounter;
 
@@ -61,7 +68,8 @@ internal sealed class GroupSimulation
                     : r < 0.75 ? GroupMessage.Leave(client, group)
                     : r < 0.8 ? GroupMessage.Kill(client)
                     : GroupMessage.Data(client, [group], ServiceType.Agreed, UniqueBody(node));
-                _sim.Submit(node, r < 0.8 ? RingService.Agreed : RingService.Safe, GroupMessageCodec.Encode(m));
+                Queues(node).AddClient(GroupMessageCodec.Encode(m), r < 0.8 ? RingService.Agreed : RingService.Safe);
+                _sim.Sendable(node);
             }
             _sim.At(_sim.Now + periodUs, Step);
         }
@@ -116,15 +124,54 @@ internal sealed class GroupSimulation
         return _tables[node]!;
     }
 
+    /// <summary>The down-queues of the node's current incarnation, attached to its ring as the send source.</summary>
+    private SimDownQueues Queues(uint node)
+    {
+        RingMachine machine = _sim.Machine(node)!;
+        if (_queues[node] is not { } queues || queues.Incarnation != machine.Incarnation)
+        {
+            ulong inc = machine.Incarnation;
+            queues = new SimDownQueues(inc, () => _sim.Config.HoldClientRequests && _incarnation[node] == inc && _tables[node] is { IsExchanging: true });
+            _queues[node] = queues;
+            machine.SendSource = queues;
+        }
+        return queues;
+    }
+
+    /// <summary>Lets the ring take held client requests once the exchange that held them is over.</summary>
+    private void ReleaseHeld(uint node)
+    {
+        ulong inc = _incarnation[node];
+        if (_queues[node] is not { ClientsWaiting: > 0 } queues || queues.Incarnation != inc) return;
+        // Called while the simulator drains this daemon's outputs: ask the ring on the next event.
+        _sim.At(_sim.Now, () =>
+        {
+            if (_sim.Machine(node)?.Incarnation == inc) _sim.Sendable(node);
+        });
+    }
+
     private void OnDelivery(uint node, RingDelivery d)
     {
         GroupTable table = Table(node);
+        bool wasExchanging = table.IsExchanging;
+        Deliver(node, table, d);
+        if (wasExchanging && !table.IsExchanging) ReleaseHeld(node);
+    }
+
+    private void Deliver(uint node, GroupTable table, RingDelivery d)
+    {
         switch (d)
         {
             case RingMessage m:
                 if (GroupMessageCodec.TryDecode(m.Payload, out GroupMessage? gm) && gm is not null)
                 {
                     GroupMessagesDelivered++;
+                    if (table.IsExchanging && gm.Kind != GroupMessageKind.Groups)
+                    {
+                        // J6: the down-queues hold client requests during an exchange, so none may be delivered in one.
+                        _breaches.Add(new Violation("G-J6", $"{gm.Kind} of {gm.Sender} delivered during a state exchange ({m.Id} in {m.Conf})", _sim.Now, [new ProcId(node, _incarnation[node])]));
+                    }
+
                     table.Deliver(gm, _outputs[node]);
                     if (!table.IsExchanging)
                     {
@@ -196,16 +243,18 @@ internal sealed class GroupSimulation
         public void MembershipEnded(string mailbox, string group) =>
             owner.Record(node, new TraceEvent(TraceKind.GroupKill, 0, 0, 0) { Client = mailbox, Group = group });
 
-        // Called while the simulator drains this daemon's outputs: submit on the next event instead.
+        // Called while the simulator drains this daemon's outputs: queue it now (the ring takes
+        // nothing while outputs drain), and ask the ring for the token on the next event.
         public void SubmitGroupsState(GroupsStateMessage state)
         {
             ulong incarnation = owner._incarnation[node];
+            owner.Queues(node).AddState(GroupMessageCodec.Encode(GroupMessage.GroupsState(owner._names[node], state)));
             owner._sim.At(owner._sim.Now, () =>
             {
-                // A table's state must not outlive its incarnation.
+                // A table's state must not outlive its incarnation (a restart starts with new queues).
                 if (owner._sim.Machine(node)?.Incarnation == incarnation)
                 {
-                    owner._sim.Submit(node, RingService.Agreed, GroupMessageCodec.Encode(GroupMessage.GroupsState(owner._names[node], state)));
+                    owner._sim.Sendable(node);
                 }
             });
         }

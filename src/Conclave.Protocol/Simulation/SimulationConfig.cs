@@ -62,6 +62,11 @@ public sealed record SimulationConfig
     public RingOptions Ring { get; init; } = new();
     /// <summary>Run the group layer on the ring with client churn, and check G-P1 at the end.</summary>
     public bool Groups { get; init; }
+    /// <summary>
+    /// With <see cref="Groups"/>: each daemon holds its client requests while its table runs a state
+    /// exchange (ring-protocol.md §5.3 J6). False only to show what the hold prevents (G-J6).
+    /// </summary>
+    public bool HoldClientRequests { get; init; } = true;
     /// <summary>Keep the whole trace (needed for the checker).</summary>
     public bool RecordTrace { get; init; } = true;
 }

@@ -44,6 +44,7 @@ public static class SimulationRunner
         sim.Run(end);
         TraceChecker checker = groups is null ? new TraceChecker() : new TraceChecker().With(new GroupRules());
         var violations = new List<Violation>(checker.Check(sim.Trace));
+        if (groups is not null) violations.AddRange(groups.Breaches);
         if (sim.HealTime >= 0)
         {
             // P12 also needs the live cores to be OPERATIONAL, which only the simulator can see.

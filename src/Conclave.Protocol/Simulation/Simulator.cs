@@ -176,6 +176,15 @@ internal sealed class Simulator
         Drain(n);
     }
 
+    /// <summary>The layer above put messages in the node's send source: let its ring take them.</summary>
+    public void Sendable(uint node)
+    {
+        SimNode n = _nodes[node];
+        if (n.Machine is null) return;
+        n.Machine.OnSendable(Now);
+        Drain(n);
+    }
+
     public void Boot(uint node, bool keepRingSeq)
     {
         SimNode n = _nodes[node];

@@ -151,8 +151,13 @@ public sealed class GroupTableNetworkTests
         Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1", "#bob#d2"], d.Table.MembersOf("g")));
     }
 
+    /// <summary>
+    /// J6: the ordering layer holds client requests during an exchange; one that still arrives (a
+    /// daemon breaking J6) is dropped and counted alike at every daemon, never applied to a table the
+    /// exchange has not merged yet.
+    /// </summary>
     [Fact]
-    public void Joins_delivered_during_the_exchange_are_deferred_and_applied_in_order_after_it()
+    public void A_request_delivered_during_the_exchange_is_dropped_and_counted_alike_everywhere()
     {
         FormAllThree();
         Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
@@ -161,11 +166,7 @@ public sealed class GroupTableNetworkTests
 
         // Merge, but deliver a join before the state messages are ordered.
         MembershipId reg = Id();
-        foreach (string d in new[] { "d1" })
-        {
-            _daemons[d].Table.OnTransitional(["d1"], Id(), _daemons[d].Out);
-        }
-
+        _daemons["d1"].Table.OnTransitional(["d1"], Id(), _daemons["d1"].Out);
         MembershipId trans23 = Id();
         foreach (string d in new[] { "d2", "d3" })
         {
@@ -186,11 +187,13 @@ public sealed class GroupTableNetworkTests
             Deliver(Order, GroupMessage.GroupsState(leader, state));
         }
 
-        // g lived only at d1, so the merge itself changes nothing for alice (N0); the join follows.
-        ClientEvent join = Assert.Single(Events("d1", "#alice#d1"));
-        Assert.Equal(ServiceType.RegularMembership | ServiceType.CausedByJoin, join.Type);
-        Assert.Equal(["#alice#d1", "#carol#d3"], join.Groups);
-        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1", "#carol#d3"], d.Table.MembersOf("g")));
+        // g lived only at d1, so the merge itself changes nothing for alice (N0), and the join is gone.
+        Assert.Empty(Events("d1", "#alice#d1"));
+        Assert.Empty(Events("d3", "#carol#d3"));
+        Assert.All(_daemons.Values, d => Assert.Equal(1, d.Table.RequestsDuringExchange));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1"], d.Table.MembersOf("g")));
+        GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
+        Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
 
     [Fact]
@@ -241,14 +244,18 @@ public sealed class GroupTableNetworkTests
         Assert.Equal(GroupLayerState.Operational, _daemons["d2"].Table.State);
     }
 
-    /// <summary>N9: requests delivered during an exchange replay in order once it completes, around a cascaded transitional configuration.</summary>
+    /// <summary>
+    /// N9: the exchange completes after a cascaded transitional configuration (d3 cut off while the
+    /// state messages were on their way): the merged view comes first, then TRANSITION for d3's loss,
+    /// then the subtractive view, and d1 and d2 agree on every id.
+    /// </summary>
     [Fact]
-    public void Requests_deferred_around_a_cascaded_transitional_configuration_replay_in_order()
+    public void An_exchange_that_completes_after_a_cascade_gives_the_merged_view_then_transition()
     {
         FormAllThree();
         Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
-        Reconfigure((["d1", "d2"], ["d1", "d2"]));
-        Reconfigure((["d3"], ["d3"]));
+        Deliver(Order, GroupMessage.Join("#carol#d3", "g"));
+        Reconfigure((["d1", "d2"], ["d1", "d2"]), (["d3"], ["d3"]));
         Clear();
 
         MembershipId t12 = Id();
@@ -267,35 +274,44 @@ public sealed class GroupTableNetworkTests
 
         var states = Order.SelectMany(d => _daemons[d].Out.Submitted.Select(s => (d, s))).ToList();
         string[] survivors = ["d1", "d2"];
-        Deliver(survivors, GroupMessage.Join("#bob#d2", "g"));
         MembershipId cascade = Id();
         foreach (string d in survivors)
         {
             _daemons[d].Table.OnTransitional(survivors, cascade, _daemons[d].Out);
+            _daemons[d].Out.Submitted.Clear();
         }
 
-        Deliver(survivors, GroupMessage.Join("#carol#d1", "g"));
-        Assert.All(survivors, d => Assert.Empty(_daemons[d].Out.Events));
+        Assert.Empty(Events("d1", "#alice#d1"));
         foreach ((string leader, GroupsStateMessage state) in states)
         {
             Deliver(survivors, GroupMessage.GroupsState(leader, state));
         }
 
+        Assert.All(survivors, d => Assert.Equal(GroupLayerState.Transitional, _daemons[d].Table.State));
+        MembershipId regPair = Id();
+        foreach (string d in survivors)
+        {
+            _daemons[d].Table.OnRegular(survivors, regPair, _daemons[d].Out);
+        }
+
         ClientEvent[] alice = Events("d1", "#alice#d1");
-        Assert.Equal(2, alice.Length);
-        Assert.Equal(["#alice#d1", "#bob#d2"], alice[0].Groups);
-        Assert.Equal(["#alice#d1", "#carol#d1", "#bob#d2"], alice[1].Groups);
-        Assert.All(alice, e => Assert.Equal(ServiceType.RegularMembership | ServiceType.CausedByJoin, e.Type));
-        Assert.Equal(GroupLayerState.Transitional, _daemons["d1"].Table.State);
+        Assert.Equal(3, alice.Length);
+        Assert.Equal(ServiceType.RegularMembership | ServiceType.CausedByNetwork, alice[0].Type);
+        Assert.Equal(["#alice#d1", "#carol#d3"], alice[0].Groups);
+        Assert.True(alice[1].IsTransition);
+        Assert.Equal(alice[0].Membership!.GroupId, alice[1].TransitionId);
+        Assert.Equal(["#alice#d1"], alice[2].Groups);
+        Assert.All(survivors, d => Assert.Equal(GroupLayerState.Operational, _daemons[d].Table.State));
         Assert.Equal(_daemons["d1"].Table.GroupIdOf("g"), _daemons["d2"].Table.GroupIdOf("g"));
     }
+
     /// <summary>
-    /// N10 with a newcomer: a join delivered during an exchange that a cascade interrupts must reach
-    /// the daemon that joins in the next configuration, which never saw it (the simulator's
-    /// <c>conclave sim --seed 2 --daemons 4 --faults partitions --groups</c> divergence).
+    /// N10 with a newcomer: a request delivered during an exchange that a cascade interrupts is
+    /// dropped at the daemons that saw it, so the daemon that joins in the next configuration, which
+    /// never saw it, ends with the same table (no request outlives the configuration it came in).
     /// </summary>
     [Fact]
-    public void A_request_deferred_by_an_interrupted_exchange_reaches_the_newcomer_of_the_next_one()
+    public void A_request_dropped_during_an_interrupted_exchange_leaves_the_newcomer_s_table_equal()
     {
         FormAllThree();
         Deliver(Order, GroupMessage.Join("#alice#d1", "g"));
@@ -320,81 +336,15 @@ public sealed class GroupTableNetworkTests
         Reconfigure((pair, Order), (["d3"], Order));
 
         Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
-        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1", "#bob#d2"], d.Table.MembersOf("g")));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1"], d.Table.MembersOf("g")));
+        Assert.All(pair, d => Assert.Equal(1, _daemons[d].Table.RequestsDuringExchange));
         GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
-    /// <summary>
-    /// N10 with two unmerged synced sets (campaign seed 1872): {d1} and {d2,d3} merge, d3 leaves
-    /// before any state message is ordered, and the joins delivered meanwhile are replayed by each
-    /// set on its own table. d2 gives g its transitional id when d3 drops out and d1 creates g
-    /// under it, so their views met at one GroupId with different members.
-    /// </summary>
-    [Fact]
-    public void Sets_replaying_an_interrupted_exchange_never_share_a_group_id_with_different_members()
-    {
-        FormAllThree();
-        Reconfigure((["d1"], ["d1"]));
-        Reconfigure((["d2", "d3"], ["d2", "d3"]));
-        Deliver(["d2", "d3"], GroupMessage.Join("#bob#d2", "g"));
-        Deliver(["d2", "d3"], GroupMessage.Join("#carol#d3", "g"));
-
-        MembershipId regAll = Id();
-        foreach (string d in Order)
-        {
-            _daemons[d].Table.OnTransitional(d == "d1" ? ["d1"] : ["d2", "d3"], Id(), _daemons[d].Out);
-            _daemons[d].Table.OnRegular(Order, regAll, _daemons[d].Out);
-        }
-
-        // d3 is cut off before the exchange ends; the joins that follow are deferred at d1 and d2.
-        string[] pair = ["d1", "d2"];
-        MembershipId cascade = Id();
-        foreach (string d in pair)
-        {
-            _daemons[d].Table.OnTransitional(pair, cascade, _daemons[d].Out);
-        }
-
-        Deliver(pair, GroupMessage.Join("#alice#d1", "g"));
-        Deliver(pair, GroupMessage.Join("#erin#d1", "g"));
-        MembershipId regPair = Id();
-        foreach (string d in pair)
-        {
-            _daemons[d].Table.OnRegular(pair, regPair, _daemons[d].Out);
-        }
-
-        Assert.All(pair, d => Assert.True(_daemons[d].Table.IsExchanging));
-        Dictionary<GroupId, string> atD1 = ViewsOf("d1");
-        Dictionary<GroupId, string> atD2 = ViewsOf("d2");
-        Assert.NotEmpty(atD1);
-        Assert.NotEmpty(atD2);
-        foreach ((GroupId id, string members) in atD1)
-        {
-            if (atD2.TryGetValue(id, out string? other) && other != members)
-            {
-                Assert.Fail($"view {id} lists [{members}] at d1 but [{other}] at d2");
-            }
-        }
-    }
-
-    /// <summary>Every regular membership a daemon gave its clients, by GroupId (member names in the group list).</summary>
-    private Dictionary<GroupId, string> ViewsOf(string daemon)
-    {
-        var views = new Dictionary<GroupId, string>();
-        foreach ((_, ClientEvent e) in _daemons[daemon].Out.Events)
-        {
-            if (e.IsRegular && e.Membership is { } m)
-            {
-                views[m.GroupId] = string.Join(",", e.Groups);
-            }
-        }
-
-        return views;
-    }
 
     /// <summary>
-    /// N6 after an interrupted exchange: d1 and d2 replayed a join of d3's client, so they hold an
-    /// entry for d3 under their own group id. d3's report is the authority on d3; every daemon must
-    /// end with one id for the group.
+    /// N6 after an interrupted exchange (same daemons, new ring, no report ordered): every daemon
+    /// must end with d3's members under one id for the group.
     /// </summary>
     [Fact]
     public void The_merge_after_an_interrupted_exchange_gives_one_group_id_everywhere()
@@ -414,13 +364,11 @@ public sealed class GroupTableNetworkTests
             _daemons[d].Out.Submitted.Clear();
         }
 
-        Deliver(Order, GroupMessage.Join("#dave#d3", "g"));
-
         // The token is lost before any state message is ordered: same daemons, new ring.
         Reconfigure((Order, Order));
 
         Assert.All(_daemons.Values, d => Assert.Equal(GroupLayerState.Operational, d.Table.State));
-        Assert.All(_daemons.Values, d => Assert.Equal(["#carol#d3", "#dave#d3", "#erin#d3"], d.Table.MembersOf("g")));
+        Assert.All(_daemons.Values, d => Assert.Equal(["#carol#d3", "#erin#d3"], d.Table.MembersOf("g")));
         GroupId? id = _daemons["d3"].Table.GroupIdOf("g");
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));
     }
@@ -428,8 +376,7 @@ public sealed class GroupTableNetworkTests
     /// <summary>
     /// N8 with a group only the other set knows: d3 learns of g from {d1,d2}'s report after the
     /// cascaded transitional configuration (d2 gone) was marked, so it must mark g changed as d1 did;
-    /// otherwise only d1 gives g a new id, and the replayed leave of d2's client leaves nothing for
-    /// the transitional configuration to change at d3 (the simulator's <c>conclave sim --seed 1750 --daemons 4 --loss 0.2 --faults all --groups</c> G-P1).
+    /// otherwise only d1 gives g a new id (the simulator's <c>conclave sim --seed 1750 --daemons 4 --loss 0.2 --faults all --groups</c> G-P1).
     /// </summary>
     [Fact]
     public void A_group_learnt_from_a_report_after_a_cascade_gets_the_same_view_everywhere()
@@ -449,9 +396,6 @@ public sealed class GroupTableNetworkTests
         }
 
         var states = Order.SelectMany(d => _daemons[d].Out.Submitted.Select(s => (Leader: d, State: s))).ToList();
-
-        // Deferred by the exchange: once it is replayed, g has no daemon outside the cascade to mark it.
-        Deliver(Order, GroupMessage.Leave("#bob#d2", "g"));
 
         // d2 is cut off before the state messages are ordered: d1 and d3 get them in a transitional configuration.
         string[] survivors = ["d1", "d3"];

@@ -47,15 +47,46 @@ public sealed class GroupSimulationTests
 
     /// <summary>
     /// Campaign seed 1872: two synced sets of one configuration, whose exchange was interrupted twice
-    /// (N10), replayed the deferred requests on their own unmerged tables under one transitional id,
-    /// so d1 and d2 gave one GroupId of g2 with different member lists, and the later merge put all
-    /// of them in one vs-set (G-P6 at d1). Each set now replays under an id of its own.
+    /// (N10), replayed the requests delivered during it on their own unmerged tables under one
+    /// transitional id, so d1 and d2 gave one GroupId of g2 with different member lists, and the later
+    /// merge put all of them in one vs-set (G-P6 at d1). Requests are now held during an exchange
+    /// (J6), so nothing is replayed.
     /// </summary>
     [Fact]
-    public void Synced_sets_replaying_an_interrupted_exchange_give_their_views_distinct_ids()
+    public void Synced_sets_interrupted_in_an_exchange_never_give_one_id_two_member_lists()
     {
         SimulationConfig config = new CampaignOptions(Daemons: 6, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(1872);
         SimulationResult r = SimulationRunner.Run(config);
         Assert.True(r.Violations.Count == 0, $"seed 1872: {string.Join(" | ", r.Violations.Take(4))}; replay: conclave sim --seed 1872 --daemons 6 --loss 0.2 --faults all --scenario random --groups --trace");
+    }
+
+    /// <summary>
+    /// Campaign seeds 3388, 4224 and 9074 (G-P1: tables differ between daemons of one configuration).
+    /// Client requests reached the tables during state exchanges and were replayed at N10 on tables
+    /// no exchange had merged (3388: two sets replayed g0 under their own ids, and the next merge did
+    /// not reconcile them because g0 had no member at d6). The daemons now hold client requests
+    /// while an exchange runs (Spread's down-queue), so none is applied to an unmerged table.
+    /// </summary>
+    [Theory]
+    [InlineData(3388UL, 6)]
+    [InlineData(4224UL, 5)]
+    [InlineData(9074UL, 6)]
+    public void Client_requests_held_during_state_exchanges_keep_the_tables_identical(ulong seed, int daemons)
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.True(r.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", r.Violations.Take(4))}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+    }
+
+    /// <summary>
+    /// The hold is what keeps requests out of exchanges: without it, seed 3388's requests reach
+    /// tables in the middle of one, and the run reports G-J6 (the check can fail).
+    /// </summary>
+    [Fact]
+    public void Without_the_hold_client_requests_reach_tables_during_an_exchange()
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: 6, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(3388) with { HoldClientRequests = false };
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.Contains(r.Violations, v => v.Property == "G-J6");
     }
 }
