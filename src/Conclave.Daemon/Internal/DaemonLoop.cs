@@ -234,6 +234,9 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         _table.OnRegular(daemons, id, this);
     }
 
+    /// <summary>The ring layer holds client requests while the table runs a state exchange (J6).</summary>
+    public bool HoldsClientRequests => _table.IsExchanging;
+
     // ---- group table output: frames to local sessions ----
 
     public void DeliverData(string mailbox, GroupMessage message)

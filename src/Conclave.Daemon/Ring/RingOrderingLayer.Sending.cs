@@ -11,6 +11,7 @@ namespace Conclave.Daemon.Ring;
 internal sealed partial class RingOrderingLayer : IRingSendSource
 {
     private readonly Queue<Outgoing> _small = new();
+    private readonly Queue<Outgoing> _smallState = new();
     private readonly List<Outgoing> _large = [];
     private readonly List<Outgoing> _inFlight = [];
     private readonly Dictionary<string, Queue<Outgoing>> _heldBySender = new(StringComparer.Ordinal);
@@ -18,8 +19,13 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
     private uint _nextFragmentId;
     private int _held;
 
-    /// <summary>Messages and fragmented messages waiting above the ring.</summary>
-    public int Backlog => _small.Count + _large.Count + _held;
+    /// <summary>
+    /// Messages and fragmented messages the ring may take now: during a state exchange only the
+    /// group-state ones (client requests are held, J6), so an idle ring may still hold its token.
+    /// </summary>
+    public int Backlog => _listener.HoldsClientRequests
+        ? _smallState.Count + _large.Count(o => o.IsState)
+        : _smallState.Count + _small.Count + _large.Count + _held;
 
     /// <summary>Messages that left packed with others in one ring payload.</summary>
     public long BundledMessages { get; private set; }
@@ -32,7 +38,7 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
     {
         byte[] encoded = GroupMessageCodec.Encode(message);
         int count = encoded.Length <= _settings.FragmentSize ? 1 : (encoded.Length + _settings.FragmentSize - 1) / _settings.FragmentSize;
-        var outgoing = new Outgoing(message.Sender, encoded, ServiceOf(message), count);
+        var outgoing = new Outgoing(message.Sender, encoded, ServiceOf(message), count, message.Kind == GroupMessageKind.Groups);
         if (_heldBySender.TryGetValue(message.Sender, out Queue<Outgoing>? held))
         {
             held.Enqueue(outgoing);
@@ -51,7 +57,7 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
     {
         if (outgoing.Count == 1)
         {
-            _small.Enqueue(outgoing);
+            (outgoing.IsState ? _smallState : _small).Enqueue(outgoing);
             return;
         }
 
@@ -60,24 +66,31 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
         _heldBySender[outgoing.Sender] = new Queue<Outgoing>();
     }
 
-    /// <summary>The ring holds the token: small messages first (packed), then the oldest large message's next fragment.</summary>
+    /// <summary>
+    /// The ring holds the token: small messages first (packed), then the oldest large message's next
+    /// fragment. Group-state messages go first, and during a state exchange they alone go (J6: a
+    /// client request taken now would be delivered inside the exchange).
+    /// </summary>
     bool IRingSendSource.TryTake(out byte[] payload, out RingService service)
     {
-        if (_small.TryDequeue(out Outgoing? small))
+        bool hold = _listener.HoldsClientRequests;
+        Queue<Outgoing> smallQueue = _smallState.Count > 0 || hold ? _smallState : _small;
+        if (smallQueue.TryDequeue(out Outgoing? small))
         {
-            payload = PackSmall(small);
+            payload = PackSmall(smallQueue, small);
             service = small.Service;
             return true;
         }
 
-        if (_large.Count == 0)
+        int index = hold ? _large.FindIndex(o => o.IsState) : _large.Count > 0 ? 0 : -1;
+        if (index < 0)
         {
             payload = [];
             service = default;
             return false;
         }
 
-        Outgoing large = _large[0];
+        Outgoing large = _large[index];
         int size = _settings.FragmentSize;
         int from = large.Next * size;
         ReadOnlySpan<byte> chunk = large.Encoded.AsSpan(from, Math.Min(size, large.Encoded.Length - from));
@@ -88,7 +101,7 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
         {
             // Its last fragment is on the ring: it will be delivered in this configuration, so the
             // sender's later messages may follow it now (they are ordered after it by the ring).
-            _large.RemoveAt(0);
+            _large.RemoveAt(index);
             _inFlight.Add(large);
             Release(large.Sender);
         }
@@ -100,15 +113,15 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
     /// <paramref name="first"/> alone, or packed with the small messages queued behind it that share
     /// its service, up to one fragment's size: a backlog leaves in a few full payloads.
     /// </summary>
-    private byte[] PackSmall(Outgoing first)
+    private byte[] PackSmall(Queue<Outgoing> queue, Outgoing first)
     {
         int size = 1 + Bundle.EntrySize(first.Encoded);
         _bundle.Clear();
         _bundle.Add(first.Encoded);
-        while (_small.TryPeek(out Outgoing? next) && next.Service == first.Service
+        while (queue.TryPeek(out Outgoing? next) && next.Service == first.Service
                && size + Bundle.EntrySize(next.Encoded) <= _settings.FragmentSize)
         {
-            _small.Dequeue();
+            queue.Dequeue();
             _bundle.Add(next.Encoded);
             size += Bundle.EntrySize(next.Encoded);
         }
@@ -142,7 +155,7 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
             _held--;
             if (next.Count == 1)
             {
-                _small.Enqueue(next);
+                (next.IsState ? _smallState : _small).Enqueue(next);
                 continue;
             }
 
@@ -198,9 +211,10 @@ internal sealed partial class RingOrderingLayer : IRingSendSource
         return null;
     }
 
-    private sealed class Outgoing(string sender, byte[] encoded, RingService service, int count)
+    private sealed class Outgoing(string sender, byte[] encoded, RingService service, int count, bool isState)
     {
         public string Sender { get; } = sender;
+        public bool IsState { get; } = isState;
         public byte[] Encoded { get; } = encoded;
         public RingService Service { get; } = service;
         public int Count { get; } = count;

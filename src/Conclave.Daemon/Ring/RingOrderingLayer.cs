@@ -136,6 +136,16 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
 
     private void OnDelivery(RingDelivery delivery)
     {
+        bool held = _listener.HoldsClientRequests;
+        Dispatch(delivery);
+        if (held && !_listener.HoldsClientRequests && Backlog > 0)
+        {
+            _ring.OnSendable(_clock()); // The exchange is over: the held requests may go now.
+        }
+    }
+
+    private void Dispatch(RingDelivery delivery)
+    {
         switch (delivery)
         {
             case RingMessage message:

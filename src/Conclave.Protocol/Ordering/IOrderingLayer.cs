@@ -25,4 +25,10 @@ public interface IOrderingListener
 
     /// <summary>A new regular configuration.</summary>
     void OnRegular(IReadOnlyList<string> daemons, MembershipId id);
+
+    /// <summary>
+    /// True while the group layer runs a state exchange: the ordering layer then sends only
+    /// group-state messages and holds client requests until it ends (ring-protocol.md §5.3 J6).
+    /// </summary>
+    bool HoldsClientRequests => false;
 }

@@ -112,11 +112,21 @@ internal sealed class MemoryRing
 
         public IReadOnlyList<string> Regular { get; private set; } = [];
 
+        /// <summary>Group-state messages still to be delivered before a state exchange the test started ends.</summary>
+        public int StatesToEndExchange { get; set; }
+
+        public bool HoldsClientRequests => StatesToEndExchange > 0;
+
         public List<MembershipId> Ids { get; } = [];
 
         public void OnDeliver(GroupMessage message)
         {
             Delivered.Add(message);
+            if (message.Kind == GroupMessageKind.Groups && StatesToEndExchange > 0)
+            {
+                StatesToEndExchange--;
+            }
+
             Log.Add($"D {message.Sender} {message.Frame.Length}");
         }
 

@@ -45,6 +45,34 @@ public sealed class RingOrderingLayerTests
         Assert.Equal([.. Enumerable.Range(0, 20).Select(i => (byte)i)], ring.Nodes[1].Delivered.Where(m => m.Sender == "#small#d2").Select(m => m.Frame.Span[^1]));
     }
 
+    /// <summary>
+    /// J6: during a state exchange (two leaders' state messages) only group-state messages go on the
+    /// ring; client requests queued with them, small or fragmented, are ordered after both at every
+    /// daemon, not after the first leader's state on the same token visit.
+    /// </summary>
+    [Fact]
+    public void Client_requests_wait_for_the_state_exchange_to_end()
+    {
+        var ring = new MemoryRing(3, new Conclave.Daemon.Ring.RingLayerSettings(FragmentSize: 1_000));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Regular.Count == 3));
+        foreach (MemoryRing.Node node in ring.Nodes)
+        {
+            node.StatesToEndExchange = 2;
+        }
+
+        var state = new GroupsStateMessage(new MembershipId(1, 2), ["d1"], []);
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#a#d1", 10, 1));
+        ring.Nodes[0].Layer.Submit(MemoryRing.Data("#b#d1", 5_000, 2));
+        ring.Nodes[0].Layer.Submit(GroupMessage.GroupsState("d1", state));
+        ring.Nodes[1].Layer.Submit(MemoryRing.Data("#c#d2", 10, 3));
+        ring.Nodes[1].Layer.Submit(GroupMessage.GroupsState("d2", state with { SyncedSet = ["d2", "d3"] }));
+        ring.RunUntil(() => ring.Nodes.All(n => n.Delivered.Count == 5));
+
+        Assert.All(ring.Nodes, n => Assert.Equal([GroupMessageKind.Groups, GroupMessageKind.Groups], n.Delivered.Take(2).Select(m => m.Kind)));
+        Assert.All(ring.Nodes, n => Assert.Equal(["#a#d1", "#b#d1", "#c#d2"], n.Delivered.Skip(2).Select(m => m.Sender).Order(StringComparer.Ordinal)));
+        Assert.Equal(ring.Nodes[0].Delivered.Select(m => m.Sender), ring.Nodes[2].Delivered.Select(m => m.Sender));
+    }
+
     [Fact]
     public void A_session_s_message_after_its_large_one_waits_for_it()
     {
