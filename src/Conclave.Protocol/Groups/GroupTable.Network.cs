@@ -210,8 +210,9 @@ public sealed partial class GroupTable
     /// <summary>N6: fold the other synced sets' tables into mine.</summary>
     /// <remarks>
     /// Each set is the authority on its own daemons: what I hold about them (from before a
-    /// partition) is replaced by their report. A group that two sets report with different ids is changed at every daemon, since
-    /// every daemon sees the same reports and its own set's report equals its own state.
+    /// partition) is replaced by their report. A group that two sets report with different ids is
+    /// changed at every daemon, since every daemon sees the same reports and its own set's report
+    /// equals its own state.
     /// </remarks>
     private void MergeCollected()
     {
