@@ -108,7 +108,8 @@ public sealed class SecureConnection : IAsyncDisposable
 
         try
         {
-            await _flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+            // Every message of a secure group goes AGREED: the Flush layer can skip its FLUSH_RECV round.
+            await _flush.JoinAsync(group, agreedOnly: true, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

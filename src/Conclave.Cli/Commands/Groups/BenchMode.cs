@@ -39,8 +39,17 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
 /// </summary>
 internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds)
 {
-    /// <summary>Secure groups: the time until the last member had the Flush view (its key agreement started), or null.</summary>
+    /// <summary>Flush and secure groups: the time until the last member's Flush layer installed the view, or null.</summary>
     public double? FlushViewMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the last member's secure layer had the Flush view (its key agreement started), or null.</summary>
+    public double? KeyAgreementStartMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the first key agreement message of the change was computed (by any member), or null.</summary>
+    public double? FirstSentMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the last key agreement message of the change was computed (by any member), or null.</summary>
+    public double? LastSentMilliseconds { get; init; }
 
     /// <summary>Flush and secure groups: until the last member had the Spread view (the flush request), or null.</summary>
     public double? SpreadViewMilliseconds { get; init; }

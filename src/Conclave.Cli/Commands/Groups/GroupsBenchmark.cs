@@ -127,8 +127,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         _ => sample with
         {
             SpreadViewMilliseconds = LastMark(members, KeyingLog.SpreadViewReceived, start, size),
-            FlushViewMilliseconds = LastMark(members, KeyingLog.KeyAgreementStarted, start, size),
+            FlushViewMilliseconds = LastMark(members, KeyingLog.FlushViewInstalled, start, size),
+            KeyAgreementStartMilliseconds = LastMark(members, KeyingLog.KeyAgreementStarted, start, size),
             FirstKeyAgreementMilliseconds = size < 2 ? null : LastMark(members, KeyingLog.FirstKeyAgreementMessage, start, size),
+            FirstSentMilliseconds = size < 2 ? null : SentMark(members, start, size, last: false),
+            LastSentMilliseconds = size < 2 ? null : SentMark(members, start, size, last: true),
         },
     };
 
@@ -147,6 +150,22 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         }
 
         return Stopwatch.GetElapsedTime(start, last).TotalMilliseconds;
+    }
+
+    /// <summary>Milliseconds from <paramref name="start"/> until the earliest (or latest) key agreement message any member computed for a view of <paramref name="size"/> members.</summary>
+    private static double? SentMark(IEnumerable<BenchMember> members, long start, int size, bool last)
+    {
+        long? mark = null;
+        foreach (BenchMember m in members)
+        {
+            long? at = last ? m.Keying.LastSince(KeyingLog.KeyAgreementSent, start, size) : m.Keying.FirstSince(KeyingLog.KeyAgreementSent, start, size);
+            if (at is long t && (mark is null || (last ? t > mark : t < mark)))
+            {
+                mark = t;
+            }
+        }
+
+        return mark is long found ? Stopwatch.GetElapsedTime(start, found).TotalMilliseconds : null;
     }
 
     /// <summary>The moment the last of <paramref name="members"/> installed a view matching <paramref name="match"/>.</summary>

@@ -295,6 +295,7 @@ internal sealed class SecureGroupCore : IDisposable
             {
                 case SendMessage send:
                     Sends.Enqueue(new KeyAgreementSend(send.To, send.Wire, _flushView));
+                    Observer.KeyAgreementSent(_members.Length);
                     break;
                 case KeyEstablished key when key.Epoch.ViewId == _viewId && !Left:
                     InstallKey(key);
