@@ -24,6 +24,7 @@ internal static class GroupsReport
                 KeyAgreementStartMilliseconds = MedianOrNull(g.Select(s => s.KeyAgreementStartMilliseconds)),
                 FirstSentMilliseconds = MedianOrNull(g.Select(s => s.FirstSentMilliseconds)),
                 LastSentMilliseconds = MedianOrNull(g.Select(s => s.LastSentMilliseconds)),
+                Operations = g.First().Operations,
                 FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
             })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
@@ -132,6 +133,7 @@ internal static class GroupsReport
 
         AppendBreakdown(md, info, modes, medians);
         AppendFrames(md, info, modes, medians);
+        AppendOperations(md, info, modes, medians);
         foreach (string plot in plots)
         {
             md.AppendLine(F($"![{plot}](plots/{plot})"));
@@ -226,6 +228,39 @@ internal static class GroupsReport
                 {
                     GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
                     md.Append(s?.FramesToClients is long f ? F($" {f} |") : " |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>Secure groups: the public-key operations of all members per event (the same in every round: a count, not a time).</summary>
+    private static void AppendOperations(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
+    {
+        BenchMode[] secure = [.. modes.Where(m => m.Kind == BenchModeKind.Secure)];
+        if (!medians.Any(s => s.Operations is not null))
+        {
+            return;
+        }
+
+        md.AppendLine("Public-key operations per event, all members together (every member's key agreement module counts its own): exponentiations (variable- and fixed-base) / Ed25519 signatures made / verified. A count that does not depend on the machine's load.");
+        md.AppendLine();
+        md.Append("| event | n |");
+        md.AppendLine(string.Concat(secure.Select(m => F($" {m.Label} exp / sign / verify |"))));
+        md.Append("|---|---:|");
+        md.AppendLine(string.Concat(secure.Select(_ => "---:|")));
+        foreach (string kind in new[] { "join", "leave" })
+        {
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => BreakdownSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {kind} | {n} |"));
+                foreach (BenchMode mode in secure)
+                {
+                    KeyAgreementOperations? o = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n)?.Operations;
+                    md.Append(o is KeyAgreementOperations ops ? F($" {ops.Exponentiations} / {ops.Signatures} / {ops.Verifications} |") : " |");
                 }
 
                 md.AppendLine();
