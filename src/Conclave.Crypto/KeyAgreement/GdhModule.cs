@@ -103,7 +103,8 @@ internal sealed class GdhModule : ModuleBase
             return;
         }
 
-        List<string> newMembers = view.Members.Where(m => !pruned.Contains(m)).ToList();
+        var kept = new HashSet<string>(pruned, StringComparer.Ordinal);
+        List<string> newMembers = view.Members.Where(m => !kept.Contains(m)).ToList();
         string controller = pruned[^1];
         _runOrder = [.. pruned, .. newMembers];
         if (newMembers.Count == 0)
