@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Conclave.Client.Diagnostics;
 
-/// <summary>The client library's log catalogue. Event ids 1000–1099: 1000–1004 secure groups, 1005–1006 the Flush layer.</summary>
+/// <summary>The client library's log catalogue. Event ids 1000–1099: 1000–1004 and 1007 secure groups, 1005–1006 the Flush layer.</summary>
 internal static partial class ClientLog
 {
     [LoggerMessage(1000, LogLevel.Debug, "Secure group {Group}: key agreement started for a view of {Members} members")]
@@ -16,6 +16,9 @@ internal static partial class ClientLog
 
     [LoggerMessage(1004, LogLevel.Debug, "Secure group {Group}: first key agreement message of the view of {Members} members received")]
     public static partial void FirstKeyAgreementMessage(ILogger logger, string group, int members);
+
+    [LoggerMessage(1007, LogLevel.Debug, "Secure group {Group}: key agreement message computed for a view of {Members} members")]
+    public static partial void KeyAgreementSent(ILogger logger, string group, int members);
 
     [LoggerMessage(1005, LogLevel.Debug, "Flush group {Group}: Spread view of {Members} members received, flush started")]
     public static partial void SpreadViewReceived(ILogger logger, string group, int members);

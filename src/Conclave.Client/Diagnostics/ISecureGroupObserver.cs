@@ -25,6 +25,9 @@ internal interface ISecureGroupObserver
     /// <summary>A new view arrived: its key agreement starts.</summary>
     void KeyAgreementStarted(int members);
 
+    /// <summary>This member's key agreement produced a message to send (times the run's serial steps).</summary>
+    void KeyAgreementSent(int members);
+
     /// <summary>A key was installed (after a view's key agreement, or a refresh).</summary>
     void KeyEstablished(string epoch, int members);
 
@@ -38,6 +41,10 @@ internal sealed class NoSecureGroupObserver : ISecureGroupObserver
     public static readonly NoSecureGroupObserver Instance = new();
 
     public void KeyAgreementStarted(int members)
+    {
+    }
+
+    public void KeyAgreementSent(int members)
     {
     }
 

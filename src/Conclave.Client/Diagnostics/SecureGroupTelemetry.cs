@@ -38,6 +38,8 @@ internal sealed class SecureGroupTelemetry : ISecureGroupObserver
         ClientLog.KeyAgreementStarted(_logger, _group, members);
     }
 
+    public void KeyAgreementSent(int members) => ClientLog.KeyAgreementSent(_logger, _group, members);
+
     /// <summary>The first key agreement message of a view reached this member (times the run's phases).</summary>
     public void FirstKeyAgreementMessage(int members) => ClientLog.FirstKeyAgreementMessage(_logger, _group, members);
 

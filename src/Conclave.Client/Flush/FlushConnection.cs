@@ -60,13 +60,29 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <param name="cancellationToken">Cancels waiting to send.</param>
     /// <returns>A task that completes when the request is written.</returns>
     /// <exception cref="SpreadException"><see cref="SpreadError.IllegalGroup"/> if the session is already involved with the group or the name is illegal.</exception>
-    public async ValueTask JoinAsync(string group, CancellationToken cancellationToken = default)
+    public ValueTask JoinAsync(string group, CancellationToken cancellationToken = default) => JoinAsync(group, agreedOnly: false, cancellationToken);
+
+    /// <summary>Joins a group; <paramref name="agreedOnly"/> for a group whose members only send AGREED or SAFE (secure groups: no FLUSH_RECV round, see <see cref="FlushCore.MarkAgreedOnly"/>).</summary>
+    internal async ValueTask JoinAsync(string group, bool agreedOnly, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             _core.CheckJoin(group);
-            await _connection.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+            if (agreedOnly)
+            {
+                _core.MarkAgreedOnly(group);
+            }
+
+            try
+            {
+                await _connection.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (agreedOnly)
+            {
+                _core.UnmarkAgreedOnly(group);
+                throw;
+            }
         }
         finally
         {

@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
 using Conclave.Client.Secure.Internal;
+using Conclave.Crypto;
 using Conclave.Crypto.KeyAgreement;
 using Conclave.Protocol.Spread;
 using Microsoft.Extensions.Logging;
@@ -87,6 +88,7 @@ public sealed class SecureConnection : IAsyncDisposable
             Identity = options.Identity,
             Directory = options.Directory,
             DhGroup = options.DhGroup,
+            Counter = options.Counter ?? new OperationCounter(),
         });
         var observer = new SecureGroupTelemetry(group, options.Protocol.ToString().ToLowerInvariant(), options.MeterFactory,
             (options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger("Conclave.Client.Secure"));
@@ -108,7 +110,8 @@ public sealed class SecureConnection : IAsyncDisposable
 
         try
         {
-            await _flush.JoinAsync(group, cancellationToken).ConfigureAwait(false);
+            // Every message of a secure group goes AGREED: the Flush layer can skip its FLUSH_RECV round.
+            await _flush.JoinAsync(group, agreedOnly: true, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

@@ -37,6 +37,10 @@ public sealed record SecureGroupOptions
     /// <remarks>Without it a message proves only "some current member"; with it, which member (≈70 µs more per message).</remarks>
     public bool SignMessages { get; init; }
 
+    /// <summary>Gets where this member's key agreement counts its public-key operations (exponentiations, signatures made and verified); null: a private counter.</summary>
+    /// <remarks>Not thread-safe: read it while the group is quiet (benchmarks read it between membership changes).</remarks>
+    public OperationCounter? Counter { get; init; }
+
     /// <summary>Gets how often the group key is refreshed while the membership stays the same; never unless set.</summary>
     /// <remarks>The first member of the view asks for the refresh, so the group refreshes once per interval.</remarks>
     public TimeSpan? RefreshInterval { get; init; }

@@ -22,6 +22,9 @@ internal sealed class GdhModule : ModuleBase
     private const byte FactorOut = 5;
     private const byte RefreshRequest = 6;
 
+    /// <summary>Lists of at least this many elements are raised in parallel (below it the hand-off costs more than it saves).</summary>
+    private const int ParallelExpThreshold = 16;
+
     // Committed state: changed only when a run finishes.
     private List<string> _order;
     private byte[]? _share;
@@ -100,7 +103,8 @@ internal sealed class GdhModule : ModuleBase
             return;
         }
 
-        List<string> newMembers = view.Members.Where(m => !pruned.Contains(m)).ToList();
+        var kept = new HashSet<string>(pruned, StringComparer.Ordinal);
+        List<string> newMembers = view.Members.Where(m => !kept.Contains(m)).ToList();
         string controller = pruned[^1];
         _runOrder = [.. pruned, .. newMembers];
         if (newMembers.Count == 0)
@@ -170,16 +174,10 @@ internal sealed class GdhModule : ModuleBase
         }
 
         byte[] share = Dh.RandomScalar(Options.Random);
-        var raised = new List<byte[]>(order.Count);
-        byte[] element;
+        List<byte[]> raised;
         try
         {
-            for (int i = 0; i < order.Count - 1; i++)
-            {
-                raised.Add(ExpReceived(partials[i], share));
-            }
-
-            element = ExpReceived(partials[^1], share);
+            raised = ExpEach(partials, share);
         }
         catch (CryptographicException)
         {
@@ -187,8 +185,10 @@ internal sealed class GdhModule : ModuleBase
             return Rejection.Invalid;
         }
 
+        // The last one raised is the group element; the list carries the cardinal value as it came in its place.
+        byte[] element = raised[^1];
+        raised[^1] = partials[^1];
         Accept(envelope);
-        raised.Add(partials[^1]);
         _runOrder = order;
         _runShare = share;
         _pendingPartials = raised;
@@ -390,9 +390,7 @@ internal sealed class GdhModule : ModuleBase
     private void ControllerRekey(List<string> order)
     {
         byte[] share = Dh.RandomScalar(Options.Random);
-        byte[] update = Ratio(share);
-        var partials = order.Select(m => m == Self ? _partials[Self] : ExpReceived(_partials[m], update)).ToList();
-        Erase(update);
+        List<byte[]> partials = UpdatedPartials(order, share);
         _runOrder = order;
         _runShare = share;
         _pendingPartials = partials;
@@ -405,9 +403,7 @@ internal sealed class GdhModule : ModuleBase
     private void HandOver(List<string> pruned, string joiner)
     {
         byte[] share = Dh.RandomScalar(Options.Random);
-        byte[] update = Ratio(share);
-        var partials = pruned.Select(m => m == Self ? _partials[Self] : ExpReceived(_partials[m], update)).ToList();
-        Erase(update);
+        List<byte[]> partials = UpdatedPartials(pruned, share);
         partials.Add(ExpReceived(_partials[Self], share));
         _runShare = share;
         Unicast(joiner, JoinHandoff, WriteList([.. pruned, joiner], partials));
@@ -420,6 +416,77 @@ internal sealed class GdhModule : ModuleBase
         byte[] cardinal = ExpReceived(_partials[Self], share);
         _runShare = share;
         Unicast(chain[0], MergeToken, new PayloadWriter().Names(pruned).Names(chain).Bytes(cardinal).ToArray());
+    }
+
+    /// <summary>Every member's partial key with our old share swapped for <paramref name="share"/> (ours is unchanged: it lacks our share).</summary>
+    private List<byte[]> UpdatedPartials(List<string> order, byte[] share)
+    {
+        byte[] update = Ratio(share);
+        try
+        {
+            List<byte[]> others = ExpEach([.. order.Where(m => m != Self).Select(m => _partials[m])], update);
+            var partials = new List<byte[]>(order.Count + 1);
+            int next = 0;
+            foreach (string m in order)
+            {
+                partials.Add(m == Self ? _partials[Self] : others[next++]);
+            }
+
+            return partials;
+        }
+        finally
+        {
+            Erase(update);
+        }
+    }
+
+    /// <summary>
+    /// Each element raised to <paramref name="scalar"/>, validated as received elements are. A join's serial path is the
+    /// controller's n exponentiations, then the joiner's n: long lists are spread over the cores, in order.
+    /// </summary>
+    private List<byte[]> ExpEach(List<byte[]> elements, byte[] scalar)
+    {
+        var results = new byte[elements.Count][];
+        if (elements.Count < ParallelExpThreshold || Environment.ProcessorCount < 2)
+        {
+            for (int i = 0; i < results.Length; i++)
+            {
+                results[i] = ExpReceived(elements[i], scalar);
+            }
+
+            return [.. results];
+        }
+
+        // OperationCounter is not thread-safe: each worker counts on its own, added up once all are done.
+        var counters = new System.Collections.Concurrent.ConcurrentBag<OperationCounter>();
+        try
+        {
+            Parallel.For(0, results.Length, () => new OperationCounter(), (i, _, counter) =>
+            {
+                byte[] element = elements[i];
+                if (!Dh.ExpValidatesInput && !Dh.IsValidElement(element, counter))
+                {
+                    throw new CryptographicException("Received element is not in the group.");
+                }
+
+                results[i] = Dh.Exp(element, scalar, counter);
+                return counter;
+            }, counters.Add);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(x => x is CryptographicException))
+        {
+            throw e.InnerExceptions[0];
+        }
+        finally
+        {
+            foreach (OperationCounter c in counters)
+            {
+                Counter.Exponentiations += c.Exponentiations;
+                Counter.Validations += c.Validations;
+            }
+        }
+
+        return [.. results];
     }
 
     /// <summary>N̂·N⁻¹ mod q: raising a partial key to it swaps the old share for the new one.</summary>

@@ -41,7 +41,13 @@ internal sealed partial class EvsSimulator
 
     public List<string> Events { get; } = [];
 
+    /// <summary>Every process joins the group agreed-only (as secure groups do): no FLUSH_RECV round, AGREED and SAFE sends only.</summary>
+    public bool AgreedOnly { get; init; }
+
     public int HeldSends { get; private set; }
+
+    /// <summary>FLUSH_RECVs the cores sent (none in an <see cref="AgreedOnly"/> history).</summary>
+    public int FlushRecvsSent { get; private set; }
 
     public int InstalledViews => _procs.Sum(p => p.Views.Count);
 
@@ -187,6 +193,7 @@ internal sealed partial class EvsSimulator
     {
         while (p.Core.Sends.TryDequeue(out Outgoing? o))
         {
+            FlushRecvsSent += o.MessageType == FlushWire.FlushRecv ? 1 : 0;
             Append(p.Component, new DataEntry(p.Name, o));
         }
 
@@ -212,7 +219,12 @@ internal sealed partial class EvsSimulator
         bool sent = false;
         if (p.Held.Count == 0)
         {
-            p.Held.Add(_rng.Next(3) switch { 0 => ServiceType.Fifo, 1 => ServiceType.Agreed, _ => ServiceType.Reliable });
+            p.Held.Add(_rng.Next(3) switch
+            {
+                0 => AgreedOnly ? ServiceType.Safe : ServiceType.Fifo,
+                1 => ServiceType.Agreed,
+                _ => AgreedOnly ? ServiceType.Safe : ServiceType.Reliable,
+            });
         }
 
         while (p.Held.Count > 0)
@@ -269,6 +281,11 @@ internal sealed partial class EvsSimulator
         if (p.Core.Group(Group) is not null || p.Component.Members.Contains(p.Name))
         {
             return;
+        }
+
+        if (AgreedOnly)
+        {
+            p.Core.MarkAgreedOnly(Group);
         }
 
         Component c = p.Component;

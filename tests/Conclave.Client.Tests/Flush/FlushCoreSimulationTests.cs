@@ -21,12 +21,41 @@ public sealed class FlushCoreSimulationTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Random_histories_keep_view_synchrony(int seed)
+    public void Random_histories_keep_view_synchrony(int seed) => RunHistories(seed, agreedOnly: false);
+
+    /// <summary>Secure groups' Flush mode: without the FLUSH_RECV round, the same guarantees (only AGREED and SAFE are sent).</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Random_agreed_only_histories_keep_view_synchrony(int seed) => RunHistories(seed + 1000, agreedOnly: true);
+
+    [Fact]
+    public void Agreed_only_histories_send_no_flush_recv_yet_hold_sends_and_install_network_views()
+    {
+        int views = 0, held = 0;
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var sim = new EvsSimulator(seed, processes: 4) { AgreedOnly = true };
+            for (int step = 0; step < 400; step++)
+            {
+                sim.Step();
+            }
+
+            sim.Quiesce();
+            views += sim.InstalledViews;
+            held += sim.HeldSends;
+            Assert.Equal(0, sim.FlushRecvsSent);
+        }
+
+        Assert.True(views > 100, $"only {views} views installed");
+        Assert.True(held > 10, $"only {held} sends were held");
+    }
+
+    private static void RunHistories(int seed, bool agreedOnly)
     {
         for (int run = 0; run < 10; run++)
         {
             int runSeed = (seed * 10) + run;
-            var sim = new EvsSimulator(runSeed, processes: 3 + (runSeed % 3));
+            var sim = new EvsSimulator(runSeed, processes: 3 + (runSeed % 3)) { AgreedOnly = agreedOnly };
             try
             {
                 for (int step = 0; step < 400; step++)
@@ -64,6 +93,7 @@ public sealed class FlushCoreSimulationTests
             sim.Quiesce();
             views += sim.InstalledViews;
             held += sim.HeldSends;
+            Assert.True(sim.FlushRecvsSent > 0, $"seed {seed}: no FLUSH_RECV sent");
         }
 
         Assert.True(views > 100, $"only {views} views installed");

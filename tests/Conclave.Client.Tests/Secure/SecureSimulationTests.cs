@@ -33,7 +33,7 @@ public sealed class SecureSimulationTests
     {
         int processes = 3 + (seed % 3);
         using var layer = new SecureSimLayer(protocol, seed, processes);
-        var sim = new EvsSimulator(seed, processes) { Layer = layer };
+        var sim = new EvsSimulator(seed, processes) { Layer = layer, AgreedOnly = true };
         layer.Sim = sim;
         try
         {
@@ -67,7 +67,7 @@ public sealed class SecureSimulationTests
             {
                 int processes = 3 + (seed % 3);
                 using var layer = new SecureSimLayer(protocol, seed, processes);
-                var sim = new EvsSimulator(seed, processes) { Layer = layer };
+                var sim = new EvsSimulator(seed, processes) { Layer = layer, AgreedOnly = true };
                 layer.Sim = sim;
                 for (int step = 0; step < 300; step++)
                 {

@@ -30,6 +30,9 @@ internal abstract class BenchMember : IAsyncDisposable
     /// <summary>When the member's Flush and secure layers reached each milestone of a change (empty for plain members).</summary>
     public KeyingLog Keying { get; }
 
+    /// <summary>The member's key agreement operation counts (secure members), or null.</summary>
+    public OperationCounter? Operations { get; protected init; }
+
     /// <summary>Data messages of the measured type received so far.</summary>
     public long Received => Interlocked.Read(ref _received);
 
@@ -176,7 +179,9 @@ internal abstract class BenchMember : IAsyncDisposable
         public static async Task<BenchMember> JoinAsync(string spreadName, string name, string group, SecureGroupOptions options, CancellationToken cancellationToken)
         {
             var keying = new KeyingLog();
-            return new SecureMember(await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying }, cancellationToken), keying);
+            var operations = new OperationCounter();
+            SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations }, cancellationToken);
+            return new SecureMember(secure, keying) { Operations = operations };
         }
 
         public override ValueTask LeaveAsync(CancellationToken cancellationToken) => secure.LeaveAsync(cancellationToken);

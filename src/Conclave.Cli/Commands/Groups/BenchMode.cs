@@ -39,14 +39,26 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
 /// </summary>
 internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double Milliseconds, double CpuMilliseconds)
 {
-    /// <summary>Secure groups: the time until the last member had the Flush view (its key agreement started), or null.</summary>
+    /// <summary>Flush and secure groups: the time until the last member's Flush layer installed the view, or null.</summary>
     public double? FlushViewMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the last member's secure layer had the Flush view (its key agreement started), or null.</summary>
+    public double? KeyAgreementStartMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the first key agreement message of the change was computed (by any member), or null.</summary>
+    public double? FirstSentMilliseconds { get; init; }
+
+    /// <summary>Secure groups: until the last key agreement message of the change was computed (by any member), or null.</summary>
+    public double? LastSentMilliseconds { get; init; }
 
     /// <summary>Flush and secure groups: until the last member had the Spread view (the flush request), or null.</summary>
     public double? SpreadViewMilliseconds { get; init; }
 
     /// <summary>Secure groups: until the last member had its first key agreement message of the new view, or null.</summary>
     public double? FirstKeyAgreementMilliseconds { get; init; }
+
+    /// <summary>Secure groups: the public-key operations every member's key agreement did for the event, or null.</summary>
+    public KeyAgreementOperations? Operations { get; init; }
 
     /// <summary>Frames the daemons wrote to clients from this event's start to the next event's start (a count of deliveries, not a time).</summary>
     public long? FramesToClients { get; init; }
@@ -61,4 +73,27 @@ internal sealed record ThroughputSample(BenchMode Mode, int Members, int Message
     public double MessagesPerSecond => Messages / Seconds;
 
     public double MegabytesPerSecond => Messages * (double)Size / Seconds / 1e6;
+}
+
+/// <summary>Public-key operations of a group's members added up: variable- and fixed-base exponentiations, Ed25519 signatures made and verified.</summary>
+internal readonly record struct KeyAgreementOperations(long Exponentiations, long Signatures, long Verifications)
+{
+    public static KeyAgreementOperations Of(IEnumerable<Conclave.Crypto.OperationCounter?> counters)
+    {
+        long exp = 0, sign = 0, verify = 0;
+        foreach (Conclave.Crypto.OperationCounter? c in counters)
+        {
+            if (c is not null)
+            {
+                exp += c.TotalExponentiations;
+                sign += c.Signatures;
+                verify += c.Verifications;
+            }
+        }
+
+        return new KeyAgreementOperations(exp, sign, verify);
+    }
+
+    public static KeyAgreementOperations operator -(KeyAgreementOperations a, KeyAgreementOperations b) =>
+        new(a.Exponentiations - b.Exponentiations, a.Signatures - b.Signatures, a.Verifications - b.Verifications);
 }

@@ -40,11 +40,13 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         {
             progress($"{phase} {mode.Label} join n={n}/{maxN}");
             CountFrames();
+            KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             BenchMember joiner = await group.JoinNextAsync(cancellationToken);
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
-            samples.Add(WithPhases(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), group.Members, start, n));
+            samples.Add(WithPhases(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), group.Members, start, n)
+                with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
         }
 
         for (int n = maxN; n >= 2; n--)
@@ -53,11 +55,13 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             CountFrames();
             BenchMember leaver = group.Members[^1];
             List<BenchMember> staying = group.Members[..^1];
+            KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
             await leaver.LeaveAsync(cancellationToken);
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
-            samples.Add(WithPhases(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), staying, start, n - 1));
+            samples.Add(WithPhases(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), staying, start, n - 1)
+                with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
             await group.RemoveNewestAsync();
         }
 
@@ -127,8 +131,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         _ => sample with
         {
             SpreadViewMilliseconds = LastMark(members, KeyingLog.SpreadViewReceived, start, size),
-            FlushViewMilliseconds = LastMark(members, KeyingLog.KeyAgreementStarted, start, size),
+            FlushViewMilliseconds = LastMark(members, KeyingLog.FlushViewInstalled, start, size),
+            KeyAgreementStartMilliseconds = LastMark(members, KeyingLog.KeyAgreementStarted, start, size),
             FirstKeyAgreementMilliseconds = size < 2 ? null : LastMark(members, KeyingLog.FirstKeyAgreementMessage, start, size),
+            FirstSentMilliseconds = size < 2 ? null : SentMark(members, start, size, last: false),
+            LastSentMilliseconds = size < 2 ? null : SentMark(members, start, size, last: true),
         },
     };
 
@@ -147,6 +154,25 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         }
 
         return Stopwatch.GetElapsedTime(start, last).TotalMilliseconds;
+    }
+
+    /// <summary>What the members' key agreements have done so far (read between events, when every member is idle).</summary>
+    private static KeyAgreementOperations Operations(IEnumerable<BenchMember> members) => KeyAgreementOperations.Of(members.Select(m => m.Operations));
+
+    /// <summary>Milliseconds from <paramref name="start"/> until the earliest (or latest) key agreement message any member computed for a view of <paramref name="size"/> members.</summary>
+    private static double? SentMark(IEnumerable<BenchMember> members, long start, int size, bool last)
+    {
+        long? mark = null;
+        foreach (BenchMember m in members)
+        {
+            long? at = last ? m.Keying.LastSince(KeyingLog.KeyAgreementSent, start, size) : m.Keying.FirstSince(KeyingLog.KeyAgreementSent, start, size);
+            if (at is long t && (mark is null || (last ? t > mark : t < mark)))
+            {
+                mark = t;
+            }
+        }
+
+        return mark is long found ? Stopwatch.GetElapsedTime(start, found).TotalMilliseconds : null;
     }
 
     /// <summary>The moment the last of <paramref name="members"/> installed a view matching <paramref name="match"/>.</summary>

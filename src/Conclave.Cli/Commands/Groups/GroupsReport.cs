@@ -21,6 +21,10 @@ internal static class GroupsReport
                 FlushViewMilliseconds = MedianOrNull(g.Select(s => s.FlushViewMilliseconds)),
                 SpreadViewMilliseconds = MedianOrNull(g.Select(s => s.SpreadViewMilliseconds)),
                 FirstKeyAgreementMilliseconds = MedianOrNull(g.Select(s => s.FirstKeyAgreementMilliseconds)),
+                KeyAgreementStartMilliseconds = MedianOrNull(g.Select(s => s.KeyAgreementStartMilliseconds)),
+                FirstSentMilliseconds = MedianOrNull(g.Select(s => s.FirstSentMilliseconds)),
+                LastSentMilliseconds = MedianOrNull(g.Select(s => s.LastSentMilliseconds)),
+                Operations = g.First().Operations,
                 FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
             })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
@@ -69,6 +73,11 @@ internal static class GroupsReport
         foreach (GroupsSample s in medians.Where(s => s.N == maxN).OrderBy(s => s.Event))
         {
             string flush = s.FlushViewMilliseconds is double f ? F($" (last Flush view at {f:F2} ms)") : string.Empty;
+            if (s.KeyAgreementStartMilliseconds is double k)
+            {
+                flush += F($" (key agreement started at {k:F2}, messages computed {Cell(s.FirstSentMilliseconds)}..{Cell(s.LastSentMilliseconds)}, first received by all at {Cell(s.FirstKeyAgreementMilliseconds)})");
+            }
+
             yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms{flush}, {s.CpuMilliseconds:F1} ms CPU (whole process)");
         }
 
@@ -124,6 +133,7 @@ internal static class GroupsReport
 
         AppendBreakdown(md, info, modes, medians);
         AppendFrames(md, info, modes, medians);
+        AppendOperations(md, info, modes, medians);
         foreach (string plot in plots)
         {
             md.AppendLine(F($"![{plot}](plots/{plot})"));
@@ -164,10 +174,10 @@ internal static class GroupsReport
             return;
         }
 
-        md.AppendLine("Where an event's time goes: the moment (ms from the event's start, medians as above) the **last** member reached each step: **Spread view** = the daemon's membership arrived (the Flush layer's flush request; every member then multicasts its FLUSH_OK), **Flush view** = every member's FLUSH_OK had arrived and the Flush view was installed (the secure layer starts its key agreement there), **first KA msg** = the first key agreement message of the new view had arrived, **done** = the view (secure: with its key) at the last member.");
+        md.AppendLine("Where an event's time goes: the moment (ms from the event's start, medians as above) the **last** member reached each step: **Spread view** = the daemon's membership arrived (the Flush layer's flush request; every member then multicasts its FLUSH_OK), **Flush view** = every member's FLUSH_OK had arrived and the Flush layer installed the view, **KA start** = the secure layer had the Flush view and started its key agreement, **KA sent** = the first and the last key agreement message of the change were computed (by whichever members send them; GDH join: the controller's hand-off, then the joiner's key list), **first KA msg** = the first key agreement message of the new view had arrived, **done** = the view (secure: with its key) at the last member.");
         md.AppendLine();
-        md.AppendLine("| event | n | mode | Spread view | Flush view | first KA msg | done |");
-        md.AppendLine("|---|---:|---|---:|---:|---:|---:|");
+        md.AppendLine("| event | n | mode | Spread view | Flush view | KA start | KA sent | first KA msg | done |");
+        md.AppendLine("|---|---:|---|---:|---:|---:|---|---:|---:|");
         foreach (string kind in new[] { "join", "leave" })
         {
             foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => BreakdownSizes.Contains(n) || n == info.MaxN).Order())
@@ -176,7 +186,7 @@ internal static class GroupsReport
                 {
                     if (medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n) is GroupsSample s)
                     {
-                        md.AppendLine(F($"| {kind} | {n} | {mode.Label} | {Cell(s.SpreadViewMilliseconds)} | {Cell(s.FlushViewMilliseconds)} | {Cell(s.FirstKeyAgreementMilliseconds)} | {s.Milliseconds:F1} |"));
+                        md.AppendLine(F($"| {kind} | {n} | {mode.Label} | {Cell(s.SpreadViewMilliseconds)} | {Cell(s.FlushViewMilliseconds)} | {Cell(s.KeyAgreementStartMilliseconds)} | {Sent(s)} | {Cell(s.FirstKeyAgreementMilliseconds)} | {s.Milliseconds:F1} |"));
                     }
                 }
             }
@@ -184,6 +194,8 @@ internal static class GroupsReport
 
         md.AppendLine();
     }
+
+    private static string Sent(GroupsSample s) => s.FirstSentMilliseconds is null ? string.Empty : $"{Cell(s.FirstSentMilliseconds)}..{Cell(s.LastSentMilliseconds)}";
 
     private static string Cell(double? milliseconds) => milliseconds is double m ? m.ToString("F1", CultureInfo.InvariantCulture) : string.Empty;
 
@@ -216,6 +228,39 @@ internal static class GroupsReport
                 {
                     GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
                     md.Append(s?.FramesToClients is long f ? F($" {f} |") : " |");
+                }
+
+                md.AppendLine();
+            }
+        }
+
+        md.AppendLine();
+    }
+
+    /// <summary>Secure groups: the public-key operations of all members per event (the same in every round: a count, not a time).</summary>
+    private static void AppendOperations(StringBuilder md, GroupsRunInfo info, IReadOnlyList<BenchMode> modes, List<GroupsSample> medians)
+    {
+        BenchMode[] secure = [.. modes.Where(m => m.Kind == BenchModeKind.Secure)];
+        if (!medians.Any(s => s.Operations is not null))
+        {
+            return;
+        }
+
+        md.AppendLine("Public-key operations per event, all members together (every member's key agreement module counts its own): exponentiations (variable- and fixed-base) / Ed25519 signatures made / verified. A count that does not depend on the machine's load.");
+        md.AppendLine();
+        md.Append("| event | n |");
+        md.AppendLine(string.Concat(secure.Select(m => F($" {m.Label} exp / sign / verify |"))));
+        md.Append("|---|---:|");
+        md.AppendLine(string.Concat(secure.Select(_ => "---:|")));
+        foreach (string kind in new[] { "join", "leave" })
+        {
+            foreach (int n in medians.Where(s => s.Event == kind).Select(s => s.N).Distinct().Where(n => BreakdownSizes.Contains(n) || n == info.MaxN).Order())
+            {
+                md.Append(F($"| {kind} | {n} |"));
+                foreach (BenchMode mode in secure)
+                {
+                    KeyAgreementOperations? o = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n)?.Operations;
+                    md.Append(o is KeyAgreementOperations ops ? F($" {ops.Exponentiations} / {ops.Signatures} / {ops.Verifications} |") : " |");
                 }
 
                 md.AppendLine();

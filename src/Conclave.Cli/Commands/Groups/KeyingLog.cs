@@ -6,7 +6,7 @@ namespace Conclave.Cli.Commands.Groups;
 /// <summary>
 /// When a bench member's client layers reached each milestone of a membership change, read from their debug log
 /// events without reaching into the layers: the Flush layer's Spread view received and Flush view installed, the
-/// secure layer's key agreement started (= the Flush view arrived) and first key agreement message received.
+/// secure layer's key agreement started (= the Flush view arrived), each key agreement message computed and the first one received.
 /// </summary>
 internal sealed class KeyingLog : ILoggerFactory, ILogger
 {
@@ -22,6 +22,9 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
     /// <summary>Flush layer: "every FLUSH_OK in, view of {Members} members installed".</summary>
     public const int FlushViewInstalled = 1006;
 
+    /// <summary>Secure layer: "key agreement message computed for a view of {Members} members" (each one this member sends).</summary>
+    public const int KeyAgreementSent = 1007;
+
     private readonly object _lock = new();
     private readonly List<(int Event, long At, int Members)> _marks = [];
 
@@ -33,6 +36,29 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
             foreach ((int id, long at, int count) in _marks)
             {
                 if (id == eventId && at >= since && count == members)
+                {
+                    return at;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>The last time at or after <paramref name="since"/> that event <paramref name="eventId"/> came for a view of <paramref name="members"/> members, if any.</summary>
+    public long? LastSince(int eventId, long since, int members)
+    {
+        lock (_lock)
+        {
+            for (int i = _marks.Count - 1; i >= 0; i--)
+            {
+                (int id, long at, int count) = _marks[i];
+                if (at < since)
+                {
+                    return null;
+                }
+
+                if (id == eventId && count == members)
                 {
                     return at;
                 }
@@ -56,7 +82,7 @@ internal sealed class KeyingLog : ILoggerFactory, ILogger
 
     public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
     {
-        if (eventId.Id is not (KeyAgreementStarted or FirstKeyAgreementMessage or SpreadViewReceived or FlushViewInstalled)
+        if (eventId.Id is not (KeyAgreementStarted or FirstKeyAgreementMessage or SpreadViewReceived or FlushViewInstalled or KeyAgreementSent)
             || state is not IReadOnlyList<KeyValuePair<string, object?>> fields)
         {
             return;

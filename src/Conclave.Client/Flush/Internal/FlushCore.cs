@@ -12,6 +12,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
 {
     private readonly Dictionary<string, FlushGroup> _groups = new(StringComparer.Ordinal);
     private readonly NameCache _names = new();
+    private readonly HashSet<string> _agreedOnly = new(StringComparer.Ordinal);
 
     public string PrivateGroup { get; } = privateGroup;
 
@@ -40,6 +41,16 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
             throw new SpreadException(SpreadError.IllegalGroup, $"The session is already a member of '{group}'.");
         }
     }
+
+    /// <summary>
+    /// Joins <paramref name="group"/> as an agreed-only group (secure groups): its members send nothing but AGREED or
+    /// SAFE messages, so no message of theirs is ever vulnerable and FL's FLUSH_RECV round (n² deliveries per
+    /// membership change) has nothing to protect. Such a group skips it; weak-service sends to it are refused.
+    /// </summary>
+    public void MarkAgreedOnly(string group) => _agreedOnly.Add(group);
+
+    /// <summary>Forgets an <see cref="MarkAgreedOnly"/> mark of a join that did not go out.</summary>
+    public void UnmarkAgreedOnly(string group) => _agreedOnly.Remove(group);
 
     /// <summary>Marks the group as being left: no more sends or flushes; events flow until the self-leave.</summary>
     public void Leave(string group)
@@ -79,7 +90,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
             case MembershipMessage m:
                 if (!_groups.TryGetValue(m.Group, out FlushGroup? group))
                 {
-                    group = new FlushGroup(this, m.Group);
+                    group = new FlushGroup(this, m.Group) { AgreedOnly = _agreedOnly.Contains(m.Group) };
                     _groups.Add(m.Group, group);
                 }
 
@@ -90,6 +101,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
                 break;
             case SelfLeaveMessage leave:
                 _groups.Remove(leave.Group);
+                _agreedOnly.Remove(leave.Group);
                 Deliver(new FlushSelfLeave(leave.Group));
                 break;
         }

@@ -16,14 +16,16 @@ internal sealed partial class FlushGroup
 
         // Every member of the Spread view flushed: by FIFO order we hold all they sent in the old view.
         InstallCurrent();
-        Phase = FlushPhase.Verify;
-        if (_queue.Count == 0)
-        {
-            _core.Send(new Outgoing(ServiceType.Fifo, [Name], FlushWire.FlushRecv, FlushWire.GroupIdBody(View.Id)));
-        }
-        else
+
+        // Verify only tags weak-service sends until every member confirmed the view: an agreed-only group has none.
+        Phase = AgreedOnly ? FlushPhase.Steady : FlushPhase.Verify;
+        if (_queue.Count > 0)
         {
             StartNextChange();
+        }
+        else if (!AgreedOnly)
+        {
+            _core.Send(new Outgoing(ServiceType.Fifo, [Name], FlushWire.FlushRecv, FlushWire.GroupIdBody(View.Id)));
         }
 
         // Members of the new view that left after flushing: the view is transitional from the start.
@@ -89,6 +91,12 @@ internal sealed partial class FlushGroup
         if (!Joined || Leaving)
         {
             throw new SpreadException(SpreadError.IllegalGroup, $"The session is not a member of '{Name}'.");
+        }
+
+        if (AgreedOnly && (service & FlushWire.WeakServices) != 0)
+        {
+            // Unconfirmed views are never tracked here, so a weak-service message could reach a member still in the old view.
+            throw new SpreadException(SpreadError.IllegalService, $"'{Name}' is an agreed-only group: {service} is not allowed.");
         }
 
         if (Phase == FlushPhase.Agree)

@@ -34,6 +34,9 @@ internal sealed partial class FlushGroup
 
     public bool Leaving { get; set; }
 
+    /// <summary>True for a group whose members send only AGREED or SAFE (see <see cref="FlushCore.MarkAgreedOnly"/>): no FLUSH_RECV round.</summary>
+    public bool AgreedOnly { get; init; }
+
     /// <summary>Gets the installed Flush view (empty before the first).</summary>
     public SpreadChange View { get; private set; } = SpreadChange.Empty();
 

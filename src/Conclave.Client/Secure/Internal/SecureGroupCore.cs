@@ -235,8 +235,11 @@ internal sealed class SecureGroupCore : IDisposable
         // delivered the same key agreement messages). Any other member is new to this run, even one that was in our
         // previous view but reached this one from another component: it may hold state we no longer share.
         HashSet<string> cameAlong = CameAlong(view, previousFlush);
-        string[] joined = [.. keyed.Where(m => m != _self && !(cameAlong.Contains(m) && previous.Contains(m, StringComparer.Ordinal)))];
-        string[] left = [.. previous.Where(m => m != _self && !(cameAlong.Contains(m) && keyed.Contains(m, StringComparer.Ordinal)))];
+        // Sets, not lists: every member of an n-member group does this per view, n² lookups each would add up to n³.
+        var wasKeyed = new HashSet<string>(previous, StringComparer.Ordinal);
+        var isKeyed = new HashSet<string>(keyed, StringComparer.Ordinal);
+        string[] joined = [.. keyed.Where(m => m != _self && !(cameAlong.Contains(m) && wasKeyed.Contains(m)))];
+        string[] left = [.. previous.Where(m => m != _self && !(cameAlong.Contains(m) && isKeyed.Contains(m)))];
         Counters.RunsStarted++;
         Observer.KeyAgreementStarted(keyed.Length);
         Apply(_module.OnView(new KeyAgreementView(_viewId, keyed, joined, left)));
@@ -260,7 +263,8 @@ internal sealed class SecureGroupCore : IDisposable
             MembershipCause.Join => previousFlush.Where(m => !view.VsSet.Contains(m, StringComparer.Ordinal)),
             _ => previousFlush,
         };
-        along.UnionWith(stayed.Where(m => view.Members.Contains(m, StringComparer.Ordinal)));
+        var members = new HashSet<string>(view.Members, StringComparer.Ordinal);
+        along.UnionWith(stayed.Where(members.Contains));
         return along;
     }
 
@@ -295,6 +299,7 @@ internal sealed class SecureGroupCore : IDisposable
             {
                 case SendMessage send:
                     Sends.Enqueue(new KeyAgreementSend(send.To, send.Wire, _flushView));
+                    Observer.KeyAgreementSent(_members.Length);
                     break;
                 case KeyEstablished key when key.Epoch.ViewId == _viewId && !Left:
                     InstallKey(key);
