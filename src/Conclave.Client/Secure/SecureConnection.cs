@@ -38,6 +38,9 @@ public sealed class SecureConnection : IAsyncDisposable
     private SecureConnection(FlushConnection flush)
     {
         _flush = flush;
+
+        // Sealed messages are opened before the next receive: their ciphertext need not be copied out of the frame.
+        _flush.LentBodyType = SecureGroupCore.SealedType;
         _sendLoop = Task.Run(SendKeyAgreementAsync);
     }
 
@@ -291,7 +294,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     {
                         if (_plain.Contains(e.Group))
                         {
-                            _deliveries.Enqueue(new PlainGroupEvent(e));
+                            _deliveries.Enqueue(new PlainGroupEvent(OwnedBody(e)));
                             if (e is FlushSelfLeave)
                             {
                                 _plain.Remove(e.Group);
@@ -370,6 +373,12 @@ public sealed class SecureConnection : IAsyncDisposable
             return _secure.GetValueOrDefault(group)?.Core;
         }
     }
+
+    /// <summary>A plain group's message of the sealed type still lends its body from the received frame: the application gets a copy.</summary>
+    private static FlushEvent OwnedBody(FlushEvent e) =>
+        e is FlushDataMessage { MessageType: SecureGroupCore.SealedType } m
+            ? new FlushDataMessage(m.Group, m.Sender, m.Service, m.MessageType, m.Receivers, m.EndianMismatch, m.Body.ToArray())
+            : e;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
