@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Conclave.Client.Flush.Internal;
@@ -245,27 +246,40 @@ public sealed class FlushConnection : IAsyncDisposable
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     /// <summary>
-    /// Builds and sends a message only while <paramref name="group"/>'s installed view is <paramref name="view"/>
-    /// and no flush answer is pending, so what <paramref name="build"/> binds to that view goes out in it.
+    /// Writes and sends a message only while <paramref name="group"/>'s installed view is <paramref name="view"/>
+    /// and no flush answer is pending, so what <paramref name="write"/> binds to that view goes out in it. The body is
+    /// written into a pooled buffer of exactly <paramref name="bodyLength"/> bytes, which goes back once the frame is sent.
     /// </summary>
-    /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="build"/> returned null.</returns>
-    internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, Func<TState, byte[]?> build, TState state, CancellationToken cancellationToken)
+    /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="write"/> returned false.</returns>
+    internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, int bodyLength, BodyWriter<TState> write, TState state, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
         try
         {
             FlushGroup? g = _core.Group(group);
-            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || build(state) is not byte[] body)
+            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || !write(state, buffer.AsSpan(0, bodyLength)))
             {
                 return false;
             }
 
-            Outgoing message = _core.PrepareSend(group, service, messageType, (ReadOnlyMemory<byte>)body, null)!;
-            await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+            ReadOnlyMemory<byte> body = buffer.AsMemory(0, bodyLength);
+            if (messageType < FlushWire.MinApplicationType || g.IsVulnerable(service))
+            {
+                // A reserved type is refused there; a vulnerable send needs FL's tail, so its own body.
+                await SendOneAsync(_core.PrepareSend(group, service, messageType, body.Span, null)!, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // No tail: the body goes out as it is, copied only into the session's send batch.
+                await _connection.MulticastAsync(service, group, messageType, body, cancellationToken).ConfigureAwait(false);
+            }
+
             return true;
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
             _gate.Release();
         }
     }

@@ -189,7 +189,7 @@ public sealed class SecureConnection : IAsyncDisposable
             }
 
             if (keyed is GroupId view
-                && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, static s => s.Connection.Seal(s.State, s.View, s.MessageType, s.Body), (Connection: this, State: state, View: view, MessageType: messageType, Body: body), cancellationToken).ConfigureAwait(false))
+                && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, state.Core.SealedLength(body.Length), static (s, destination) => s.Connection.TrySeal(s.State, s.View, s.MessageType, s.Body, destination), (Connection: this, State: state, View: view, MessageType: messageType, Body: body), cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -442,11 +442,12 @@ public sealed class SecureConnection : IAsyncDisposable
         progress?.SetResult();
     }
 
-    private byte[]? Seal(SecureGroupState state, GroupId view, short messageType, ReadOnlyMemory<byte> body)
+    /// <summary>Seals into the send buffer, only if the key of <paramref name="view"/> is still installed.</summary>
+    private bool TrySeal(SecureGroupState state, GroupId view, short messageType, ReadOnlyMemory<byte> body, Span<byte> destination)
     {
         lock (_lock)
         {
-            return state.Core.KeyedView == view ? state.Core.Seal(messageType, body.Span) : null;
+            return state.Core.KeyedView == view && state.Core.TrySeal(messageType, body.Span, destination);
         }
     }
 
