@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using Conclave.Client.Flush.Internal;
@@ -30,6 +31,12 @@ public sealed class FlushConnection : IAsyncDisposable
     private TaskCompletionSource? _progress;
     private int _receiving;
 
+    // The frame whose body a message of LentBodyType still points into, and whether that message was handed out (then
+    // the next receive returns the frame to the pool). Only the receiving flow touches these.
+    private SpreadFrame _lentFrame;
+    private FlushDataMessage? _lentMessage;
+    private bool _lentReturned;
+
     private FlushConnection(GroupConnection connection, FlushOptions options)
     {
         _connection = connection;
@@ -41,6 +48,13 @@ public sealed class FlushConnection : IAsyncDisposable
 
     /// <summary>Gets this session's private group, <c>#name#daemon</c>.</summary>
     public string PrivateGroup => _connection.PrivateGroup;
+
+    /// <summary>
+    /// Gets or sets the message type whose group messages are delivered with a body that is still in the received,
+    /// pooled frame instead of a copy: valid only until the next <see cref="ReceiveAsync"/>. For a layer above that
+    /// consumes such messages before receiving again (the secure layer opens sealed messages); null: always copy.
+    /// </summary>
+    internal short? LentBodyType { get; set; }
 
     /// <summary>Connects to a daemon (always asking for membership messages, as FL_connect does).</summary>
     /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty, as for <see cref="GroupConnection.ConnectAsync(string?, string, bool, CancellationToken)"/>.</param>
@@ -194,13 +208,14 @@ public sealed class FlushConnection : IAsyncDisposable
 
         try
         {
+            ReturnLentFrame();
             while (true)
             {
                 // Only the receiving flow (one at a time) fills and empties the delivery queue: no gate needed here,
                 // which spares a sender holding the gate a contended wait per message.
                 if (_core.Deliveries.TryDequeue(out FlushEvent? ready))
                 {
-                    return ready;
+                    return HandOut(ready);
                 }
 
                 if (await ReceiveAndHandleAsync(cancellationToken).ConfigureAwait(false) is FlushEvent next)
@@ -247,27 +262,40 @@ public sealed class FlushConnection : IAsyncDisposable
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
     /// <summary>
-    /// Builds and sends a message only while <paramref name="group"/>'s installed view is <paramref name="view"/>
-    /// and no flush answer is pending, so what <paramref name="build"/> binds to that view goes out in it.
+    /// Writes and sends a message only while <paramref name="group"/>'s installed view is <paramref name="view"/>
+    /// and no flush answer is pending, so what <paramref name="write"/> binds to that view goes out in it. The body is
+    /// written into a pooled buffer of exactly <paramref name="bodyLength"/> bytes, which goes back once the frame is sent.
     /// </summary>
-    /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="build"/> returned null.</returns>
-    internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, Func<TState, byte[]?> build, TState state, CancellationToken cancellationToken)
+    /// <returns>False, sending nothing, when the view moved on or a flush is under way, or <paramref name="write"/> returned false.</returns>
+    internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, int bodyLength, BodyWriter<TState> write, TState state, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
         try
         {
             FlushGroup? g = _core.Group(group);
-            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || build(state) is not byte[] body)
+            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || !write(state, buffer.AsSpan(0, bodyLength)))
             {
                 return false;
             }
 
-            Outgoing message = _core.PrepareSend(group, service, messageType, (ReadOnlyMemory<byte>)body, null)!;
-            await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+            ReadOnlyMemory<byte> body = buffer.AsMemory(0, bodyLength);
+            if (messageType < FlushWire.MinApplicationType || g.IsVulnerable(service))
+            {
+                // A reserved type is refused there; a vulnerable send needs FL's tail, so its own body.
+                await SendOneAsync(_core.PrepareSend(group, service, messageType, body.Span, null)!, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // No tail: the body goes out as it is, copied only into the session's send batch.
+                await _connection.MulticastAsync(service, group, messageType, body, cancellationToken).ConfigureAwait(false);
+            }
+
             return true;
         }
         finally
         {
+            ArrayPool<byte>.Shared.Return(buffer);
             _gate.Release();
         }
     }
@@ -312,28 +340,60 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <summary>Reads one frame from the daemon, runs it through the protocol and returns the next event if it produced one.</summary>
     private async ValueTask<FlushEvent?> ReceiveAndHandleAsync(CancellationToken cancellationToken)
     {
-        using SpreadFrame frame = await _connection.ReceiveFrameAsync(cancellationToken).ConfigureAwait(false);
-
-        // Once read, a message must reach the core: no cancellation from here on.
-        await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        SpreadFrame frame = await _connection.ReceiveFrameAsync(cancellationToken).ConfigureAwait(false);
+        bool kept = false;
         try
         {
-            // FLUSH_OKs and FLUSH_RECVs (2n² deliveries per membership change) and plain data are read in place; the rest is decoded.
-            if (!_core.TryHandleInPlace(frame))
+            // Once read, a message must reach the core: no cancellation from here on.
+            await _gate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+            try
             {
-                _core.Handle(MessageDecoder.Decode(frame, _connection.PrivateGroup));
-            }
+                // FLUSH_OKs and FLUSH_RECVs (2n² deliveries per membership change) and plain data are read in place; the rest
+                // is decoded. One frame at a time may lend its body to a delivered message instead of copying it.
+                if (!_core.TryHandleInPlace(frame, _lentMessage is null ? LentBodyType : null, out FlushDataMessage? lent))
+                {
+                    _core.Handle(MessageDecoder.Decode(frame, _connection.PrivateGroup));
+                }
+                else if (lent is not null)
+                {
+                    (_lentFrame, _lentMessage, kept) = (frame, lent, true);
+                }
 
-            await DrainSendsAsync().ConfigureAwait(false);
-            return _core.Deliveries.TryDequeue(out FlushEvent? ready) ? ready : null;
+                await DrainSendsAsync().ConfigureAwait(false);
+                return _core.Deliveries.TryDequeue(out FlushEvent? ready) ? HandOut(ready) : null;
+            }
+            finally
+            {
+                // Only senders held by a flush wait for progress; with none waiting there is nothing to signal.
+                TaskCompletionSource? progress = _progress;
+                _progress = null;
+                _gate.Release();
+                progress?.SetResult();
+            }
         }
         finally
         {
-            // Only senders held by a flush wait for progress; with none waiting there is nothing to signal.
-            TaskCompletionSource? progress = _progress;
-            _progress = null;
-            _gate.Release();
-            progress?.SetResult();
+            if (!kept)
+            {
+                frame.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Notes that the message lending the kept frame's body went to the caller: the next receive frees the frame.</summary>
+    private FlushEvent HandOut(FlushEvent e)
+    {
+        _lentReturned |= ReferenceEquals(e, _lentMessage);
+        return e;
+    }
+
+    /// <summary>Returns the kept frame to the pool once its message was handed out and the caller came back for more.</summary>
+    private void ReturnLentFrame()
+    {
+        if (_lentReturned)
+        {
+            _lentFrame.Dispose();
+            (_lentFrame, _lentMessage, _lentReturned) = (default, null, false);
         }
     }
 

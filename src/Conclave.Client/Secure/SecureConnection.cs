@@ -39,6 +39,9 @@ public sealed class SecureConnection : IAsyncDisposable
     private SecureConnection(FlushConnection flush)
     {
         _flush = flush;
+
+        // Sealed messages are opened before the next receive: their ciphertext need not be copied out of the frame.
+        _flush.LentBodyType = SecureGroupCore.SealedType;
         _sendLoop = Task.Run(SendKeyAgreementAsync);
     }
 
@@ -189,7 +192,7 @@ public sealed class SecureConnection : IAsyncDisposable
             }
 
             if (keyed is GroupId view
-                && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, static s => s.Connection.Seal(s.State, s.View, s.MessageType, s.Body), (Connection: this, State: state, View: view, MessageType: messageType, Body: body), cancellationToken).ConfigureAwait(false))
+                && await _flush.TrySendInViewAsync(group, view, ServiceType.Agreed, SecureGroupCore.SealedType, state.Core.SealedLength(body.Length), static (s, destination) => s.Connection.TrySeal(s.State, s.View, s.MessageType, s.Body, destination), (Connection: this, State: state, View: view, MessageType: messageType, Body: body), cancellationToken).ConfigureAwait(false))
             {
                 return;
             }
@@ -294,7 +297,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     {
                         if (_plain.Contains(e.Group))
                         {
-                            _deliveries.Enqueue(new PlainGroupEvent(e));
+                            _deliveries.Enqueue(new PlainGroupEvent(OwnedBody(e)));
                             if (e is FlushSelfLeave)
                             {
                                 _plain.Remove(e.Group);
@@ -374,6 +377,12 @@ public sealed class SecureConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>A plain group's message of the sealed type still lends its body from the received frame: the application gets a copy.</summary>
+    private static FlushEvent OwnedBody(FlushEvent e) =>
+        e is FlushDataMessage { MessageType: SecureGroupCore.SealedType } m
+            ? new FlushDataMessage(m.Group, m.Sender, m.Service, m.MessageType, m.Receivers, m.EndianMismatch, m.Body.ToArray())
+            : e;
+
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Moves a core's outputs out (under the lock) and returns the progress signal to fire once the lock is released.</summary>
@@ -436,11 +445,12 @@ public sealed class SecureConnection : IAsyncDisposable
         progress?.SetResult();
     }
 
-    private byte[]? Seal(SecureGroupState state, GroupId view, short messageType, ReadOnlyMemory<byte> body)
+    /// <summary>Seals into the send buffer, only if the key of <paramref name="view"/> is still installed.</summary>
+    private bool TrySeal(SecureGroupState state, GroupId view, short messageType, ReadOnlyMemory<byte> body, Span<byte> destination)
     {
         lock (_lock)
         {
-            return state.Core.KeyedView == view ? state.Core.Seal(messageType, body.Span) : null;
+            return state.Core.KeyedView == view && state.Core.TrySeal(messageType, body.Span, destination);
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Conclave.Client.Flush;
 using Conclave.Client.Secure;
+using Conclave.Client.Secure.Internal;
 using Conclave.Client.Tests.EndToEnd;
 using Conclave.Client.Tests.Flush;
 using Conclave.Crypto;
@@ -184,6 +185,55 @@ public sealed class SecureConnectionTests : IAsyncLifetime
         Assert.Equal(1, a.Connection.Counters("s").KeyAgreementRejected);
         await b.Connection.SendAsync("s", 1, "still keyed"u8.ToArray(), _hangGuard.Token);
         await UntilAsync(() => a.Texts.Contains("s:still keyed"));
+    }
+
+    [Fact]
+    public async Task Bodies_handed_out_stay_intact_after_later_receives_though_sealed_frames_are_lent_and_pooled()
+    {
+        // a receives by hand and keeps every message; b sends secure messages and, to a plain group, messages of the
+        // sealed type (whose frames the Flush layer lends instead of copying), each big enough to reuse pooled buffers.
+        SecureConnection a = await SecureConnection.ConnectAsync(_daemon.TcpSpreadName, "a", _hangGuard.Token);
+        await using var closeA = a;
+        Recorder b = await ConnectAsync("b");
+        await a.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await a.JoinPlainAsync("plain", _hangGuard.Token);
+        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await b.Connection.JoinPlainAsync("plain", _hangGuard.Token);
+        const int count = 40;
+        var kept = new List<(string Group, ReadOnlyMemory<byte> Body)>();
+        Task receiving = Task.Run(async () =>
+        {
+            while (kept.Count < 2 * count)
+            {
+                switch (await a.ReceiveAsync(_hangGuard.Token))
+                {
+                    case SecureMessage { MessageType: 9 } m:
+                        kept.Add((m.Group, m.Body));
+                        break;
+                    case PlainGroupEvent { Event: FlushDataMessage { MessageType: SecureGroupCore.SealedType } d }:
+                        kept.Add((d.Group, d.Body));
+                        break;
+                }
+            }
+        });
+
+        await UntilAsync(() => b.View("s")?.Members.Count == 2);
+        for (int i = 0; i < count; i++)
+        {
+            await b.Connection.SendAsync("s", 9, Body(i), _hangGuard.Token);
+            await b.Connection.SendAsync("plain", SecureGroupCore.SealedType, Body(i + 1000), _hangGuard.Token);
+        }
+
+        await receiving;
+        Assert.Equal(Enumerable.Range(0, count).Select(i => Convert.ToHexString(Body(i))), kept.Where(k => k.Group == "s").Select(k => Convert.ToHexString(k.Body.Span)));
+        Assert.Equal(Enumerable.Range(1000, count).Select(i => Convert.ToHexString(Body(i))), kept.Where(k => k.Group == "plain").Select(k => Convert.ToHexString(k.Body.Span)));
+
+        static byte[] Body(int i)
+        {
+            byte[] body = new byte[700 + (i % 3)];
+            new Random(i).NextBytes(body);
+            return body;
+        }
     }
 
     private SecureGroupOptions Options(string name, KeyAgreementProtocol protocol) =>

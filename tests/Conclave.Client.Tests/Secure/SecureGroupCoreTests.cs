@@ -73,6 +73,32 @@ public sealed class SecureGroupCoreTests : IDisposable
         Assert.Null(new SecureGroupCore(KeyAgreementFactory.Create(KeyAgreementProtocol.Gdh, Options("#e#d")), Group, "#e#d").Seal(1, "x"u8));
     }
 
+    [Fact]
+    public void Sealing_into_a_send_buffer_writes_exactly_the_sealed_length_and_opens_with_a_rising_sequence()
+    {
+        SecureGroupCore a = new(KeyAgreementFactory.Create(KeyAgreementProtocol.Gdh, Options("#a#d")), Group, "#a#d");
+        _cores["#a#d"] = a;
+        byte[] noKey = new byte[a.SealedLength(3)];
+        Assert.False(a.TrySeal(1, "abc"u8, noKey));
+        Assert.All(noKey, b => Assert.Equal(0, b));
+
+        InstallView(KeyAgreementProtocol.Gdh, "#a#d", "#b#d");
+        Assert.Equal(SealedFormat.HeaderSize + 3 + EpochCipher.TagSize, a.SealedLength(3));
+        Assert.Throws<ArgumentException>(() => a.TrySeal(1, "abc"u8, new byte[a.SealedLength(3) + 1]));
+
+        // A pooled buffer is larger than asked for: only the slice is written and sent.
+        byte[] pooled = Enumerable.Repeat((byte)0xEE, 100).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(a.TrySeal(2, Encoding.ASCII.GetBytes($"m{i}"), pooled.AsSpan(0, a.SealedLength(2))));
+            Assert.All(pooled[a.SealedLength(2)..], b => Assert.Equal(0xEE, b));
+            SecureMessage m = Assert.IsType<SecureMessage>(Assert.Single(DeliverData("#a#d", pooled[..a.SealedLength(2)], "#b#d")));
+            Assert.Equal($"m{i}", Encoding.ASCII.GetString(m.Body.Span));
+        }
+
+        Assert.Equal(0, _cores["#b#d"].Counters.Replays);
+    }
+
     public void Dispose()
     {
         foreach (SecureGroupCore core in _cores.Values)

@@ -113,8 +113,16 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
     /// members of a group per membership change; data is the per-message path).
     /// </summary>
     /// <returns>False, having done nothing, for any other frame: decode it and pass it to <see cref="Handle"/>.</returns>
-    public bool TryHandleInPlace(in SpreadFrame frame)
+    public bool TryHandleInPlace(in SpreadFrame frame) => TryHandleInPlace(frame, null, out _);
+
+    /// <summary>
+    /// As <see cref="TryHandleInPlace(in SpreadFrame)"/>; an application message of type <paramref name="lendType"/> keeps its
+    /// body in the frame instead of a copy, and comes back in <paramref name="lent"/>: the caller must keep the frame
+    /// until that message is consumed.
+    /// </summary>
+    public bool TryHandleInPlace(in SpreadFrame frame, short? lendType, out FlushDataMessage? lent)
     {
+        lent = null;
         ServiceType type = frame.ServiceType;
         if ((type & (ServiceType.Reject | ServiceType.RegularMembership | ServiceType.TransitionMembership | FlushWire.SubgroupCast)) != 0
             || ServiceTypeRules.IsSelfLeave(type) || frame.GroupCount < 1)
@@ -130,8 +138,14 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
                 return false;
             }
 
-            // The body outlives the pooled frame: it is handed to the application.
-            target.OnData(new FlushDataMessage(target.Name, _names.Get(frame.SenderBytes), type & ServiceType.RegularMask, messageType, null, frame.EndianMismatch, frame.Body.ToArray()), null);
+            // The body outlives the pooled frame, unless the caller keeps the frame for it.
+            bool lend = messageType == lendType;
+            var message = new FlushDataMessage(target.Name, _names.Get(frame.SenderBytes), type & ServiceType.RegularMask, messageType, null, frame.EndianMismatch, lend ? frame.Body : frame.Body.ToArray());
+            int queued = Deliveries.Count;
+            target.OnData(message, null);
+
+            // Lent only if delivered: a message from outside the view is dropped, and its frame can go back at once.
+            lent = lend && Deliveries.Count > queued ? message : null;
             return true;
         }
 

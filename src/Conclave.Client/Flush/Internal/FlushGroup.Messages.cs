@@ -80,6 +80,9 @@ internal sealed partial class FlushGroup
         }
     }
 
+    /// <summary>True if a message of <paramref name="service"/> sent now needs FL's vulnerable tail (a weak service before every member installed the view).</summary>
+    public bool IsVulnerable(ServiceType service) => Phase is FlushPhase.Authorize or FlushPhase.Verify && (service & FlushWire.WeakServices) != 0;
+
     /// <summary>Decides how an application send goes out now, or that it must wait for the next view.</summary>
     /// <returns>The message to send, or null while a flush is answered and the next view not installed.</returns>
     public Outgoing? PrepareSend(ServiceType service, short messageType, ReadOnlySpan<byte> body, IReadOnlyList<string>? receivers) =>
@@ -115,7 +118,7 @@ internal sealed partial class FlushGroup
             }
         }
 
-        bool vulnerable = Phase is FlushPhase.Authorize or FlushPhase.Verify && (service & FlushWire.WeakServices) != 0;
+        bool vulnerable = IsVulnerable(service);
         byte[] wireBody = FlushWire.ApplicationBody(body, messageType, vulnerable ? View.Id : null, receivers is null ? null : Name);
         return new Outgoing(
             receivers is null ? service : service | FlushWire.SubgroupCast,

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Conclave.Crypto;
 using Conclave.Crypto.KeyAgreement;
 
 namespace Conclave.Client.Secure.Internal;
@@ -8,17 +9,28 @@ namespace Conclave.Client.Secure.Internal;
 /// The data key of one epoch: AES-256-GCM or ChaCha20-Poly1305 under a key derived from the group key, and a
 /// per-sender nonce base, so nonces never need coordinating: nonce = base(sender) XOR (0^4 | sequence).
 /// </summary>
+/// <remarks>
+/// libsodium does the AEAD (its per-call cost is a fraction of OpenSSL's through System.Security.Cryptography, which
+/// sets up a context and clears the error queue on every call); AES-256-GCM falls back to <see cref="AesGcm"/> on a
+/// CPU without AES-NI/CLMUL. Both give the same bytes.
+/// </remarks>
 internal sealed class EpochCipher : IDisposable
 {
     public const int NonceSize = 12;
     public const int TagSize = 16;
 
+    private readonly SodiumAead? _sodium;
     private readonly AesGcm? _aes;
-    private readonly ChaCha20Poly1305? _chacha;
     private readonly byte[] _nonceSecret;
     private readonly Dictionary<string, byte[]> _nonceBases = new(StringComparer.Ordinal);
 
     public EpochCipher(SecureAead suite, byte[] groupKey, string group, Epoch epoch)
+        : this(suite, groupKey, group, epoch, preferSodium: true)
+    {
+    }
+
+    /// <summary>As the public constructor; <paramref name="preferSodium"/> false forces System.Security.Cryptography for AES-256-GCM (tests compare the two).</summary>
+    internal EpochCipher(SecureAead suite, byte[] groupKey, string group, Epoch epoch, bool preferSodium)
     {
         Suite = suite;
         Epoch = epoch;
@@ -26,7 +38,11 @@ internal sealed class EpochCipher : IDisposable
         _nonceSecret = HKDF.DeriveKey(HashAlgorithmName.SHA256, groupKey, 32, salt: null, Label("data nonce", suite, group));
         if (suite == SecureAead.ChaCha20Poly1305)
         {
-            _chacha = new ChaCha20Poly1305(dataKey);
+            _sodium = SodiumAead.ChaCha20Poly1305(dataKey);
+        }
+        else if (preferSodium && SodiumAead.IsAes256GcmAvailable)
+        {
+            _sodium = SodiumAead.Aes256Gcm(dataKey);
         }
         else
         {
@@ -44,9 +60,9 @@ internal sealed class EpochCipher : IDisposable
     {
         Span<byte> nonce = stackalloc byte[NonceSize];
         Nonce(sender, sequence, nonce);
-        if (_chacha is not null)
+        if (_sodium is not null)
         {
-            _chacha.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+            _sodium.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
         }
         else
         {
@@ -59,17 +75,14 @@ internal sealed class EpochCipher : IDisposable
     {
         Span<byte> nonce = stackalloc byte[NonceSize];
         Nonce(sender, sequence, nonce);
+        if (_sodium is not null)
+        {
+            return _sodium.TryDecrypt(nonce, ciphertext, tag, plaintext, associatedData);
+        }
+
         try
         {
-            if (_chacha is not null)
-            {
-                _chacha.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
-            }
-            else
-            {
-                _aes!.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
-            }
-
+            _aes!.Decrypt(nonce, ciphertext, tag, plaintext, associatedData);
             return true;
         }
         catch (AuthenticationTagMismatchException)
@@ -81,8 +94,8 @@ internal sealed class EpochCipher : IDisposable
 
     public void Dispose()
     {
+        _sodium?.Dispose();
         _aes?.Dispose();
-        _chacha?.Dispose();
         CryptographicOperations.ZeroMemory(_nonceSecret);
         foreach (byte[] b in _nonceBases.Values)
         {

@@ -171,20 +171,38 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Seals a message under the current key, or returns null while the view has none.</summary>
     public byte[]? Seal(short messageType, ReadOnlySpan<byte> plaintext)
     {
+        var sealedMessage = new byte[SealedLength(plaintext.Length)];
+        return TrySeal(messageType, plaintext, sealedMessage) ? sealedMessage : null;
+    }
+
+    /// <summary>The length of the sealed message of a plaintext of <paramref name="plaintextLength"/> bytes.</summary>
+    public int SealedLength(int plaintextLength) =>
+        SealedFormat.HeaderSize + plaintextLength + (SignsMessages ? SealedFormat.SignatureSize : 0) + EpochCipher.TagSize;
+
+    /// <summary>
+    /// Seals a message under the current key into <paramref name="destination"/>, exactly <see cref="SealedLength"/> bytes
+    /// (a pooled buffer or the outgoing frame: no allocation unless signed); false, writing nothing, while the view has no key.
+    /// </summary>
+    public bool TrySeal(short messageType, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    {
         if (!HasKey || _cipher is not EpochCipher cipher)
         {
-            return null;
+            return false;
+        }
+
+        if (destination.Length != SealedLength(plaintext.Length))
+        {
+            throw new ArgumentException("The destination is not the sealed message's length.", nameof(destination));
         }
 
         bool signed = SignsMessages;
         int inner = plaintext.Length + (signed ? SealedFormat.SignatureSize : 0);
         long sequence = _nextSequence++;
-        var sealedMessage = new byte[SealedFormat.HeaderSize + inner + EpochCipher.TagSize];
-        Span<byte> header = sealedMessage.AsSpan(0, SealedFormat.HeaderSize);
+        Span<byte> header = destination[..SealedFormat.HeaderSize];
         SealedFormat.WriteHeader(header, cipher.Suite, signed, cipher.Epoch, sequence, messageType);
         Span<byte> ad = AssociatedData(header, _self, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
-        Span<byte> ciphertext = sealedMessage.AsSpan(SealedFormat.HeaderSize, inner);
-        Span<byte> tag = sealedMessage.AsSpan(SealedFormat.HeaderSize + inner);
+        Span<byte> ciphertext = destination.Slice(SealedFormat.HeaderSize, inner);
+        Span<byte> tag = destination[(SealedFormat.HeaderSize + inner)..];
         if (signed)
         {
             byte[] content = new byte[inner];
@@ -197,7 +215,7 @@ internal sealed class SecureGroupCore : IDisposable
             cipher.Seal(_self, sequence, plaintext, ciphertext, tag, ad);
         }
 
-        return sealedMessage;
+        return true;
     }
 
     public void Dispose()
