@@ -23,6 +23,10 @@ internal sealed class TgdhModule : ModuleBase
     private const byte Announce = 1;
     private const byte BlindedKeys = 2;
     private const byte RefreshPath = 3;
+    private const byte LowerBlindedKeys = 4;
+
+    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint).
+    private const int SplitFrom = 6;
     private const string NodeKeyLabel = "conclave tgdh node v1";
 
     private TreeNode? _tree;
@@ -47,6 +51,14 @@ internal sealed class TgdhModule : ModuleBase
 
     // Non-root nodes of _work still missing their blinded key: the run is complete when none is left.
     private int _missingCount;
+
+    // Nodes whose blinded keys a member promised in the first part of a two-part publication, with the promiser:
+    // no one else publishes them, and only the promiser's second part may fill them.
+    private readonly Dictionary<TreeNode, string> _claims = [];
+
+    // This member's own promise (bottom-up): the upper part of its path, published once its first part is back.
+    private readonly List<TreeNode> _promised = [];
+    private bool _promiseDue;
 
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
@@ -83,6 +95,9 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Height of the current tree (for benchmarks).</summary>
     internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
+
+    /// <summary>The tree of the run in progress, else the settled one (tests).</summary>
+    internal TreeNode? CurrentTreeForTests => _work ?? _tree;
 
     /// <summary>
     /// Benchmarks only: a dealer builds a balanced tree over <paramref name="view"/>'s members with every key known,
@@ -165,7 +180,7 @@ internal sealed class TgdhModule : ModuleBase
         {
             case Announce when TgdhTree.TryRead(ref reader, Dh.ElementLength, 1 << 20, out TreeNode? tree):
                 return TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>().ToList();
-            case BlindedKeys or RefreshPath when TryReadKeys(envelope.Payload, out List<(int, byte[])> keys):
+            case BlindedKeys or RefreshPath or LowerBlindedKeys when TryReadKeys(envelope, out List<(int, byte[])> keys, out int _):
                 return keys.Select(k => k.Item2).ToList();
             default:
                 return [];
@@ -285,7 +300,7 @@ internal sealed class TgdhModule : ModuleBase
     protected override Rejection Handle(Envelope envelope) => envelope.Type switch
     {
         Announce => OnAnnounce(envelope),
-        BlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
+        BlindedKeys or LowerBlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
         RefreshPath when envelope.Recipient is null => OnRefreshPath(envelope),
         _ => Rejection.Unexpected,
     };
@@ -413,7 +428,8 @@ internal sealed class TgdhModule : ModuleBase
     {
         foreach (Envelope early in _early)
         {
-            if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
+            if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
+                || !TryClaims(early, updates, out List<TreeNode> claimed))
             {
                 // Signed by a member of the view but inconsistent with the tree: this run cannot finish (as with a
                 // bad announced key); the next view restarts it.
@@ -421,11 +437,7 @@ internal sealed class TgdhModule : ModuleBase
                 break;
             }
 
-            foreach ((TreeNode node, byte[] bk) in updates)
-            {
-                _missingCount -= node.Bk is null ? 1 : 0;
-                node.Bk = bk;
-            }
+            CommitKeys(early, updates, claimed);
         }
 
         _early.Clear();
@@ -435,7 +447,7 @@ internal sealed class TgdhModule : ModuleBase
     private Rejection OnBlindedKeys(Envelope envelope)
     {
         if (_phase == Phase.CollectAnnouncements && _ownCount == 1 && _early.Count < View!.Members.Count
-            && TryReadKeys(envelope.Payload, out List<(int, byte[])> _))
+            && TryReadKeys(envelope, out List<(int, byte[])> _, out int _))
         {
             // A joiner's copy of the tree is a unicast, which agreed delivery does not order against the sponsor's
             // broadcast: keep the keys (in the transcript, where every member has them) until the tree is here.
@@ -449,20 +461,69 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
+        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
+            || !TryClaims(envelope, updates, out List<TreeNode> claimed))
         {
             return Rejection.Invalid;
         }
 
         Accept(envelope);
+        CommitKeys(envelope, updates, claimed);
+        Progress();
+        return Rejection.None;
+    }
+
+    /// <summary>
+    /// Checks what a publication claims: a first part (<see cref="LowerBlindedKeys"/>) promises the missing nodes
+    /// right above its last key; any part may fill only nodes nobody else promised.
+    /// </summary>
+    private bool TryClaims(Envelope envelope, List<(TreeNode Node, byte[] Bk)> updates, out List<TreeNode> claimed)
+    {
+        claimed = [];
+        foreach ((TreeNode node, byte[] _) in updates)
+        {
+            if (_claims.TryGetValue(node, out string? promiser) && promiser != envelope.Sender)
+            {
+                return false;
+            }
+        }
+
+        if (envelope.Type != LowerBlindedKeys || !TryReadKeys(envelope, out List<(int, byte[])> _, out int promised))
+        {
+            return envelope.Type != LowerBlindedKeys;
+        }
+
+        TreeNode? top = updates[^1].Node;
+        for (int i = 0; i < promised; i++)
+        {
+            top = top.Parent;
+            if (top?.Parent is null || top.Bk is not null || _claims.ContainsKey(top))
+            {
+                claimed = [];
+                return false;
+            }
+
+            claimed.Add(top);
+        }
+
+        return envelope.Sender != Self || claimed.SequenceEqual(_promised);
+    }
+
+    private void CommitKeys(Envelope envelope, List<(TreeNode Node, byte[] Bk)> updates, List<TreeNode> claimed)
+    {
         foreach ((TreeNode node, byte[] bk) in updates)
         {
             _missingCount -= node.Bk is null ? 1 : 0;
             node.Bk = bk;
+            _claims.Remove(node);
         }
 
-        Progress();
-        return Rejection.None;
+        foreach (TreeNode node in claimed)
+        {
+            _claims[node] = envelope.Sender;
+        }
+
+        _promiseDue |= envelope.Sender == Self && claimed.Count > 0;
     }
 
     private Rejection OnRefreshPath(Envelope envelope)
@@ -647,26 +708,28 @@ internal sealed class TgdhModule : ModuleBase
     {
         TreeNode leaf = _myLeaf ??= FindLeaf(_work!, Self)!;
 
-        // The lowest missing node on our path: we publish from it if we are the rightmost leaf under it.
+        // The lowest missing node on our path that nobody is publishing: we publish from it if we are the rightmost
+        // leaf under it.
         TreeNode? lowestMissing = null;
         for (TreeNode node = leaf; node.Parent is not null; node = node.Parent)
         {
-            if (node.Bk is null && !_published.Contains(node))
+            if (node.Bk is null && !_published.Contains(node) && !_claims.ContainsKey(node))
             {
                 lowestMissing = node;
                 break;
             }
         }
 
-        bool publishing = lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
-        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
+        bool publishing = _promised.Count == 0 && lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
+        (TreeNode? stopAt, int upper) = publishing ? SplitPoint(lowestMissing!) : (_promiseDue ? _promised[^1] : null, 0);
+        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null && node != stopAt; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
             {
                 // A sponsor sends its blinded keys before it computes the root: no one else needs its root key, and
                 // it cannot finish before its own broadcast comes back (Progress runs again then). One
                 // exponentiation less on every event's critical path.
-                if (node.Sibling.Bk is null || (publishing && node.Parent.Parent is null))
+                if (node.Sibling.Bk is null || ((publishing || _promiseDue) && node.Parent.Parent is null))
                 {
                     break;
                 }
@@ -686,8 +749,42 @@ internal sealed class TgdhModule : ModuleBase
                     keys.Add((steps, Dh.ExpBase(node.Key, Counter)));
                     _published.Add(node);
                 }
+
+                if (node == stopAt)
+                {
+                    break;
+                }
             }
 
+            var writer = new PayloadWriter();
+            WriteKeys(writer, keys);
+            if (upper > 0)
+            {
+                for (TreeNode node = stopAt!.Parent!; _promised.Count < upper; node = node.Parent!)
+                {
+                    _promised.Add(node);
+                }
+
+                Broadcast(LowerBlindedKeys, writer.U16(upper).ToArray());
+            }
+            else
+            {
+                Broadcast(BlindedKeys, writer.ToArray());
+            }
+        }
+        else if (_promiseDue && _promised[^1].Key is not null)
+        {
+            // Our first part is back: the upper part, computed meanwhile by no one else, follows.
+            var keys = new List<(int, byte[])>();
+            int steps = Depth(leaf) - Depth(_promised[0]);
+            foreach (TreeNode node in _promised)
+            {
+                keys.Add((steps++, Dh.ExpBase(node.Key!, Counter)));
+                _published.Add(node);
+            }
+
+            _promised.Clear();
+            _promiseDue = false;
             var writer = new PayloadWriter();
             WriteKeys(writer, keys);
             Broadcast(BlindedKeys, writer.ToArray());
@@ -697,6 +794,36 @@ internal sealed class TgdhModule : ModuleBase
         {
             Complete();
         }
+    }
+
+    /// <summary>
+    /// Where a sponsor splits a long publication (null and 0 if it does not): the members whose paths meet the
+    /// sponsor's low in the tree need only the lower keys and have most of their path to compute, the others need
+    /// the upper keys and have little left. Sending the lower three fifths first, and the rest on this member's next
+    /// step (the first part's echo), lets the first group compute while the sponsor finishes its path: the chain is
+    /// then about the sponsor's path and two fifths of a member's, instead of both in full.
+    /// </summary>
+    private (TreeNode? StopAt, int Upper) SplitPoint(TreeNode from)
+    {
+        var path = new List<TreeNode> { from };
+        for (TreeNode n = from; n.Parent?.Parent is not null && n.Sibling.Bk is not null; n = n.Parent)
+        {
+            TreeNode next = n.Parent;
+            if (next.Bk is not null || _published.Contains(next) || _claims.ContainsKey(next))
+            {
+                break;
+            }
+
+            path.Add(next);
+        }
+
+        if (path.Count < SplitFrom)
+        {
+            return (null, 0);
+        }
+
+        int lower = path.Count - (2 * path.Count / 5);
+        return (path[lower - 1], path.Count - lower);
     }
 
     private void Complete()
@@ -711,6 +838,7 @@ internal sealed class TgdhModule : ModuleBase
         _work = null;
         _myLeaf = null;
         _published.Clear();
+        ClearPromises();
         _checked.Clear();
         _phase = Phase.Idle;
         Finish(element);
@@ -743,7 +871,7 @@ internal sealed class TgdhModule : ModuleBase
     {
         updates = [];
         TreeNode? leaf = FindLeaf(tree, envelope.Sender);
-        if (leaf is null || !TryReadKeys(envelope.Payload, out List<(int Steps, byte[] Bk)> keys))
+        if (leaf is null || !TryReadKeys(envelope, out List<(int Steps, byte[] Bk)> keys, out int _))
         {
             return false;
         }
@@ -785,10 +913,12 @@ internal sealed class TgdhModule : ModuleBase
         return true;
     }
 
-    private static bool TryReadKeys(byte[] payload, out List<(int Steps, byte[] Bk)> keys)
+    /// <summary>Reads a list of (steps above the sender's leaf, blinded key); a first part ends with how many more it promises.</summary>
+    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised)
     {
         keys = [];
-        var reader = new PayloadReader(payload);
+        promised = 0;
+        var reader = new PayloadReader(envelope.Payload);
         if (!reader.U16(out int count) || !reader.U16(out int length))
         {
             return false;
@@ -802,6 +932,11 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             keys.Add((steps, bk));
+        }
+
+        if (envelope.Type == LowerBlindedKeys && (!reader.U16(out promised) || promised == 0))
+        {
+            return false;
         }
 
         return reader.AtEnd;
@@ -841,6 +976,13 @@ internal sealed class TgdhModule : ModuleBase
         return depth;
     }
 
+    private void ClearPromises()
+    {
+        _claims.Clear();
+        _promised.Clear();
+        _promiseDue = false;
+    }
+
     private void ErasePendingRefresh()
     {
         if (_pendingRefresh is not null)
@@ -865,6 +1007,7 @@ internal sealed class TgdhModule : ModuleBase
         _covered = [];
         _announced.Clear();
         _published.Clear();
+        ClearPromises();
         _checked.Clear();
         _early.Clear();
         ErasePendingRefresh();
@@ -902,5 +1045,6 @@ internal sealed class TgdhModule : ModuleBase
         WriteState(hash, _announced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _published.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _early.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteState(hash, $"{_claims.Count}/{_promised.Count}/{_promiseDue}");
     }
 }
