@@ -721,7 +721,10 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         bool publishing = _promised.Count == 0 && lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
-        (TreeNode? stopAt, int upper) = publishing ? SplitPoint(lowestMissing!) : (_promiseDue ? _promised[^1] : null, 0);
+        // While our first part is out, nothing above it is computed: this step's messages leave only when it ends.
+        (TreeNode? stopAt, int upper) = publishing ? SplitPoint(lowestMissing!)
+            : _promised.Count == 0 ? (null, 0)
+            : (_promiseDue ? _promised[^1] : ChildOnPath(_promised[0], leaf), 0);
         for (TreeNode node = leaf; node.Parent is not null && node.Key is not null && node != stopAt; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
@@ -794,6 +797,17 @@ internal sealed class TgdhModule : ModuleBase
         {
             Complete();
         }
+    }
+
+    private static TreeNode ChildOnPath(TreeNode ancestor, TreeNode leaf)
+    {
+        TreeNode node = leaf;
+        while (node.Parent != ancestor)
+        {
+            node = node.Parent!;
+        }
+
+        return node;
     }
 
     /// <summary>
