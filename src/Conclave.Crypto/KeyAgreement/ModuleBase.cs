@@ -16,6 +16,14 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 {
     private readonly List<byte[]> _transcript = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+    // What this member signed in the current view, by digest: its own echo is recognised by comparing bytes, not by
+    // verifying its own signature again (one verification less on every chain through a sender's echo).
+    private readonly Dictionary<string, byte[]> _sent = new(StringComparer.Ordinal);
+
+    // SHA-256 of the view's member list, for the transcript: made once per view, by a member with nothing to send at
+    // view time while it waits for others, else when first needed.
+    private byte[]? _membersDigest;
     private List<KeyAgreementOutput> _outputs = [];
     private bool _disposed;
 
@@ -95,6 +103,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
         AbandonRun();
         _deferred.Clear();
+        _sent.Clear();
+        _membersDigest = null;
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = index;
@@ -105,6 +115,11 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         IsSettled = false;
         _outputs = [];
         StartView(view);
+        if (_outputs.Count == 0)
+        {
+            _membersDigest ??= KeySchedule.MembersDigest(view.Members);
+        }
+
         return Collect(Rejection.None);
     }
 
@@ -171,7 +186,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             return StepResult.Rejected(Rejection.NotForMe);
         }
 
-        if (!envelope.Verify(publicKey, Counter))
+        if (!IsOwnEcho(envelope) && !envelope.Verify(publicKey, Counter))
         {
             return StepResult.Rejected(Rejection.BadSignature);
         }
@@ -221,6 +236,10 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         return Collect(rejection);
     }
 
+    /// <summary>True if <paramref name="envelope"/> is, byte for byte, a message this member signed in this view.</summary>
+    private bool IsOwnEcho(Envelope envelope) =>
+        envelope.Sender == Self && _sent.TryGetValue(Digest(envelope), out byte[]? signature) && signature.AsSpan().SequenceEqual(envelope.Signature);
+
     public StepResult RequestRefresh()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -261,6 +280,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         ViewIndex = Index(view);
         _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
         _newcomers.Remove(Self);
+        _sent.Clear();
+        _membersDigest = null;
         Run = 0;
         ResetRunLog();
         _outputs = [];
@@ -332,7 +353,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     protected void Finish(byte[] element)
     {
         var epoch = new Epoch(View!.ViewId, Run);
-        byte[] transcript = KeySchedule.TranscriptHash(Protocol, Options.Group, Dh, epoch, View.Members, _transcript);
+        _membersDigest ??= KeySchedule.MembersDigest(View.Members);
+        byte[] transcript = KeySchedule.TranscriptHash(Protocol, Options.Group, Dh, epoch, _membersDigest, _transcript);
         (byte[] key, byte[] confirmation) = KeySchedule.Derive(element, transcript);
         LastElementDigestBefore = LastElementDigest;
         LastElementDigest = SHA256.HashData(element);
@@ -430,6 +452,12 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             Payload = payload,
         };
         byte[] wire = envelope.Seal(Options.Identity, Counter);
+        if (_sent.Count >= MaxDeferred)
+        {
+            _sent.Clear(); // bounded: echoes of older messages are then verified like anyone's
+        }
+
+        _sent[Digest(envelope)] = envelope.Signature;
         _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
     }
 

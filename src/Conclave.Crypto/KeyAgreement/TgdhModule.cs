@@ -63,9 +63,10 @@ internal sealed class TgdhModule : ModuleBase
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
-    // Received blinded keys already checked for group membership in this run, by reference. Where the check is a
-    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key checked on receipt is not
-    // checked again when it is used as a base.
+    // Received blinded keys already checked for group membership in this run, by reference. A received key is checked
+    // where it is first used as a base (ExpReceived; in ristretto255 the multiplication itself decodes and checks it):
+    // a member uses only its co-path, and most keys it receives are never a base of its own. Where the check is a
+    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key is not checked twice.
     private readonly HashSet<byte[]> _checked = new(ReferenceEqualityComparer.Instance);
 
     public TgdhModule(KeyAgreementOptions options)
@@ -906,7 +907,7 @@ internal sealed class TgdhModule : ModuleBase
 
             bool ownEcho = envelope.Sender == Self;
             if (steps <= last || node.Parent is null || Depth(leaf) - Depth(node) != steps
-                || (node.Bk is not null && !ownEcho && !replacing) || (!ownEcho && !IsValidReceived(bk)))
+                || (node.Bk is not null && !ownEcho && !replacing) || bk.AsSpan().IndexOfAnyExcept((byte)0) < 0)
             {
                 updates = [];
                 return false;
@@ -914,14 +915,6 @@ internal sealed class TgdhModule : ModuleBase
 
             last = steps;
             updates.Add((node, bk));
-        }
-
-        if (!Dh.ExpValidatesInput && envelope.Sender != Self)
-        {
-            foreach ((TreeNode _, byte[] bk) in updates)
-            {
-                _checked.Add(bk);
-            }
         }
 
         return true;
