@@ -74,7 +74,10 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     /// state shared with it may be kept. Any other member is treated as new, even if this member still holds state
     /// with it (it was elsewhere meanwhile, and its own state may no longer match).
     /// </summary>
-    protected bool CameAlong(string member) => ViewIndex.ContainsKey(member) && !_newcomers.Contains(member);
+    protected bool CameAlong(string member) => CameAlong(member, out _);
+
+    /// <summary>As <see cref="CameAlong(string)"/>, with the member's position in the view.</summary>
+    protected bool CameAlong(string member, out int index) => ViewIndex.TryGetValue(member, out index) && !_newcomers.Contains(member);
 
     /// <summary>The id of the view installed before the current one.</summary>
     protected ulong? PreviousViewId { get; private set; }
@@ -349,6 +352,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected void Unicast(string to, byte type, byte[] payload) => Send(to, type, payload);
 
+    /// <summary>A unicast whose payload is written in place into the signed message.</summary>
+    protected void Unicast(string to, byte type, int payloadLength, Envelope.PayloadEncoder encode) => Send(to, type, [], null, (payloadLength, encode));
+
     /// <summary>Derives and announces the key of this run from the group element, then erases the element.</summary>
     protected void Finish(byte[] element)
     {
@@ -438,7 +444,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     /// <summary>Broadcasts a message tagged with another run of this view (a refresh that opens the next run).</summary>
     protected void SendInRun(uint run, byte type, byte[] payload) => Send(null, type, payload, run);
 
-    private void Send(string? to, byte type, byte[] payload, uint? run = null)
+    private void Send(string? to, byte type, byte[] payload, uint? run = null, (int Length, Envelope.PayloadEncoder Encode)? inPlace = null)
     {
         var envelope = new Envelope
         {
@@ -451,7 +457,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             Recipient = to,
             Payload = payload,
         };
-        byte[] wire = envelope.Seal(Options.Identity, Counter);
+        byte[] wire = inPlace is { } p ? envelope.Seal(Options.Identity, Counter, p.Length, p.Encode) : envelope.Seal(Options.Identity, Counter);
         if (_sent.Count >= MaxDeferred)
         {
             _sent.Clear(); // bounded: echoes of older messages are then verified like anyone's

@@ -211,10 +211,16 @@ internal sealed class TgdhModule : ModuleBase
 
         // The tree is changed in place: if this run is cut short, the next view finds no state from its previous
         // view and starts afresh, so the old tree is never needed again.
+        // One pass over the leaves finds who is gone and marks, by view position, who stays (one lookup each).
         List<TreeNode>? gone = null;
+        var mine = new bool[view.Members.Count];
         foreach ((string member, TreeNode leaf) in _leafOf)
         {
-            if (!CameAlong(member))
+            if (CameAlong(member, out int at))
+            {
+                mine[at] = true;
+            }
+            else
             {
                 (gone ??= []).Add(leaf);
             }
@@ -243,14 +249,10 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             _phase = Phase.CollectAnnouncements;
-            _mine = new bool[view.Members.Count];
+            _mine = mine;
             _covered = new bool[view.Members.Count];
             _coveredCount = 0;
             _ownCount = _leafOf.Count;
-            foreach (string member in _leafOf.Keys)
-            {
-                _mine[ViewIndex[member]] = true;
-            }
 
             if (_ownCount >= 2 && view.Members.Count - _ownCount == 1)
             {
@@ -294,7 +296,8 @@ internal sealed class TgdhModule : ModuleBase
         if (sender.Member == Self)
         {
             string joiner = view.Members[Array.IndexOf(_mine, false)];
-            Unicast(joiner, Announce, TgdhTree.Encode(_work!));
+            TreeNode tree = _work!;
+            Unicast(joiner, Announce, TgdhTree.EncodedLength(tree), destination => TgdhTree.Encode(tree, destination));
         }
     }
 
