@@ -376,7 +376,8 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A broadcast announcement comes from its component's rightmost leaf; a unicast one (StartSingleJoin)
             // only to a one-member component, from a member of the tree, and covers everyone else.
-            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd
+            var leaves = new List<TreeNode>(View!.Members.Count);
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View.Members.Count, out TreeNode? tree, leaves) || !reader.AtEnd
                 || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
                 || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
@@ -386,7 +387,6 @@ internal sealed class TgdhModule : ModuleBase
             // Group membership of announced blinded keys is checked where each is first used as a base
             // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
             // Flags rather than a hash set: a joiner checks a thousand leaves here, on the join's critical path.
-            List<TreeNode> leaves = TgdhTree.Leaves(tree!);
             var indexes = new int[leaves.Count];
             var inTree = new bool[View.Members.Count];
             int first = int.MaxValue;

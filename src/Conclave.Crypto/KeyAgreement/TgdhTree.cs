@@ -436,14 +436,15 @@ internal static class TgdhTree
         }
     }
 
-    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
+    /// <summary>Reads <see cref="Encode(TreeNode)"/>'s bytes; <paramref name="leaves"/>, if given, receives the leaves left to right (no second walk).</summary>
+    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node, List<TreeNode>? leaves = null)
     {
         int budget = maxNodes;
-        return TryRead(ref reader, elementLength, ref budget, 0, out node);
+        return TryRead(ref reader, elementLength, ref budget, 0, out node, leaves);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node)
+    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node, List<TreeNode>? leaves)
     {
         node = null;
         if (--budget < 0 || depth > MaxDepth || !reader.U8(out int kind) || kind > 1)
@@ -476,11 +477,12 @@ internal static class TgdhTree
         if (kind == 1)
         {
             node = new TreeNode { Member = member, Bk = bk };
+            leaves?.Add(node);
             return true;
         }
 
-        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left)
-            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right))
+        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left, leaves)
+            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right, leaves))
         {
             return false;
         }
