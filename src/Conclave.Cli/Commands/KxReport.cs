@@ -95,12 +95,14 @@ internal static class KxReport
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
             "The machine is shared, so single timings are noisy; the counts are exact. " +
-            "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): for a **leave**, the sponsor's view step (its new share, " +
-            "its path up to the root's child, the blinded keys, one signature) then the member that has most of its path to recompute " +
-            "(verification, receipt checks, its path and the root, the transcript hash and key derivation); for a **join**, the joiner's " +
-            "view step (its leaf and announcement), the sponsor's step on that announcement (merge, its path, blinded keys), then the " +
-            "joiner's or another member's step on the sponsor's broadcast. The joiner's copy of the tree (about 77 KB, by unicast) " +
-            "travels on a parallel chain (the sender's encoding and signature, the joiner's parse and merge), and counts only when it is the longer one.");
+            "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): a sponsor with a long path publishes it in two parts " +
+            "(docs/key-agreement.md §6.3). For a **leave**, the sponsor's view step (its new share, the lower three fifths of its path, " +
+            "their blinded keys, one signature), then its step on that first part's echo (the rest of its path, blinded keys, one signature), " +
+            "then the member that needs the upper keys (verification, the top of its path and the root, the transcript hash and key " +
+            "derivation) — or, if longer, the member deepest under the first part computing its whole path; for a **join**, the joiner's " +
+            "view step (its leaf and announcement) comes first and the sponsor's first step also merges. The joiner's copy of the tree " +
+            "(about 77 KB, by unicast) travels on a parallel chain (the sender's encoding and signature, the joiner's parse and merge, " +
+            "then its whole path), and counts only when it is the longer one.");
         md.AppendLine();
         AppendTargets(md, samples, calibration);
         foreach (var byGroup in samples.GroupBy(s => s.Group))

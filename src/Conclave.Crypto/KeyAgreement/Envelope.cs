@@ -40,11 +40,20 @@ internal sealed class Envelope
 
     public byte[] Signature { get; private set; } = [];
 
-    /// <summary>SHA-256 of the signed bytes (everything but the signature), set by <see cref="Seal"/> or <see cref="TryParse"/>.</summary>
+    /// <summary>SHA-256 of the signed bytes (everything but the signature), set by <see cref="Seal(MemberIdentity, OperationCounter)"/> or <see cref="TryParse"/>.</summary>
     public byte[] Digest { get; private set; } = [];
 
+    /// <summary>Writes a payload of a known length straight into the wire buffer.</summary>
+    public delegate void PayloadEncoder(Span<byte> destination);
+
     /// <summary>Encodes and signs; returns the full wire message.</summary>
-    public byte[] Seal(MemberIdentity identity, OperationCounter counter)
+    public byte[] Seal(MemberIdentity identity, OperationCounter counter) => Seal(identity, counter, Payload.Length, Payload.CopyTo);
+
+    /// <summary>
+    /// Encodes and signs with the payload written by <paramref name="encode"/> in place (a TGDH tree of a thousand
+    /// members is not built in a buffer of its own and copied); <see cref="Payload"/> is not used.
+    /// </summary>
+    public byte[] Seal(MemberIdentity identity, OperationCounter counter, int payloadLength, PayloadEncoder encode)
     {
         byte[] group = Encoding.UTF8.GetBytes(Group);
         byte[] sender = Encoding.UTF8.GetBytes(Sender);
@@ -54,7 +63,7 @@ internal sealed class Envelope
             throw new ArgumentException("Name too long.");
         }
 
-        int length = 15 + 2 + group.Length + 2 + sender.Length + 2 + recipient.Length + 4 + Payload.Length;
+        int length = 15 + 2 + group.Length + 2 + sender.Length + 2 + recipient.Length + 4 + payloadLength;
         var wire = new byte[length + SignatureLength];
         Span<byte> span = wire;
         span[0] = Version;
@@ -66,9 +75,9 @@ internal sealed class Envelope
         at = WriteString(span, at, group);
         at = WriteString(span, at, sender);
         at = WriteString(span, at, recipient);
-        BinaryPrimitives.WriteInt32BigEndian(span[at..], Payload.Length);
+        BinaryPrimitives.WriteInt32BigEndian(span[at..], payloadLength);
         at += 4;
-        Payload.CopyTo(span[at..]);
+        encode(span.Slice(at, payloadLength));
         Digest = System.Security.Cryptography.SHA256.HashData(wire.AsSpan(0, length));
         Signature = identity.Sign(SignedMessage(Digest));
         counter.Signatures++;

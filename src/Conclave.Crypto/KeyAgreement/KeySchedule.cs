@@ -13,12 +13,15 @@ internal static class KeySchedule
     private static readonly byte[] KeyLabel = "conclave epoch key v1"u8.ToArray();
     private static readonly byte[] ConfirmLabel = "conclave key confirmation v1"u8.ToArray();
 
+    /// <summary>SHA-256 of the view's members in order (<see cref="PayloadWriter.Names"/> encoding), once per view.</summary>
+    public static byte[] MembersDigest(IReadOnlyList<string> members) => SHA256.HashData(EncodeNames(members));
+
     /// <summary>
-    /// Hash of the run's context (protocol, group, DH group, view, run, members in order) and of every
+    /// Hash of the run's context (protocol, group, DH group, view, run, digest of the members in order) and of every
     /// broadcast of the run in delivery order (identical at all members under agreed delivery).
     /// </summary>
     public static byte[] TranscriptHash(
-        KeyAgreementProtocol protocol, string group, DhGroup dhGroup, Epoch epoch, IReadOnlyList<string> members, IReadOnlyList<byte[]> broadcastDigests)
+        KeyAgreementProtocol protocol, string group, DhGroup dhGroup, Epoch epoch, byte[] membersDigest, IReadOnlyList<byte[]> broadcastDigests)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var writer = new PayloadWriter()
@@ -26,7 +29,7 @@ internal static class KeySchedule
             .U8((byte)protocol)
             .Names([group, dhGroup.Name, epoch.ViewId.ToString(System.Globalization.CultureInfo.InvariantCulture), epoch.Run.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         hash.AppendData(writer.ToArray());
-        hash.AppendData(EncodeNames(members));
+        hash.AppendData(membersDigest);
         Span<byte> count = stackalloc byte[4];
         System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(count, broadcastDigests.Count);
         hash.AppendData(count);
@@ -40,7 +43,7 @@ internal static class KeySchedule
 
     /// <summary>
     /// The same bytes as <see cref="PayloadWriter.Names"/> (u16 count, then u16 length + UTF-8 per name) in one exactly
-    /// sized array: every member hashes the whole view at the end of every run, on the critical path.
+    /// sized array: every member hashes the whole view once per view.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static byte[] EncodeNames(IReadOnlyList<string> names)

@@ -16,6 +16,14 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 {
     private readonly List<byte[]> _transcript = [];
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+    // What this member signed in the current view, by digest: its own echo is recognised by comparing bytes, not by
+    // verifying its own signature again (one verification less on every chain through a sender's echo).
+    private readonly Dictionary<string, byte[]> _sent = new(StringComparer.Ordinal);
+
+    // SHA-256 of the view's member list, for the transcript: made once per view, by a member with nothing to send at
+    // view time while it waits for others, else when first needed.
+    private byte[]? _membersDigest;
     private List<KeyAgreementOutput> _outputs = [];
     private bool _disposed;
 
@@ -66,7 +74,10 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     /// state shared with it may be kept. Any other member is treated as new, even if this member still holds state
     /// with it (it was elsewhere meanwhile, and its own state may no longer match).
     /// </summary>
-    protected bool CameAlong(string member) => ViewIndex.ContainsKey(member) && !_newcomers.Contains(member);
+    protected bool CameAlong(string member) => CameAlong(member, out _);
+
+    /// <summary>As <see cref="CameAlong(string)"/>, with the member's position in the view.</summary>
+    protected bool CameAlong(string member, out int index) => ViewIndex.TryGetValue(member, out index) && !_newcomers.Contains(member);
 
     /// <summary>The id of the view installed before the current one.</summary>
     protected ulong? PreviousViewId { get; private set; }
@@ -95,6 +106,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
         AbandonRun();
         _deferred.Clear();
+        _sent.Clear();
+        _membersDigest = null;
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = index;
@@ -105,6 +118,11 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         IsSettled = false;
         _outputs = [];
         StartView(view);
+        if (_outputs.Count == 0)
+        {
+            _membersDigest ??= KeySchedule.MembersDigest(view.Members);
+        }
+
         return Collect(Rejection.None);
     }
 
@@ -171,7 +189,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             return StepResult.Rejected(Rejection.NotForMe);
         }
 
-        if (!envelope.Verify(publicKey, Counter))
+        if (!IsOwnEcho(envelope) && !envelope.Verify(publicKey, Counter))
         {
             return StepResult.Rejected(Rejection.BadSignature);
         }
@@ -221,6 +239,10 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         return Collect(rejection);
     }
 
+    /// <summary>True if <paramref name="envelope"/> is, byte for byte, a message this member signed in this view.</summary>
+    private bool IsOwnEcho(Envelope envelope) =>
+        envelope.Sender == Self && _sent.TryGetValue(Digest(envelope), out byte[]? signature) && signature.AsSpan().SequenceEqual(envelope.Signature);
+
     public StepResult RequestRefresh()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -261,6 +283,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         ViewIndex = Index(view);
         _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
         _newcomers.Remove(Self);
+        _sent.Clear();
+        _membersDigest = null;
         Run = 0;
         ResetRunLog();
         _outputs = [];
@@ -328,11 +352,15 @@ internal abstract class ModuleBase : IGroupKeyAgreement
 
     protected void Unicast(string to, byte type, byte[] payload) => Send(to, type, payload);
 
+    /// <summary>A unicast whose payload is written in place into the signed message.</summary>
+    protected void Unicast(string to, byte type, int payloadLength, Envelope.PayloadEncoder encode) => Send(to, type, [], null, (payloadLength, encode));
+
     /// <summary>Derives and announces the key of this run from the group element, then erases the element.</summary>
     protected void Finish(byte[] element)
     {
         var epoch = new Epoch(View!.ViewId, Run);
-        byte[] transcript = KeySchedule.TranscriptHash(Protocol, Options.Group, Dh, epoch, View.Members, _transcript);
+        _membersDigest ??= KeySchedule.MembersDigest(View.Members);
+        byte[] transcript = KeySchedule.TranscriptHash(Protocol, Options.Group, Dh, epoch, _membersDigest, _transcript);
         (byte[] key, byte[] confirmation) = KeySchedule.Derive(element, transcript);
         LastElementDigestBefore = LastElementDigest;
         LastElementDigest = SHA256.HashData(element);
@@ -416,7 +444,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     /// <summary>Broadcasts a message tagged with another run of this view (a refresh that opens the next run).</summary>
     protected void SendInRun(uint run, byte type, byte[] payload) => Send(null, type, payload, run);
 
-    private void Send(string? to, byte type, byte[] payload, uint? run = null)
+    private void Send(string? to, byte type, byte[] payload, uint? run = null, (int Length, Envelope.PayloadEncoder Encode)? inPlace = null)
     {
         var envelope = new Envelope
         {
@@ -429,7 +457,13 @@ internal abstract class ModuleBase : IGroupKeyAgreement
             Recipient = to,
             Payload = payload,
         };
-        byte[] wire = envelope.Seal(Options.Identity, Counter);
+        byte[] wire = inPlace is { } p ? envelope.Seal(Options.Identity, Counter, p.Length, p.Encode) : envelope.Seal(Options.Identity, Counter);
+        if (_sent.Count >= MaxDeferred)
+        {
+            _sent.Clear(); // bounded: echoes of older messages are then verified like anyone's
+        }
+
+        _sent[Digest(envelope)] = envelope.Signature;
         _outputs.Add(new SendMessage(to, wire) { CostStamp = Counter.TotalExponentiations });
     }
 

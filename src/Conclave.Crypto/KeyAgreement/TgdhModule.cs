@@ -23,6 +23,10 @@ internal sealed class TgdhModule : ModuleBase
     private const byte Announce = 1;
     private const byte BlindedKeys = 2;
     private const byte RefreshPath = 3;
+    private const byte LowerBlindedKeys = 4;
+
+    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint).
+    private const int SplitFrom = 6;
     private const string NodeKeyLabel = "conclave tgdh node v1";
 
     private TreeNode? _tree;
@@ -48,12 +52,21 @@ internal sealed class TgdhModule : ModuleBase
     // Non-root nodes of _work still missing their blinded key: the run is complete when none is left.
     private int _missingCount;
 
+    // Nodes whose blinded keys a member promised in the first part of a two-part publication, with the promiser:
+    // no one else publishes them, and only the promiser's second part may fill them.
+    private readonly Dictionary<TreeNode, string> _claims = [];
+
+    // This member's own promise (bottom-up): the upper part of its path, published once its first part is back.
+    private readonly List<TreeNode> _promised = [];
+    private bool _promiseDue;
+
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
-    // Received blinded keys already checked for group membership in this run, by reference. Where the check is a
-    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key checked on receipt is not
-    // checked again when it is used as a base.
+    // Received blinded keys already checked for group membership in this run, by reference. A received key is checked
+    // where it is first used as a base (ExpReceived; in ristretto255 the multiplication itself decodes and checks it):
+    // a member uses only its co-path, and most keys it receives are never a base of its own. Where the check is a
+    // full-length exponentiation (MODP) and not part of the exponentiation itself, a key is not checked twice.
     private readonly HashSet<byte[]> _checked = new(ReferenceEqualityComparer.Instance);
 
     public TgdhModule(KeyAgreementOptions options)
@@ -83,6 +96,9 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Height of the current tree (for benchmarks).</summary>
     internal int TreeHeight => _tree is null ? 0 : TgdhTree.Height(_tree);
+
+    /// <summary>The tree of the run in progress, else the settled one (tests).</summary>
+    internal TreeNode? CurrentTreeForTests => _work ?? _tree;
 
     /// <summary>
     /// Benchmarks only: a dealer builds a balanced tree over <paramref name="view"/>'s members with every key known,
@@ -165,7 +181,7 @@ internal sealed class TgdhModule : ModuleBase
         {
             case Announce when TgdhTree.TryRead(ref reader, Dh.ElementLength, 1 << 20, out TreeNode? tree):
                 return TgdhTree.Nodes(tree!).Select(n => n.Bk).OfType<byte[]>().ToList();
-            case BlindedKeys or RefreshPath when TryReadKeys(envelope.Payload, out List<(int, byte[])> keys):
+            case BlindedKeys or RefreshPath or LowerBlindedKeys when TryReadKeys(envelope, out List<(int, byte[])> keys, out int _):
                 return keys.Select(k => k.Item2).ToList();
             default:
                 return [];
@@ -195,10 +211,16 @@ internal sealed class TgdhModule : ModuleBase
 
         // The tree is changed in place: if this run is cut short, the next view finds no state from its previous
         // view and starts afresh, so the old tree is never needed again.
+        // One pass over the leaves finds who is gone and marks, by view position, who stays (one lookup each).
         List<TreeNode>? gone = null;
+        var mine = new bool[view.Members.Count];
         foreach ((string member, TreeNode leaf) in _leafOf)
         {
-            if (!CameAlong(member))
+            if (CameAlong(member, out int at))
+            {
+                mine[at] = true;
+            }
+            else
             {
                 (gone ??= []).Add(leaf);
             }
@@ -227,14 +249,10 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             _phase = Phase.CollectAnnouncements;
-            _mine = new bool[view.Members.Count];
+            _mine = mine;
             _covered = new bool[view.Members.Count];
             _coveredCount = 0;
             _ownCount = _leafOf.Count;
-            foreach (string member in _leafOf.Keys)
-            {
-                _mine[ViewIndex[member]] = true;
-            }
 
             if (_ownCount >= 2 && view.Members.Count - _ownCount == 1)
             {
@@ -278,14 +296,15 @@ internal sealed class TgdhModule : ModuleBase
         if (sender.Member == Self)
         {
             string joiner = view.Members[Array.IndexOf(_mine, false)];
-            Unicast(joiner, Announce, TgdhTree.Encode(_work!));
+            TreeNode tree = _work!;
+            Unicast(joiner, Announce, TgdhTree.EncodedLength(tree), destination => TgdhTree.Encode(tree, destination));
         }
     }
 
     protected override Rejection Handle(Envelope envelope) => envelope.Type switch
     {
         Announce => OnAnnounce(envelope),
-        BlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
+        BlindedKeys or LowerBlindedKeys when envelope.Recipient is null => OnBlindedKeys(envelope),
         RefreshPath when envelope.Recipient is null => OnRefreshPath(envelope),
         _ => Rejection.Unexpected,
     };
@@ -357,7 +376,8 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A broadcast announcement comes from its component's rightmost leaf; a unicast one (StartSingleJoin)
             // only to a one-member component, from a member of the tree, and covers everyone else.
-            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View!.Members.Count, out TreeNode? tree) || !reader.AtEnd
+            var leaves = new List<TreeNode>(View!.Members.Count);
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View.Members.Count, out TreeNode? tree, leaves) || !reader.AtEnd
                 || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
                 || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
@@ -367,7 +387,6 @@ internal sealed class TgdhModule : ModuleBase
             // Group membership of announced blinded keys is checked where each is first used as a base
             // (ExpReceived): a member uses only its co-path, and checking all 2n on arrival dominated large joins.
             // Flags rather than a hash set: a joiner checks a thousand leaves here, on the join's critical path.
-            List<TreeNode> leaves = TgdhTree.Leaves(tree!);
             var indexes = new int[leaves.Count];
             var inTree = new bool[View.Members.Count];
             int first = int.MaxValue;
@@ -413,7 +432,8 @@ internal sealed class TgdhModule : ModuleBase
     {
         foreach (Envelope early in _early)
         {
-            if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
+            if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
+                || !TryClaims(early, updates, out List<TreeNode> claimed))
             {
                 // Signed by a member of the view but inconsistent with the tree: this run cannot finish (as with a
                 // bad announced key); the next view restarts it.
@@ -421,11 +441,7 @@ internal sealed class TgdhModule : ModuleBase
                 break;
             }
 
-            foreach ((TreeNode node, byte[] bk) in updates)
-            {
-                _missingCount -= node.Bk is null ? 1 : 0;
-                node.Bk = bk;
-            }
+            CommitKeys(early, updates, claimed);
         }
 
         _early.Clear();
@@ -435,7 +451,7 @@ internal sealed class TgdhModule : ModuleBase
     private Rejection OnBlindedKeys(Envelope envelope)
     {
         if (_phase == Phase.CollectAnnouncements && _ownCount == 1 && _early.Count < View!.Members.Count
-            && TryReadKeys(envelope.Payload, out List<(int, byte[])> _))
+            && TryReadKeys(envelope, out List<(int, byte[])> _, out int _))
         {
             // A joiner's copy of the tree is a unicast, which agreed delivery does not order against the sponsor's
             // broadcast: keep the keys (in the transcript, where every member has them) until the tree is here.
@@ -449,20 +465,69 @@ internal sealed class TgdhModule : ModuleBase
             return Rejection.Unexpected;
         }
 
-        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates))
+        if (!TryApplyKeys(envelope, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
+            || !TryClaims(envelope, updates, out List<TreeNode> claimed))
         {
             return Rejection.Invalid;
         }
 
         Accept(envelope);
+        CommitKeys(envelope, updates, claimed);
+        Progress();
+        return Rejection.None;
+    }
+
+    /// <summary>
+    /// Checks what a publication claims: a first part (<see cref="LowerBlindedKeys"/>) promises the missing nodes
+    /// right above its last key; any part may fill only nodes nobody else promised.
+    /// </summary>
+    private bool TryClaims(Envelope envelope, List<(TreeNode Node, byte[] Bk)> updates, out List<TreeNode> claimed)
+    {
+        claimed = [];
+        foreach ((TreeNode node, byte[] _) in updates)
+        {
+            if (_claims.TryGetValue(node, out string? promiser) && promiser != envelope.Sender)
+            {
+                return false;
+            }
+        }
+
+        if (envelope.Type != LowerBlindedKeys || !TryReadKeys(envelope, out List<(int, byte[])> _, out int promised))
+        {
+            return envelope.Type != LowerBlindedKeys;
+        }
+
+        TreeNode? top = updates[^1].Node;
+        for (int i = 0; i < promised; i++)
+        {
+            top = top.Parent;
+            if (top?.Parent is null || top.Bk is not null || _claims.ContainsKey(top))
+            {
+                claimed = [];
+                return false;
+            }
+
+            claimed.Add(top);
+        }
+
+        return envelope.Sender != Self || claimed.SequenceEqual(_promised);
+    }
+
+    private void CommitKeys(Envelope envelope, List<(TreeNode Node, byte[] Bk)> updates, List<TreeNode> claimed)
+    {
         foreach ((TreeNode node, byte[] bk) in updates)
         {
             _missingCount -= node.Bk is null ? 1 : 0;
             node.Bk = bk;
+            _claims.Remove(node);
         }
 
-        Progress();
-        return Rejection.None;
+        foreach (TreeNode node in claimed)
+        {
+            _claims[node] = envelope.Sender;
+        }
+
+        _promiseDue |= envelope.Sender == Self && claimed.Count > 0;
     }
 
     private Rejection OnRefreshPath(Envelope envelope)
@@ -647,26 +712,31 @@ internal sealed class TgdhModule : ModuleBase
     {
         TreeNode leaf = _myLeaf ??= FindLeaf(_work!, Self)!;
 
-        // The lowest missing node on our path: we publish from it if we are the rightmost leaf under it.
+        // The lowest missing node on our path that nobody is publishing: we publish from it if we are the rightmost
+        // leaf under it.
         TreeNode? lowestMissing = null;
         for (TreeNode node = leaf; node.Parent is not null; node = node.Parent)
         {
-            if (node.Bk is null && !_published.Contains(node))
+            if (node.Bk is null && !_published.Contains(node) && !_claims.ContainsKey(node))
             {
                 lowestMissing = node;
                 break;
             }
         }
 
-        bool publishing = lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
-        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null; node = node.Parent)
+        bool publishing = _promised.Count == 0 && lowestMissing is not null && TgdhTree.Rightmost(lowestMissing) == leaf;
+        // While our first part is out, nothing above it is computed: this step's messages leave only when it ends.
+        (TreeNode? stopAt, int upper) = publishing ? SplitPoint(lowestMissing!)
+            : _promised.Count == 0 ? (null, 0)
+            : (_promiseDue ? _promised[^1] : ChildOnPath(_promised[0], leaf), 0);
+        for (TreeNode node = leaf; node.Parent is not null && node.Key is not null && node != stopAt; node = node.Parent)
         {
             if (node.Parent.Key is null || (node.Parent.Parent is null && node.Parent.Element is null))
             {
                 // A sponsor sends its blinded keys before it computes the root: no one else needs its root key, and
                 // it cannot finish before its own broadcast comes back (Progress runs again then). One
                 // exponentiation less on every event's critical path.
-                if (node.Sibling.Bk is null || (publishing && node.Parent.Parent is null))
+                if (node.Sibling.Bk is null || ((publishing || _promiseDue) && node.Parent.Parent is null))
                 {
                     break;
                 }
@@ -686,8 +756,42 @@ internal sealed class TgdhModule : ModuleBase
                     keys.Add((steps, Dh.ExpBase(node.Key, Counter)));
                     _published.Add(node);
                 }
+
+                if (node == stopAt)
+                {
+                    break;
+                }
             }
 
+            var writer = new PayloadWriter();
+            WriteKeys(writer, keys);
+            if (upper > 0)
+            {
+                for (TreeNode node = stopAt!.Parent!; _promised.Count < upper; node = node.Parent!)
+                {
+                    _promised.Add(node);
+                }
+
+                Broadcast(LowerBlindedKeys, writer.U16(upper).ToArray());
+            }
+            else
+            {
+                Broadcast(BlindedKeys, writer.ToArray());
+            }
+        }
+        else if (_promiseDue && _promised[^1].Key is not null)
+        {
+            // Our first part is back: the upper part, computed meanwhile by no one else, follows.
+            var keys = new List<(int, byte[])>();
+            int steps = Depth(leaf) - Depth(_promised[0]);
+            foreach (TreeNode node in _promised)
+            {
+                keys.Add((steps++, Dh.ExpBase(node.Key!, Counter)));
+                _published.Add(node);
+            }
+
+            _promised.Clear();
+            _promiseDue = false;
             var writer = new PayloadWriter();
             WriteKeys(writer, keys);
             Broadcast(BlindedKeys, writer.ToArray());
@@ -697,6 +801,47 @@ internal sealed class TgdhModule : ModuleBase
         {
             Complete();
         }
+    }
+
+    private static TreeNode ChildOnPath(TreeNode ancestor, TreeNode leaf)
+    {
+        TreeNode node = leaf;
+        while (node.Parent != ancestor)
+        {
+            node = node.Parent!;
+        }
+
+        return node;
+    }
+
+    /// <summary>
+    /// Where a sponsor splits a long publication (null and 0 if it does not): the members whose paths meet the
+    /// sponsor's low in the tree need only the lower keys and have most of their path to compute, the others need
+    /// the upper keys and have little left. Sending the lower three fifths first, and the rest on this member's next
+    /// step (the first part's echo), lets the first group compute while the sponsor finishes its path: the chain is
+    /// then about the sponsor's path and two fifths of a member's, instead of both in full.
+    /// </summary>
+    private (TreeNode? StopAt, int Upper) SplitPoint(TreeNode from)
+    {
+        var path = new List<TreeNode> { from };
+        for (TreeNode n = from; n.Parent?.Parent is not null && n.Sibling.Bk is not null; n = n.Parent)
+        {
+            TreeNode next = n.Parent;
+            if (next.Bk is not null || _published.Contains(next) || _claims.ContainsKey(next))
+            {
+                break;
+            }
+
+            path.Add(next);
+        }
+
+        if (path.Count < SplitFrom)
+        {
+            return (null, 0);
+        }
+
+        int lower = path.Count - (2 * path.Count / 5);
+        return (path[lower - 1], path.Count - lower);
     }
 
     private void Complete()
@@ -711,6 +856,7 @@ internal sealed class TgdhModule : ModuleBase
         _work = null;
         _myLeaf = null;
         _published.Clear();
+        ClearPromises();
         _checked.Clear();
         _phase = Phase.Idle;
         Finish(element);
@@ -743,7 +889,7 @@ internal sealed class TgdhModule : ModuleBase
     {
         updates = [];
         TreeNode? leaf = FindLeaf(tree, envelope.Sender);
-        if (leaf is null || !TryReadKeys(envelope.Payload, out List<(int Steps, byte[] Bk)> keys))
+        if (leaf is null || !TryReadKeys(envelope, out List<(int Steps, byte[] Bk)> keys, out int _))
         {
             return false;
         }
@@ -764,7 +910,7 @@ internal sealed class TgdhModule : ModuleBase
 
             bool ownEcho = envelope.Sender == Self;
             if (steps <= last || node.Parent is null || Depth(leaf) - Depth(node) != steps
-                || (node.Bk is not null && !ownEcho && !replacing) || (!ownEcho && !IsValidReceived(bk)))
+                || (node.Bk is not null && !ownEcho && !replacing) || bk.AsSpan().IndexOfAnyExcept((byte)0) < 0)
             {
                 updates = [];
                 return false;
@@ -774,21 +920,15 @@ internal sealed class TgdhModule : ModuleBase
             updates.Add((node, bk));
         }
 
-        if (!Dh.ExpValidatesInput && envelope.Sender != Self)
-        {
-            foreach ((TreeNode _, byte[] bk) in updates)
-            {
-                _checked.Add(bk);
-            }
-        }
-
         return true;
     }
 
-    private static bool TryReadKeys(byte[] payload, out List<(int Steps, byte[] Bk)> keys)
+    /// <summary>Reads a list of (steps above the sender's leaf, blinded key); a first part ends with how many more it promises.</summary>
+    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised)
     {
         keys = [];
-        var reader = new PayloadReader(payload);
+        promised = 0;
+        var reader = new PayloadReader(envelope.Payload);
         if (!reader.U16(out int count) || !reader.U16(out int length))
         {
             return false;
@@ -802,6 +942,11 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             keys.Add((steps, bk));
+        }
+
+        if (envelope.Type == LowerBlindedKeys && (!reader.U16(out promised) || promised == 0))
+        {
+            return false;
         }
 
         return reader.AtEnd;
@@ -841,6 +986,13 @@ internal sealed class TgdhModule : ModuleBase
         return depth;
     }
 
+    private void ClearPromises()
+    {
+        _claims.Clear();
+        _promised.Clear();
+        _promiseDue = false;
+    }
+
     private void ErasePendingRefresh()
     {
         if (_pendingRefresh is not null)
@@ -865,6 +1017,7 @@ internal sealed class TgdhModule : ModuleBase
         _covered = [];
         _announced.Clear();
         _published.Clear();
+        ClearPromises();
         _checked.Clear();
         _early.Clear();
         ErasePendingRefresh();
@@ -902,5 +1055,6 @@ internal sealed class TgdhModule : ModuleBase
         WriteState(hash, _announced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _published.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _early.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        WriteState(hash, $"{_claims.Count}/{_promised.Count}/{_promiseDue}");
     }
 }

@@ -326,7 +326,7 @@ internal static class TgdhTree
         return h;
     }
 
-    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
+    /// <summary>True if <paramref name="reader"/> holds exactly <see cref="Encode(TreeNode)"/>'s encoding of <paramref name="node"/> (no allocation per node).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool Matches(TreeNode node, ref PayloadReader reader, int elementLength)
     {
@@ -352,11 +352,19 @@ internal static class TgdhTree
 
     /// <summary>
     /// Encodes a tree, preorder: u8 leaf?; leaf: u16-counted name list of one name; u8 has-bk; bk. A joiner's copy of
-    /// a thousand-member tree is about 77 KB and its encoding is on the join's critical path: one walk sizes it, one
-    /// allocation holds it, a second walk writes each name and blinded key straight into place.
+    /// a thousand-member tree is about 77 KB and its encoding is on the join's critical path: one walk sizes it, a
+    /// second walk writes each name and blinded key straight into place (for the joiner's copy, into the signed message).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static byte[] Encode(TreeNode root)
+    {
+        var buffer = new byte[EncodedLength(root)];
+        Encode(root, buffer);
+        return buffer;
+    }
+
+    /// <summary>The length of <see cref="Encode(TreeNode)"/>'s result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static int EncodedLength(TreeNode root)
     {
         var stack = new Stack<TreeNode>();
         int size = 0;
@@ -376,8 +384,14 @@ internal static class TgdhTree
             }
         }
 
-        var buffer = new byte[size];
-        Span<byte> span = buffer;
+        return size;
+    }
+
+    /// <summary>Writes <see cref="Encode(TreeNode)"/>'s bytes into <paramref name="span"/>, which has exactly <see cref="EncodedLength"/> bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Encode(TreeNode root, Span<byte> span)
+    {
+        var stack = new Stack<TreeNode>();
         int at = 0;
         stack.Push(root);
         while (stack.Count > 0)
@@ -416,17 +430,21 @@ internal static class TgdhTree
             }
         }
 
-        return buffer;
+        if (at != span.Length)
+        {
+            throw new ArgumentException("The destination does not have the tree's encoded length.", nameof(span));
+        }
     }
 
-    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node)
+    /// <summary>Reads <see cref="Encode(TreeNode)"/>'s bytes; <paramref name="leaves"/>, if given, receives the leaves left to right (no second walk).</summary>
+    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node, List<TreeNode>? leaves = null)
     {
         int budget = maxNodes;
-        return TryRead(ref reader, elementLength, ref budget, 0, out node);
+        return TryRead(ref reader, elementLength, ref budget, 0, out node, leaves);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node)
+    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node, List<TreeNode>? leaves)
     {
         node = null;
         if (--budget < 0 || depth > MaxDepth || !reader.U8(out int kind) || kind > 1)
@@ -459,11 +477,12 @@ internal static class TgdhTree
         if (kind == 1)
         {
             node = new TreeNode { Member = member, Bk = bk };
+            leaves?.Add(node);
             return true;
         }
 
-        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left)
-            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right))
+        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left, leaves)
+            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right, leaves))
         {
             return false;
         }

@@ -34,7 +34,11 @@ public sealed class CostTests
     {
         using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, n);
         List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
-        int bound = 3 * (int)Math.Ceiling(Math.Log2(n));
+        int height = (int)Math.Ceiling(Math.Log2(n));
+
+        // Sponsors with paths of 6 or more publish in two parts (docs/key-agreement.md §6.3): the chain holds the
+        // sponsor's path and a part of a member's, at most 5h/2, instead of both in full (3h).
+        int bound = n >= 50 ? 5 * height / 2 : 3 * height;
 
         sim.DealTgdh(members[..^1]);
         sim.Install([members[^1]]);
@@ -45,7 +49,7 @@ public sealed class CostTests
         Checks.AllAgree(sim, $"join n={n}");
         // Join: the joiner's blinded key (1), the sponsor's refresh and path (≤ 2h), the deepest member's path (≤ h).
         long join = sim.SerialCost(members).Exps;
-        Assert.True(join >= 2 && join <= bound + 1, $"TGDH join at n={n}: {join} serial exponentiations, bound 3⌈log2 n⌉ + 1 = {bound + 1}");
+        Assert.True(join >= 2 && join <= bound + 1, $"TGDH join at n={n}: {join} serial exponentiations, bound {bound + 1}");
 
         sim.DealTgdh(members);
         members.RemoveAt(n / 2);

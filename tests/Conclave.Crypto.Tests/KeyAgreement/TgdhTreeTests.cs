@@ -28,9 +28,16 @@ public sealed class TgdhTreeTests
 
         byte[] encoded = TgdhTree.Encode(root);
         var reader = new PayloadReader(encoded);
-        Assert.True(TgdhTree.TryRead(ref reader, 32, 1000, out TreeNode? read));
+        var collected = new List<TreeNode>();
+        Assert.True(TgdhTree.TryRead(ref reader, 32, 1000, out TreeNode? read, collected));
         Assert.True(reader.AtEnd);
         Assert.Equal(Describe(root), Describe(read!));
+        Assert.Equal(TgdhTree.Leaves(read!), collected);
+
+        // Written in place, the same bytes.
+        var inPlace = new byte[TgdhTree.EncodedLength(root)];
+        TgdhTree.Encode(root, inPlace);
+        Assert.Equal(encoded, inPlace);
 
         // A tree read from the wire encodes to the same bytes, and the original matches its own encoding.
         Assert.Equal(encoded, TgdhTree.Encode(read!));
