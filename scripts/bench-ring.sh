@@ -46,7 +46,7 @@ daemon_cpu() {
   for pid in "${pids[@]}"; do
     user=$(( user + $(awk '{print $14}' "/proc/$pid/stat") ))
     system=$(( system + $(awk '{print $15}' "/proc/$pid/stat") ))
-    switches=$(( switches + $(awk '/^voluntary_ctxt_switches/ {print $2}' "/proc/$pid/status") ))
+    switches=$(( switches + $(cat /proc/$pid/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}') ))
   done
   echo "$user $system $switches"
 }
