@@ -9,7 +9,7 @@
 # SEGMENT=239.192.77.1 makes the segment address a multicast group (one send per ring broadcast).
 # RING_SETTINGS='TokenHoldTimeoutUs = 0' adds spread.conf lines (several: separated by newlines).
 # LINKS="sealed" and SIZES="10000" narrow a run to some link kinds and message sizes (A/B comparisons);
-# ROUND_TRIP=0 skips the round trip. After each flood a line gives the daemons' CPU and voluntary
+# ROUND_TRIP=0 skips the round trip; CONCLAVE_BUILD=DIR runs that build instead of building this tree. After each flood a line gives the daemons' CPU and voluntary
 # context switches per message (the three processes summed, from /proc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +17,13 @@ count=${1:-50000}
 cycles=${2:-3}
 segment=${SEGMENT:-10.77.0.255}
 [ "$(id -u)" = 0 ] || { echo "bench-ring.sh: needs root for network namespaces" >&2; exit 2; }
-dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
-conclave="dotnet $PWD/artifacts/bench/conclave.dll"
+# CONCLAVE_BUILD=DIR: run a conclave.dll built elsewhere (e.g. an older commit, for an A/B), without building.
+if [ -n "${CONCLAVE_BUILD:-}" ]; then
+  conclave="dotnet $CONCLAVE_BUILD/conclave.dll"
+else
+  dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
+  conclave="dotnet $PWD/artifacts/bench/conclave.dll"
+fi
 work=$(mktemp -d /tmp/conclave-bench-ring-XXXX)
 p="cb$$"
 pids=()
