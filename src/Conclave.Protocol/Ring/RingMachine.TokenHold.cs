@@ -118,7 +118,13 @@ public sealed partial class RingMachine
     /// A new ring starts busy: messages queued while it formed sent no TokenHoldCancel (they go at their
     /// sender's first visit), so no member may count idle visits carried over from its old ring.
     /// </summary>
-    private void RestartIdleCount() => _seqUnchanged = 0;
+    private void RestartIdleCount()
+    {
+        _seqUnchanged = 0;
+        // Whether I sent at my last visit of the old ring says nothing about the new one: until my first visit,
+        // assume the keeper may keep the token, and send my cancel.
+        _sentAtLastVisit = false;
+    }
 
     /// <summary>A token visit arriving while one is held is the predecessor's retransmission.</summary>
     private bool IsHeldDuplicate(OrfToken t) => _heldToken is not null && t.TokenSeq <= _heldToken.TokenSeq;
