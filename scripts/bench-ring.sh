@@ -93,7 +93,7 @@ for links in ${LINKS:-sealed plaintext}; do
   port=$((24900 + RANDOM % 1000))
   pids=()
   for i in 1 2 3; do
-    ip netns exec ${p}n$i $conclave daemon -c "$conf" -n d$i --port $((port + i)) --state-dir "$work/state-d$i" \
+    ip netns exec ${p}n$i $conclave daemon -c "$conf" -n d$i --port $((port + i)) --state-dir "$work/state-d$i" --status-socket "$work/d$i-$links.status" \
       > "$work/d$i-$links.log" 2>&1 &
     pids+=($!)
   done
@@ -107,6 +107,10 @@ for links in ${LINKS:-sealed plaintext}; do
     flood "$count" -b $size --service agreed
   done
   if [ "${ROUND_TRIP:-1}" != 0 ]; then flood 20000 -b 100 -w 1; fi
+  # How often the token was kept after sending, held idle, and asked back, per daemon (conclave monitor).
+  for i in 1 2 3; do
+    echo "# d$i token: $($conclave monitor --json "$work/d$i-$links.status" 2>/dev/null | grep -ioE '"token(visits|holds|keeps|holdcancels)": *[0-9]+' | tr -d '"' | tr '\n' ' ')"
+  done
   for c in $(seq "$cycles"); do
     lines=$(wc -l < "$work/d1-$links.log")
     t0=$(now_ms); ip -n ${p}br link set vb3 down
