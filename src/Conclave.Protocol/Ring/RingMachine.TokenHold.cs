@@ -90,7 +90,8 @@ public sealed partial class RingMachine
     private bool ShouldKeep(OrfToken t, bool continuation, bool sentNew, bool othersUpToDate)
     {
         if (!sentNew || !othersUpToDate || _visitVetoed || _options.EffectiveTokenHoldUs == 0
-            || State != RingState.Operational || MyMemb.Length < 2 || NewBacklog > 0 || t.Rtr.Count > 0)
+            || State != RingState.Operational || MyMemb.Length < 2 || NewBacklog > 0 || t.Rtr.Count > 0
+            || t.Backlog > 0) // another member has messages waiting (e.g. held back by the window): it needs the token
         {
             return false;
         }
