@@ -8,14 +8,22 @@
 # one "cut"/"merge" line per cycle. Usage: bash scripts/bench-ring.sh [messages] [cycles]
 # SEGMENT=239.192.77.1 makes the segment address a multicast group (one send per ring broadcast).
 # RING_SETTINGS='TokenHoldTimeoutUs = 0' adds spread.conf lines (several: separated by newlines).
+# LINKS="sealed" and SIZES="10000" narrow a run to some link kinds and message sizes (A/B comparisons);
+# ROUND_TRIP=0 skips the round trip; CONCLAVE_BUILD=DIR runs that build instead of building this tree. After each flood a line gives the daemons' CPU and voluntary
+# context switches per message (the three processes summed, from /proc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-50000}
 cycles=${2:-3}
 segment=${SEGMENT:-10.77.0.255}
 [ "$(id -u)" = 0 ] || { echo "bench-ring.sh: needs root for network namespaces" >&2; exit 2; }
-dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
-conclave="dotnet $PWD/artifacts/bench/conclave.dll"
+# CONCLAVE_BUILD=DIR: run a conclave.dll built elsewhere (e.g. an older commit, for an A/B), without building.
+if [ -n "${CONCLAVE_BUILD:-}" ]; then
+  conclave="dotnet $CONCLAVE_BUILD/conclave.dll"
+else
+  dotnet build -c Release src/Conclave.Cli -o artifacts/bench >/dev/null
+  conclave="dotnet $PWD/artifacts/bench/conclave.dll"
+fi
 work=$(mktemp -d /tmp/conclave-bench-ring-XXXX)
 p="cb$$"
 pids=()
@@ -37,6 +45,28 @@ for i in 1 2 3; do
 done
 
 now_ms() { date +%s%3N; }
+# CPU ticks (user, system) and voluntary context switches of the three daemons, summed.
+daemon_cpu() {
+  local user=0 system=0 switches=0 pid
+  for pid in "${pids[@]}"; do
+    user=$(( user + $(awk '{print $14}' "/proc/$pid/stat") ))
+    system=$(( system + $(awk '{print $15}' "/proc/$pid/stat") ))
+    switches=$(( switches + $(cat /proc/$pid/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}') ))
+  done
+  echo "$user $system $switches"
+}
+# Runs one flood and prints, after its JSON, the daemons' CPU per message (µs: all, user, system) and
+# voluntary context switches per message.
+flood() {
+  local n=$1 before after
+  shift
+  before=$(daemon_cpu)
+  $conclave flood -s $((port + 1)) -n "$n" "$@" --receivers 0 --json
+  after=$(daemon_cpu)
+  awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n;
+    printf "{\"daemonCpuUsPerMessage\":%.1f,\"daemonUserUsPerMessage\":%.1f,\"daemonSystemUsPerMessage\":%.1f,\"daemonVoluntarySwitchesPerMessage\":%.2f}\n", u + s, u, s, (y[3] - x[3]) / n }'
+}
 # Waits until FILE gets a line matching REGEX after line AFTER; prints the ms clock when seen.
 wait_line() {
   local file=$1 after=$2 regex=$3 deadline=$(( $(date +%s) + 60 ))
@@ -47,7 +77,7 @@ wait_line() {
   echo "timeout waiting for /$regex/ in $file" >&2; return 1
 }
 
-for links in sealed plaintext; do
+for links in ${LINKS:-sealed plaintext}; do
   conf=$work/spread-$links.conf
   if [ $links = sealed ]; then
     $conclave keygen --cluster "$work/cluster.key" >/dev/null
@@ -63,7 +93,7 @@ for links in sealed plaintext; do
   port=$((24900 + RANDOM % 1000))
   pids=()
   for i in 1 2 3; do
-    ip netns exec ${p}n$i $conclave daemon -c "$conf" -n d$i --port $((port + i)) --state-dir "$work/state-d$i" \
+    ip netns exec ${p}n$i $conclave daemon -c "$conf" -n d$i --port $((port + i)) --state-dir "$work/state-d$i" --status-socket "$work/d$i-$links.status" \
       > "$work/d$i-$links.log" 2>&1 &
     pids+=($!)
   done
@@ -73,10 +103,14 @@ for links in sealed plaintext; do
   # pays for the compilation.
   $conclave flood -s $((port + 1)) -n 60000 -b 1000 --service agreed --receivers 0 --json > /dev/null
   echo "# links $links, segment $segment, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-  for size in 100 1000 10000; do
-    $conclave flood -s $((port + 1)) -n "$count" -b $size --service agreed --receivers 0 --json
+  for size in ${SIZES:-100 1000 10000}; do
+    flood "$count" -b $size --service agreed
   done
-  $conclave flood -s $((port + 1)) -n 20000 -b 100 -w 1 --receivers 0 --json
+  if [ "${ROUND_TRIP:-1}" != 0 ]; then flood 20000 -b 100 -w 1; fi
+  # How often the token was kept after sending, held idle, and asked back, per daemon (conclave monitor).
+  for i in 1 2 3; do
+    echo "# d$i token: $($conclave monitor --json "$work/d$i-$links.status" 2>/dev/null | grep -ioE '"token(visits|holds|keeps|holdcancels)": *[0-9]+' | tr -d '"' | tr '\n' ' ')"
+  done
   for c in $(seq "$cycles"); do
     lines=$(wc -l < "$work/d1-$links.log")
     t0=$(now_ms); ip -n ${p}br link set vb3 down

@@ -33,6 +33,15 @@ public sealed record DaemonRingStatus
     /// <summary>Regular tokens this daemon passed on: one per rotation of its ring (re-sends not counted).</summary>
     public long TokenVisits { get; init; }
 
+    /// <summary>Idle tokens this daemon held (token hold).</summary>
+    public long TokenHolds { get; init; }
+
+    /// <summary>Times this daemon kept the token right after sending, as the ring's only sender.</summary>
+    public long TokenKeeps { get; init; }
+
+    /// <summary>TokenHoldCancel messages this daemon sent.</summary>
+    public long TokenHoldCancels { get; init; }
+
     /// <summary>Authenticated packets the ring could not parse.</summary>
     public long MalformedRingPackets { get; init; }
 

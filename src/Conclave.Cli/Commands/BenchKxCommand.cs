@@ -22,15 +22,22 @@ internal static class BenchKxCommand
         var modpMax = new Option<int>("--modp-max") { Description = "Largest group for GDH and CKD on modp2048/3072.", DefaultValueFactory = _ => 16 };
         var tgdhMax = new Option<int>("--tgdh-max") { Description = "Largest group for TGDH (ristretto255, modp512).", DefaultValueFactory = _ => 1000 };
         var modpTgdhMax = new Option<int>("--modp-tgdh-max") { Description = "Largest group for TGDH on modp2048/3072.", DefaultValueFactory = _ => 64 };
-        var quick = new Option<bool>("--quick") { Description = "A fast smoke run: --max 20 --modp-max 6 --tgdh-max 128 --modp-tgdh-max 16." };
+        var tgdhRepeats = new Option<int>("--tgdh-repeats") { Description = "TGDH: times each join and leave is measured on identical trees; the table shows the median.", DefaultValueFactory = _ => 5 };
+        var quick = new Option<bool>("--quick") { Description = "A fast smoke run: --max 20 --modp-max 6 --tgdh-max 128 --modp-tgdh-max 16 --tgdh-repeats 1." };
         var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var command = new Command("kx", "Key agreement cost (join, leave) against group size: table and plots like the paper's Figure 4.")
         {
-            protocols, groups, max, modpMax, tgdhMax, modpTgdhMax, quick, output,
+            protocols, groups, max, modpMax, tgdhMax, modpTgdhMax, tgdhRepeats, quick, output,
         };
         command.SetAction(parse =>
         {
             bool q = parse.GetValue(quick);
+            if (parse.GetValue(tgdhRepeats) < 1)
+            {
+                Console.Error.WriteLine("conclave bench kx: --tgdh-repeats must be at least 1.");
+                return 2;
+            }
+
             var settings = new KxSettings(
                 parse.GetValue(protocols)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(p => Enum.Parse<KeyAgreementProtocol>(p, ignoreCase: true)).ToList(),
@@ -38,7 +45,8 @@ internal static class BenchKxCommand
                 q ? 20 : parse.GetValue(max),
                 q ? 6 : parse.GetValue(modpMax),
                 q ? 128 : parse.GetValue(tgdhMax),
-                q ? 16 : parse.GetValue(modpTgdhMax));
+                q ? 16 : parse.GetValue(modpTgdhMax),
+                q ? 1 : parse.GetValue(tgdhRepeats));
             return Run(settings, parse.GetValue(output)!, "conclave " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
         });
         return command;
@@ -53,7 +61,7 @@ internal static class BenchKxCommand
             foreach (KeyAgreementProtocol protocol in settings.Protocols)
             {
                 int maxN = settings.MaxFor(protocol, group);
-                IEnumerable<KxSample> run = KxBenchmark.Run(protocol, group, maxN, n => protocol != KeyAgreementProtocol.Tgdh || TgdhSizes.Contains(n) || n == maxN, Progress);
+                IEnumerable<KxSample> run = KxBenchmark.Run(protocol, group, maxN, n => protocol != KeyAgreementProtocol.Tgdh || TgdhSizes.Contains(n) || n == maxN, Progress, settings.TgdhRepeats);
                 samples.AddRange(run);
             }
         }
@@ -94,7 +102,7 @@ internal static class BenchKxCommand
 
 /// <summary>What `bench kx` measures.</summary>
 internal sealed record KxSettings(
-    IReadOnlyList<KeyAgreementProtocol> Protocols, IReadOnlyList<DhGroup> Groups, int Max, int ModpMax, int TgdhMax, int ModpTgdhMax)
+    IReadOnlyList<KeyAgreementProtocol> Protocols, IReadOnlyList<DhGroup> Groups, int Max, int ModpMax, int TgdhMax, int ModpTgdhMax, int TgdhRepeats)
 {
     public int MaxFor(KeyAgreementProtocol protocol, DhGroup group)
     {

@@ -94,7 +94,7 @@ internal static class KxReport
             "`CONCLAVE_KX_DEBUG=1` prints each event's chain step by step (member, message, CPU µs, exponentiations). " +
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
-            "The machine is shared, so single timings are noisy; the counts are exact. " +
+            "The machine is shared, so single timings are noisy; the counts are exact. TGDH times are the median of `--tgdh-repeats` runs (default 5) of the same seeded event on identical trees. " +
             "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): a sponsor with a long path publishes it in two parts " +
             "(docs/key-agreement.md §6.3). For a **leave**, the sponsor's view step (its new share, the lower three fifths of its path, " +
             "their blinded keys, one signature), then its step on that first part's echo (the rest of its path, blinded keys, one signature), " +

@@ -32,6 +32,8 @@ public sealed class LinkSealer : IDisposable
     private const byte PlainFormat = 0;
     private const int HeaderSize = 25;
     private const int TagSize = 16;
+    private const int NonceSize = 12;
+    private const int PlainHeaderSize = 5;
     private static readonly byte[] KdfLabel = Encoding.ASCII.GetBytes("conclave daemon link v1");
 
     private readonly ClusterKey? _key;
@@ -62,40 +64,91 @@ public sealed class LinkSealer : IDisposable
     /// <summary>What was sealed, opened and dropped.</summary>
     public LinkCounters Counters { get; } = new();
 
-    /// <summary>Seals a payload into a packet.</summary>
+    /// <summary>Bytes a packet adds to its payload with this sealer (sealed or plaintext).</summary>
+    public int PacketOverhead => _sendCipher is null ? PlainHeaderSize : Overhead;
+
+    /// <summary>Seals a payload into a new packet.</summary>
     public byte[] Seal(ReadOnlySpan<byte> payload)
     {
+        byte[] packet = GC.AllocateUninitializedArray<byte>(payload.Length + PacketOverhead); // Seal writes every byte
+        Seal(payload, packet);
+        return packet;
+    }
+
+    /// <summary>
+    /// Seals a payload into <paramref name="packet"/> (at least <see cref="PacketOverhead"/> bytes longer than the
+    /// payload; the two must not overlap) and returns the packet's length: the send path reuses one buffer.
+    /// </summary>
+    public int Seal(ReadOnlySpan<byte> payload, Span<byte> packet)
+    {
+        int length = payload.Length + PacketOverhead;
+        ArgumentOutOfRangeException.ThrowIfLessThan(packet.Length, length, nameof(packet));
         if (_sendCipher is null)
         {
-            byte[] plain = GC.AllocateUninitializedArray<byte>(5 + payload.Length); // every byte is written below
-            plain[0] = PlainFormat;
-            BinaryPrimitives.WriteUInt32LittleEndian(plain.AsSpan(1), _node);
-            payload.CopyTo(plain.AsSpan(5));
-            return plain;
+            packet[0] = PlainFormat;
+            BinaryPrimitives.WriteUInt32LittleEndian(packet[1..], _node);
+            payload.CopyTo(packet[PlainHeaderSize..]);
+            return length;
         }
 
-        byte[] packet = GC.AllocateUninitializedArray<byte>(HeaderSize + payload.Length + TagSize); // header, ciphertext and tag fill it
         lock (_sendLock)
         {
             ulong counter = ++_counter;
             packet[0] = SealedFormat;
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(1), _key!.KeyId);
-            BinaryPrimitives.WriteUInt32LittleEndian(packet.AsSpan(5), _node);
-            BinaryPrimitives.WriteUInt64LittleEndian(packet.AsSpan(9), _incarnation);
-            BinaryPrimitives.WriteUInt64LittleEndian(packet.AsSpan(17), counter);
-            _sendCipher.Encrypt(Nonce(counter), payload, packet.AsSpan(HeaderSize, payload.Length), packet.AsSpan(HeaderSize + payload.Length), packet.AsSpan(0, HeaderSize));
+            BinaryPrimitives.WriteUInt32LittleEndian(packet[1..], _key!.KeyId);
+            BinaryPrimitives.WriteUInt32LittleEndian(packet[5..], _node);
+            BinaryPrimitives.WriteUInt64LittleEndian(packet[9..], _incarnation);
+            BinaryPrimitives.WriteUInt64LittleEndian(packet[17..], counter);
+            Span<byte> nonce = stackalloc byte[NonceSize];
+            WriteNonce(nonce, counter);
+            _sendCipher.Encrypt(nonce, payload, packet.Slice(HeaderSize, payload.Length), packet.Slice(HeaderSize + payload.Length, TagSize), packet[..HeaderSize]);
         }
 
         Interlocked.Increment(ref Counters.Sealed);
-        return packet;
+        return length;
     }
 
     /// <summary>Opens a received packet; false (and counted) for anything not authentic, fresh and of this cluster.</summary>
     public bool TryOpen(ReadOnlySpan<byte> packet, out uint sender, out byte[] payload)
     {
+        byte[] plain = GC.AllocateUninitializedArray<byte>(Math.Max(0, packet.Length - HeaderSize - TagSize)); // exactly a sealed payload's size
+        if (!TryOpenInto(packet, plain, out sender, out _, out bool plaintextLink))
+        {
+            payload = [];
+            return false;
+        }
+
+        payload = plaintextLink ? packet[PlainHeaderSize..].ToArray() : plain;
+        return true;
+    }
+
+    /// <summary>
+    /// Opens the first <paramref name="length"/> bytes of <paramref name="packet"/>; false (and counted) for anything
+    /// not authentic, fresh and of this cluster. The payload is decrypted into <paramref name="plainBuffer"/> (at least
+    /// as long as the packet; the receive path reuses one), or, on plaintext links, is the packet's own bytes.
+    /// </summary>
+    public bool TryOpen(byte[] packet, int length, byte[] plainBuffer, out uint sender, out ArraySegment<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(packet);
+        ArgumentNullException.ThrowIfNull(plainBuffer);
         sender = 0;
-        payload = [];
-        if (packet.Length < 5)
+        payload = ArraySegment<byte>.Empty;
+        ReadOnlySpan<byte> received = packet.AsSpan(0, length);
+        if (!TryOpenInto(received, plainBuffer, out sender, out int plainLength, out bool inPlace))
+        {
+            return false;
+        }
+
+        payload = inPlace ? new ArraySegment<byte>(packet, PlainHeaderSize, length - PlainHeaderSize) : new ArraySegment<byte>(plainBuffer, 0, plainLength);
+        return true;
+    }
+
+    private bool TryOpenInto(ReadOnlySpan<byte> packet, Span<byte> plainBuffer, out uint sender, out int plainLength, out bool plaintextLink)
+    {
+        sender = 0;
+        plainLength = 0;
+        plaintextLink = false;
+        if (packet.Length < PlainHeaderSize)
         {
             Interlocked.Increment(ref Counters.Malformed);
             return false;
@@ -110,7 +163,7 @@ public sealed class LinkSealer : IDisposable
             }
 
             sender = BinaryPrimitives.ReadUInt32LittleEndian(packet[1..]);
-            payload = packet[5..].ToArray();
+            plaintextLink = true;
             return true;
         }
 
@@ -138,7 +191,8 @@ public sealed class LinkSealer : IDisposable
                 return false;
             }
 
-            byte[] plain = GC.AllocateUninitializedArray<byte>(packet.Length - HeaderSize - TagSize); // decryption writes every byte, or it is dropped
+            plainLength = packet.Length - HeaderSize - TagSize;
+            Span<byte> plain = plainBuffer[..plainLength];
             bool known = _receiveCiphers.TryGetValue((sender, incarnation), out AesGcm? cipher);
 
             // A claimed new incarnation gets a trial cipher: the sender's current one is replaced only
@@ -146,7 +200,9 @@ public sealed class LinkSealer : IDisposable
             cipher ??= new AesGcm(DeriveKey(_key, sender, incarnation), TagSize);
             try
             {
-                cipher.Decrypt(Nonce(counter), packet[HeaderSize..^TagSize], packet[^TagSize..], plain, packet[..HeaderSize]);
+                Span<byte> nonce = stackalloc byte[NonceSize];
+                WriteNonce(nonce, counter);
+                cipher.Decrypt(nonce, packet[HeaderSize..^TagSize], packet[^TagSize..], plain, packet[..HeaderSize]);
             }
             catch (AuthenticationTagMismatchException)
             {
@@ -165,7 +221,6 @@ public sealed class LinkSealer : IDisposable
             }
 
             window.Accept(incarnation, counter);
-            payload = plain;
         }
 
         Interlocked.Increment(ref Counters.Opened);
@@ -214,11 +269,10 @@ public sealed class LinkSealer : IDisposable
         return HKDF.DeriveKey(HashAlgorithmName.SHA256, key.Secret.ToArray(), 32, salt: [], info);
     }
 
-    private static byte[] Nonce(ulong counter)
+    private static void WriteNonce(Span<byte> nonce, ulong counter)
     {
-        byte[] nonce = new byte[12];
-        BinaryPrimitives.WriteUInt64LittleEndian(nonce.AsSpan(4), counter);
-        return nonce;
+        nonce[..4].Clear();
+        BinaryPrimitives.WriteUInt64LittleEndian(nonce[4..], counter);
     }
 }
 

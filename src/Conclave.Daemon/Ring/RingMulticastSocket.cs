@@ -16,11 +16,13 @@ internal sealed class RingMulticastSocket : IDisposable
 {
     private readonly Socket _socket;
     private readonly IPEndPoint _group;
+    private readonly SocketAddress _groupAddress;
 
     /// <exception cref="SocketException">The group cannot be bound or joined on the interface.</exception>
     public RingMulticastSocket(SegmentMulticast multicast, IEnumerable<IPAddress> segmentAddresses)
     {
         _group = multicast.Group;
+        _groupAddress = _group.Serialize();
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         try
         {
@@ -49,7 +51,7 @@ internal sealed class RingMulticastSocket : IDisposable
 
     /// <summary>Sends one packet to every daemon of the segment.</summary>
     /// <exception cref="SocketException">The send failed (e.g. no route for the group).</exception>
-    public void Send(byte[] packet) => _socket.SendTo(packet, SocketFlags.None, _group);
+    public void Send(ReadOnlySpan<byte> packet) => _socket.SendTo(packet, SocketFlags.None, _groupAddress);
 
     /// <summary>Receives one datagram sent to the group.</summary>
     /// <summary>The joined socket, for the host's receive thread.</summary>

@@ -41,7 +41,7 @@ internal sealed partial class UdpRingHost
     private bool ReachedByMulticast(uint node) => _multicast is not null && _ring.Multicast!.Reaches(node);
 
     /// <summary>Sends a sealed ring broadcast to the group (nothing without one).</summary>
-    private void SendToGroup(byte[] sealedPacket)
+    private void SendToGroup(ReadOnlySpan<byte> sealedPacket)
     {
         if (_multicast is null)
         {

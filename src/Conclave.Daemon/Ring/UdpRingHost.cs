@@ -24,6 +24,9 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly uint _self;
     private readonly IPEndPoint[] _endpoints;
+    private readonly SocketAddress[] _addresses;
+    // Packets are sealed into this one buffer and sent at once: every send happens inside the core, one at a time.
+    private readonly byte[] _sendBuffer = new byte[MaxDatagram];
     private readonly RingStateFile _state;
     private readonly RingTimers _timers;
     private readonly Socket _socket;
@@ -46,6 +49,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         _logger = logger;
         _self = (uint)(options.ConfigurationOrder.ToList().IndexOf(options.Name) + 1);
         _endpoints = [.. _ring.Endpoints];
+        _addresses = [.. _endpoints.Select(e => e.Serialize())];
         Directory.CreateDirectory(_ring.StateDirectory);
         _state = new RingStateFile(Path.Combine(_ring.StateDirectory, $"ring-{options.Name}.state"));
         (_persistedSeq, ulong incarnation) = _state.Load();
@@ -99,6 +103,9 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         _receiver = Task.Factory.StartNew(ReceiveLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    /// <summary>The largest UDP datagram: every ring packet, sealed, fits (FragmentSize is bounded below it).</summary>
+    private const int MaxDatagram = 65_536;
+
     private static long Clock() => Stopwatch.GetTimestamp() / (Stopwatch.Frequency / 1_000_000);
 
     private void Fired(RingTimer timer) => _loop?.Run((this, timer), static s =>
@@ -119,7 +126,8 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
     private void ReceiveLoop(Socket socket, string threadName, bool fromGroup)
     {
         Thread.CurrentThread.Name = threadName;
-        byte[] buffer = new byte[65_536];
+        byte[] buffer = new byte[MaxDatagram];
+        byte[] plain = new byte[MaxDatagram]; // opened packets are decrypted here: the ring copies what it keeps
         while (true)
         {
             int received;
@@ -142,7 +150,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _packetsReceived);
-            if (!Sealer.TryOpen(buffer.AsSpan(0, received), out uint sender, out byte[] payload))
+            if (!Sealer.TryOpen(buffer, received, plain, out uint sender, out ArraySegment<byte> payload))
             {
                 continue; // Counted by the sealer.
             }
@@ -162,7 +170,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             {
                 if (!s.Item1._stopped)
                 {
-                    s.Item1._layer!.OnPacket(s.payload);
+                    s.Item1._layer!.OnPacket(s.payload.AsSpan());
                 }
             });
         }
@@ -174,19 +182,19 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         switch (output)
         {
             case SendPacket { To: SendPacket.Multicast } multicast:
-                byte[] sealedPacket = Sealer.Seal(multicast.Packet);
+                ReadOnlySpan<byte> sealedPacket = _sendBuffer.AsSpan(0, Sealer.Seal(multicast.Packet, _sendBuffer));
                 SendToGroup(sealedPacket);
                 for (int i = 0; i < _endpoints.Length; i++)
                 {
                     if (i + 1 != _self && !ReachedByMulticast((uint)i + 1))
                     {
-                        Send(sealedPacket, _endpoints[i]);
+                        Send(sealedPacket, i);
                     }
                 }
 
                 break;
             case SendPacket unicast when unicast.To >= 1 && unicast.To <= _endpoints.Length:
-                Send(Sealer.Seal(unicast.Packet), _endpoints[unicast.To - 1]);
+                Send(_sendBuffer.AsSpan(0, Sealer.Seal(unicast.Packet, _sendBuffer)), (int)unicast.To - 1);
                 break;
             case SetTimer set:
                 _timers.Set(set);
@@ -203,18 +211,19 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         }
     }
 
-    private void Send(byte[] packet, IPEndPoint to)
+    /// <summary>Sends to daemon number <paramref name="index"/> + 1 (a serialised address: no allocation per send).</summary>
+    private void Send(ReadOnlySpan<byte> packet, int index)
     {
         try
         {
-            _socket.SendTo(packet, SocketFlags.None, to);
+            _socket.SendTo(packet, SocketFlags.None, _addresses[index]);
             _packetsSent++;
         }
         catch (SocketException ex)
         {
             if (_sendErrors++ % 1000 == 0)
             {
-                DaemonLog.SendFailed(_logger, to.ToString(), ex.SocketErrorCode.ToString());
+                DaemonLog.SendFailed(_logger, _endpoints[index].ToString(), ex.SocketErrorCode.ToString());
             }
         }
         catch (ObjectDisposedException)
@@ -246,6 +255,9 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             Retransmitted = ring.Counters.Retransmitted,
             TokenRetransmits = ring.Counters.TokenRetransmits,
             TokenVisits = _layer.TokenVisits,
+            TokenHolds = ring.Counters.TokenHolds,
+            TokenKeeps = ring.Counters.TokenKeeps,
+            TokenHoldCancels = ring.Counters.TokenHoldCancels,
             MalformedRingPackets = ring.Counters.Malformed,
             DroppedMalformed = Interlocked.Read(ref link.Malformed),
             DroppedOtherCluster = Interlocked.Read(ref link.OtherCluster),

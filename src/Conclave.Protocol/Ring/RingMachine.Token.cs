@@ -34,7 +34,7 @@ public sealed partial class RingMachine
             Counters.DuplicateTokens++;
             // The predecessor re-sent the token I am holding: my hold timer is late (a starved host), and
             // the others' token-loss timers run on. Let it go now.
-            if (_heldToken is not null) ReleaseHeldToken();
+            if (_heldToken is not null) ReleaseHeldTokenForGood();
             return;
         }
         if (ShouldHold(t))
@@ -45,17 +45,26 @@ public sealed partial class RingMachine
         ProcessToken(t);
     }
 
-    /// <summary>T2-T10 for a token visit that is not held.</summary>
-    private void ProcessToken(OrfToken t)
+    /// <summary>
+    /// T2-T10 for a token visit that is not held. <paramref name="continuation"/>: a token this member kept after
+    /// sending (<see cref="ShouldKeep"/>) goes on with the same visit, which is not a new rotation: the rules that
+    /// count rotations (stability, miss counts, fail-to-receive) are not applied again.
+    /// </summary>
+    private void ProcessToken(OrfToken t, bool continuation = false)
     {
         bool recovery = State == RingState.Recovery;
         Dictionary<ulong, McastMessage> queue = recovery ? _recoveryQueue : _regularQueue;
+        ulong aruOnArrival = t.Aru;
+        bool lastMessageMine = LastMessageIsMine(t.Seq);
 
         // T2: stability point from two consecutive visits (D2). Stability only grows.
         Cancel(RingTimer.TokenLoss);
-        ulong stable = Math.Min(t.Aru, _myLastAru);
-        if (stable > _stable) _stable = stable;
-        _myLastAru = t.Aru;
+        if (!continuation)
+        {
+            ulong stable = Math.Min(t.Aru, _myLastAru);
+            if (stable > _stable) _stable = stable;
+            _myLastAru = t.Aru;
+        }
 
         // T3 / F1-F2
         int backlogNow = recovery ? _retransMessages.Count : NewBacklog;
@@ -66,7 +75,7 @@ public sealed partial class RingMachine
             long share = _options.WindowSize * (long)backlogNow / shareBase;
             if (share > 0 && share < allowed) allowed = (int)share;
         }
-        Flow.OnToken(t.Fcc, allowed);
+        if (!continuation) Flow.OnToken(t.Fcc, allowed);
 
         // T4: retransmissions first. A request I served on an earlier visit that is back on the token
         // means my copies are not reaching the requester (a one-way path, e.g. while a flapped link's
@@ -136,9 +145,10 @@ public sealed partial class RingMachine
         // answering it, counting from zero, send no TokenHoldCancel.
         if (t.Seq != seqOnArrival) _seqUnchanged = 0;
         _seqAtLastVisit = t.Seq;
+        if (!continuation) _sentAtLastVisit = t.Seq != seqOnArrival;
 
         // T6: my own retransmission requests, after a seq has been missing for a few visits.
-        if (t.Seq > _myAru)
+        if (!continuation && t.Seq > _myAru)
         {
             int scanned = 0;
             for (ulong s = _myAru + 1; s <= t.Seq && t.Rtr.Count < _options.RtrMax && scanned < _options.RtrMax * 4; s++, scanned++)
@@ -156,9 +166,12 @@ public sealed partial class RingMachine
             t.Aru = _myAru;
             t.AruId = t.Aru == t.Seq ? 0 : MyId;
         }
-        if (t.AruId != 0 && t.Aru == _ftrLastAru && t.Aru < t.Seq) _aruCount++;
-        else _aruCount = 0;
-        _ftrLastAru = t.Aru;
+        if (!continuation)
+        {
+            if (t.AruId != 0 && t.Aru == _ftrLastAru && t.Aru < t.Seq) _aruCount++;
+            else _aruCount = 0;
+            _ftrLastAru = t.Aru;
+        }
         if (_aruCount > _options.FailToReceiveConst && t.AruId != MyId && RingMembers.Contains(t.AruId))
         {
             Counters.FailToReceive++;
@@ -170,12 +183,18 @@ public sealed partial class RingMachine
 
         // T8 / F5
         int backlogAfter = recovery ? _retransMessages.Count : NewBacklog;
-        t.Fcc = (uint)Math.Max(0, (long)t.Fcc + sent - _myTrc);
+        // A continuation adds to what this visit already sent: the window counts a rotation's messages.
+        t.Fcc = (uint)Math.Max(0, (long)t.Fcc + sent - (continuation ? 0 : _myTrc));
         t.Backlog = (uint)Math.Max(0, (long)t.Backlog + backlogAfter - _myPbl);
-        _myTrc = sent;
+        _myTrc = continuation ? _myTrc + sent : sent;
         _myPbl = backlogAfter;
 
         bool install = recovery && RecoveryTokenRules(t);
+        if (!recovery && ShouldKeep(t, continuation, t.Seq != seqOnArrival, aruOnArrival == seqOnArrival && lastMessageMine))
+        {
+            Keep(t, continuation);
+            return;
+        }
 
         // T9
         uint[] ring = RingMembers;

@@ -289,6 +289,8 @@ public sealed class RingCounters
     public long FailToReceive { get; internal set; }
     /// <summary>Idle token visits the representative held (token hold).</summary>
     public long TokenHolds { get; internal set; }
+    /// <summary>Times this member kept the token right after sending (it alone was sending).</summary>
+    public long TokenKeeps { get; internal set; }
     /// <summary>TokenHoldCancel messages this member sent to the representative.</summary>
     public long TokenHoldCancels { get; internal set; }
 }

@@ -20,6 +20,38 @@ public sealed class LinkSealerTests
         Assert.Equal(1, b.Counters.Opened);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Packets_sealed_into_a_reused_buffer_open_into_a_reused_buffer(bool sealedLinks)
+    {
+        ClusterKey? key = sealedLinks ? Key : null;
+        using var a = new LinkSealer(key, 1, 100);
+        using var b = new LinkSealer(key, 2, 200);
+        byte[] sendBuffer = new byte[1024];
+        byte[] receiveBuffer = new byte[1024];
+        byte[] plainBuffer = new byte[1024];
+
+        // The first packet is longer than the second: nothing of it may leak into the second.
+        foreach (byte[] payload in new[] { Enumerable.Range(0, 300).Select(i => (byte)i).ToArray(), new byte[] { 5, 6, 7 } })
+        {
+            int length = a.Seal(payload, sendBuffer);
+            Assert.Equal(payload.Length + a.PacketOverhead, length);
+            Assert.Equal(a.Seal(payload).Length, length);
+            sendBuffer.AsSpan(0, length).CopyTo(receiveBuffer);
+
+            Assert.True(b.TryOpen(receiveBuffer, length, plainBuffer, out uint sender, out ArraySegment<byte> opened));
+            Assert.Equal(1u, sender);
+            Assert.Equal(payload, opened.ToArray());
+        }
+
+        // A forged copy opens nothing, in the reused buffers too.
+        int forgedLength = a.Seal([1, 2, 3, 4], sendBuffer);
+        sendBuffer[forgedLength - 1] ^= 1;
+        Assert.Equal(!sealedLinks, b.TryOpen(sendBuffer, forgedLength, plainBuffer, out _, out _));
+        Assert.Throws<ArgumentOutOfRangeException>(() => a.Seal(new byte[1024], sendBuffer));
+    }
+
     [Fact]
     public void Replays_forgeries_other_clusters_and_plaintext_are_dropped_and_counted()
     {
