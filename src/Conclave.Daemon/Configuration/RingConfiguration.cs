@@ -99,6 +99,7 @@ public static class RingConfiguration
             // Not a Spread setting: how long (µs) an idle ring's token may rest (0: never; ring-protocol.md §1.8).
             TokenHoldTimeoutUs = HoldSetting(configuration, defaults.EffectiveTokenHoldUs),
             SeqUnchangedConst = configuration.IntSetting("TokenHoldAfterIdleVisits", defaults.SeqUnchangedConst),
+            TokenKeepMaxMessages = configuration.IntSetting("TokenKeepMaxMessages", defaults.TokenKeepMaxMessages),
         };
         if (!configuration.Settings.ContainsKey("TokenTimeout"))
         {

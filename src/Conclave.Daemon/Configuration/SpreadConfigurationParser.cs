@@ -22,7 +22,7 @@ public static class SpreadConfigurationParser
     {
         "MaxSessionMessages", "Window", "PersonalWindow", "AcceleratedWindow",
         "TokenTimeout", "HurryTimeout", "AliveTimeout", "JoinTimeout", "RepTimeout", "SegTimeout", "GatherTimeout", "FormTimeout", "LookupTimeout",
-        "FragmentSize", "TokenHoldAfterIdleVisits",
+        "FragmentSize", "TokenHoldAfterIdleVisits", "TokenKeepMaxMessages",
     };
 
     private static readonly HashSet<string> KnownKeywords = new(StringComparer.Ordinal)
@@ -35,7 +35,7 @@ public static class SpreadConfigurationParser
         // Conclave's own: daemon link security (multi-daemon issue).
         "ClusterKeyFile", "DaemonLinkEncryption", "FragmentSize",
         // Conclave's own: the idle token hold (ring-protocol.md §1.8).
-        "TokenHoldTimeoutUs", "TokenHoldAfterIdleVisits",
+        "TokenHoldTimeoutUs", "TokenHoldAfterIdleVisits", "TokenKeepMaxMessages",
     };
 
     /// <summary>Parses a file.</summary>

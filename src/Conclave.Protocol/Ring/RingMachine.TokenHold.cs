@@ -17,7 +17,8 @@ namespace Conclave.Protocol.Ring;
 // Keeping after sending: a member that alone is sending (the last message before its visit was its own and
 // everyone had it) keeps the token right after its visit, when its sends leave nothing behind and need no
 // rotation (no safe message waiting to become stable). Its next submission then goes out at once, as a
-// continuation of the same visit, instead of waiting one rotation. The hold timer, armed at the first keep
+// continuation of the same visit, instead of waiting one rotation. Only while the visit has sent few messages
+// (TokenKeepMaxMessages): a sender with a stream of submissions would otherwise send one packet per submission. The hold timer, armed at the first keep
 // and not re-armed, bounds how long the others go without the token; a TokenHoldCancel releases it.
 public sealed partial class RingMachine
 {
@@ -91,7 +92,8 @@ public sealed partial class RingMachine
     {
         if (!sentNew || !othersUpToDate || _visitVetoed || _options.EffectiveTokenHoldUs == 0
             || State != RingState.Operational || MyMemb.Length < 2 || NewBacklog > 0 || t.Rtr.Count > 0
-            || t.Backlog > 0) // another member has messages waiting (e.g. held back by the window): it needs the token
+            || t.Backlog > 0 // another member has messages waiting (e.g. held back by the window): it needs the token
+            || _myTrc > _options.TokenKeepMaxMessages) // a stream of submissions travels bundled, not one packet each
         {
             return false;
         }

@@ -29,6 +29,13 @@ public sealed record RingOptions
     /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
     public int SeqUnchangedConst { get; init; } = 30;
     /// <summary>
+    /// Most messages one token visit may send (continuations included) and still keep the token for the sender's
+    /// next submission. A low-rate lone sender then finds the token at hand; a sender with a stream of submissions
+    /// passes it on, so its messages travel bundled, several to a packet, instead of one packet per submission
+    /// (measured: keeping without this cap cut 1 KB throughput by a third). 0: never keep.
+    /// </summary>
+    public int TokenKeepMaxMessages { get; init; } = 8;
+    /// <summary>
     /// Emit per-message Send/Deliver trace events (each hashes its payload). The simulator's checker needs
     /// them; a daemon that records no trace turns them off. Configuration and boot events are always emitted.
     /// </summary>
@@ -58,9 +65,9 @@ public sealed record RingOptions
         {
             throw new ArgumentException("Ring timers must satisfy consensus >= join, consensus > token, retransmit < token.");
         }
-        if (EffectiveTokenHoldUs < 0 || EffectiveTokenHoldUs >= TokenRetransmitTimeoutUs || SeqUnchangedConst <= 0)
+        if (EffectiveTokenHoldUs < 0 || EffectiveTokenHoldUs >= TokenRetransmitTimeoutUs || SeqUnchangedConst <= 0 || TokenKeepMaxMessages < 0)
         {
-            throw new ArgumentException("The token hold must be shorter than the token retransmit timeout (the predecessor would resend the token), and SeqUnchangedConst positive.");
+            throw new ArgumentException("The token hold must be shorter than the token retransmit timeout (the predecessor would resend the token), SeqUnchangedConst positive and TokenKeepMaxMessages not negative.");
         }
         if (WindowSize <= 0 || MaxMessages <= 0 || QueueCapacity <= WindowSize)
         {

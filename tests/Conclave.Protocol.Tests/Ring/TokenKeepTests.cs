@@ -100,6 +100,34 @@ public sealed class TokenKeepTests
         Assert.Empty(new TraceChecker().Check(sim.Trace));
     }
 
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(1_000, 20)]
+    public void A_burst_of_submissions_keeps_the_token_for_at_most_the_cap_and_then_travels_bundled(int keepMax, int expectedKeeps)
+    {
+        // Twenty submissions arrive one after another while node 1 keeps the token: each continues the kept visit
+        // with a packet of its own until the visit has sent TokenKeepMaxMessages; the rest wait and go bundled.
+        var sim = new Simulator(new SimulationConfig
+        {
+            Daemons = 3, Seed = 43, Duplication = 0, Faults = FaultKinds.None, TailProbability = 0,
+            Ring = new RingOptions { TokenKeepMaxMessages = keepMax },
+        });
+        sim.BootAll();
+        sim.Run(2 * Second);
+        sim.Submit(1, RingService.Agreed, [9]);
+        sim.Run(sim.Now + 100_000);
+        long keepsBefore = sim.Machine(1)!.Counters.TokenKeeps;
+        for (int i = 0; i < 20; i++)
+        {
+            sim.Submit(1, RingService.Agreed, [9, (byte)i]);
+        }
+
+        sim.Run(sim.Now + 100_000);
+        Assert.Equal(expectedKeeps, sim.Machine(1)!.Counters.TokenKeeps - keepsBefore);
+        AssertSameOrderEverywhere(sim, 21);
+        Assert.Empty(new TraceChecker().Check(sim.Trace));
+    }
+
     /// <summary>Node 1 sends <paramref name="count"/> messages, each once its previous one came back; returns each round trip.</summary>
     private static (List<long> Latencies, Simulator Sim) PingPong(RingOptions ring, RingService service, int count, Action<Simulator>? atStart = null)
     {
