@@ -25,9 +25,7 @@ public sealed class GroupSimulationTests
     [InlineData(618UL, 5)]
     public void Transitional_ids_differ_on_the_two_sides_of_a_partition(ulong seed, int daemons)
     {
-        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
-        SimulationResult r = SimulationRunner.Run(config);
-        Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+        AssertCampaignSeedClean(seed, daemons);
     }
 
     /// <summary>
@@ -40,9 +38,7 @@ public sealed class GroupSimulationTests
     [InlineData(891UL, 3)]
     public void A_cascaded_change_may_give_a_transition_for_daemons_merged_unseen(ulong seed, int daemons)
     {
-        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
-        SimulationResult r = SimulationRunner.Run(config);
-        Assert.True(r.Violations.Count == 0, $"seed {seed}: {(r.Violations.Count > 0 ? r.Violations[0] : null)}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+        AssertCampaignSeedClean(seed, daemons);
     }
 
     /// <summary>
@@ -74,9 +70,7 @@ public sealed class GroupSimulationTests
     [InlineData(8784UL, 7)] // a random ring-load payload decoding as a Kill during an exchange: not a client's (no G-J6)
     public void Client_requests_held_during_state_exchanges_keep_the_tables_identical(ulong seed, int daemons)
     {
-        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
-        SimulationResult r = SimulationRunner.Run(config);
-        Assert.True(r.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", r.Violations.Take(4))}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
+        AssertCampaignSeedClean(seed, daemons);
     }
 
     /// <summary>
@@ -89,5 +83,13 @@ public sealed class GroupSimulationTests
         SimulationConfig config = new CampaignOptions(Daemons: 6, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(3388) with { HoldClientRequests = false };
         SimulationResult r = SimulationRunner.Run(config);
         Assert.Contains(r.Violations, v => v.Property == "G-J6");
+    }
+
+    /// <summary>Runs one seed of the random group campaign (loss up to 20 %, every fault) and fails with its replay command.</summary>
+    private static void AssertCampaignSeedClean(ulong seed, int daemons)
+    {
+        SimulationConfig config = new CampaignOptions(Daemons: daemons, MaxLoss: 0.2, Faults: FaultKinds.All, Groups: true).ConfigFor(seed);
+        SimulationResult r = SimulationRunner.Run(config);
+        Assert.True(r.Violations.Count == 0, $"seed {seed}: {string.Join(" | ", r.Violations.Take(4))}; replay: conclave sim --seed {seed} --daemons {daemons} --loss 0.2 --faults all --scenario random --groups --trace");
     }
 }
