@@ -8,6 +8,12 @@ internal static class ClientSessions
     /// <summary>Upper bound for one expected event; a failure guard, not a synchronisation.</summary>
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The handshake timeout of the tests' in-process daemons (the default is 1 s per phase): on a starved CI
+    /// machine a client's handshake can take longer, and the daemon would refuse it. Tests of the timeout set their own.
+    /// </summary>
+    public static readonly TimeSpan HandshakePatience = TimeSpan.FromMinutes(1);
+
     public static ValueTask<GroupConnection> ConnectAsync(this TestDaemon daemon, string name, bool membership = true) =>
         GroupConnection.ConnectAsync($"{daemon.Endpoint.Port}@127.0.0.1", name, membership);
 
@@ -15,7 +21,16 @@ internal static class ClientSessions
         where T : SpreadMessage
     {
         using var timeout = new CancellationTokenSource(Patience);
-        SpreadMessage message = await connection.ReceiveAsync(timeout.Token);
+        SpreadMessage message;
+        try
+        {
+            message = await connection.ReceiveAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"{connection.PrivateGroup} waited {Patience.TotalSeconds} s for a {typeof(T).Name}; nothing came");
+        }
+
         return Assert.IsType<T>(message);
     }
 

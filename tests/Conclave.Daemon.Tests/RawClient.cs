@@ -43,15 +43,22 @@ internal sealed class RawClient : IAsyncDisposable
         byte[] buffer = new byte[count];
         using var timeout = new CancellationTokenSource(ClientSessions.Patience);
         int read = 0;
-        while (read < count)
+        try
         {
-            int n = await _socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token);
-            if (n == 0)
+            while (read < count)
             {
-                throw new EndOfStreamException($"closed after {read} of {count} bytes");
-            }
+                int n = await _socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, timeout.Token);
+                if (n == 0)
+                {
+                    throw new EndOfStreamException($"closed after {read} of {count} bytes");
+                }
 
-            read += n;
+                read += n;
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"waited {ClientSessions.Patience.TotalSeconds} s for {count} bytes from the daemon, got {read}");
         }
 
         return buffer;
@@ -79,6 +86,10 @@ internal sealed class RawClient : IAsyncDisposable
         catch (SocketException)
         {
             // A reset also means "closed".
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new TimeoutException($"waited {ClientSessions.Patience.TotalSeconds} s for the daemon to close the connection; {all.Count} bytes came meanwhile");
         }
 
         return [.. all];

@@ -20,6 +20,7 @@ internal sealed class TestDaemon : IAsyncDisposable
             Name = "localhost",
             TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             UnixSocketPath = null,
+            HandshakeTimeout = ClientSessions.HandshakePatience,
         };
         var daemon = new SpreadDaemon(configure?.Invoke(options) ?? options);
         daemon.Start();

@@ -70,6 +70,7 @@ public sealed class RingMetricsTests : IAsyncDisposable
             ConfigurationOrder = ["d1", "d2"],
             TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
             UnixSocketPath = null,
+            HandshakeTimeout = ClientSessions.HandshakePatience,
             Address = IPAddress.Loopback,
             MeterFactory = factory,
             Ring = new DaemonRingOptions

@@ -53,6 +53,7 @@ internal sealed class InProcessRing : IAsyncDisposable
                 ConfigurationOrder = names,
                 TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
                 UnixSocketPath = null,
+                HandshakeTimeout = ClientSessions.HandshakePatience,
                 StatusSocketPath = ring.StatusSocket(i),
                 Address = IPAddress.Loopback,
                 Ring = new DaemonRingOptions

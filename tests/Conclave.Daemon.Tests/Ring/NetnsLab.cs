@@ -4,12 +4,14 @@ namespace Conclave.Daemon.Tests.Ring;
 
 /// <summary>
 /// Three network namespaces (10.77.0.1–3 on eth0) joined by a bridge that lives in a fourth
-/// namespace, as in ../shared/bench/corosync/netns-3node.sh. Names carry a per-run prefix, so
-/// concurrent runs never collide; the subnet exists only inside the namespaces. Cutting node i's
+/// namespace, as in ../shared/bench/corosync/netns-3node.sh. Names carry the process id and a
+/// per-process lab number, so concurrent labs (several test classes at once, several runs at once)
+/// never collide; the subnet exists only inside the namespaces. Cutting node i's
 /// bridge port drops its UDP both ways. Needs root and iproute2; <see cref="Unavailable"/> says why not.
 /// </summary>
 internal sealed class NetnsLab : IDisposable
 {
+    private static int s_labs;
     private readonly List<string> _created = [];
 
     private NetnsLab(string prefix) => Prefix = prefix;
@@ -44,7 +46,8 @@ internal sealed class NetnsLab : IDisposable
     /// <summary>Creates the namespaces, veth pairs and bridge; deletes what it made if a step fails.</summary>
     public static NetnsLab Create(int nodes)
     {
-        var lab = new NetnsLab($"cv{Environment.ProcessId % 100_000}{Random.Shared.Next(100):00}");
+        // A random suffix collided (1 in 100) when two test classes made labs at the same time.
+        var lab = new NetnsLab($"cv{Environment.ProcessId}l{Interlocked.Increment(ref s_labs)}");
         try
         {
             lab.AddNamespace(lab.Bridge);

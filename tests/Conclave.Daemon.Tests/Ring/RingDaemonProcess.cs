@@ -83,6 +83,10 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
             {
                 throw new InvalidOperationException($"daemon {Name} exited before logging /{pattern}/; last lines:\n{string.Join("\n", _recent)}");
             }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                throw new TimeoutException($"daemon {Name} did not log /{pattern}/ within {ClientSessions.Patience.TotalSeconds} s; last lines:\n{string.Join("\n", _recent)}");
+            }
 
             _recent.Enqueue(line);
             if (_recent.Count > 8)

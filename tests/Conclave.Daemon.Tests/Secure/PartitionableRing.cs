@@ -55,6 +55,7 @@ internal sealed class PartitionableRing : IAsyncDisposable
                 ConfigurationOrder = names,
                 TcpEndpoints = [new IPEndPoint(IPAddress.Loopback, 0)],
                 UnixSocketPath = null,
+                HandshakeTimeout = ClientSessions.HandshakePatience,
                 StatusSocketPath = Path.Combine(ring._dir, $"{names[i]}.status"),
                 Address = IPAddress.Loopback,
                 Ring = new DaemonRingOptions

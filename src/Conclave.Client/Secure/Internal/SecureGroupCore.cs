@@ -19,6 +19,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Sealed application data.</summary>
     public const short SealedType = -32699;
 
+    /// <summary>Most earlier keys of one view kept for opening (a member that stays silent keeps them all alive).</summary>
+    internal const int MaxEarlierKeysInView = 32;
+
     private readonly IGroupKeyAgreement _module;
     private readonly string _group;
     private readonly string _self;
@@ -32,7 +35,11 @@ internal sealed class SecureGroupCore : IDisposable
     private GroupId _flushView;
     private ulong _viewId;
     private EpochCipher? _cipher;
-    private EpochCipher? _previousInView;
+    private int _generation;
+    // Earlier keys of this view (refreshes), oldest first, with their generation (0 = the view's first key).
+    private readonly List<(int Generation, EpochCipher Cipher)> _earlierInView = [];
+    // The newest generation each member has sealed under in this view: it never seals under an older one again.
+    private readonly Dictionary<string, int> _newestSealedBy = new(StringComparer.Ordinal);
     private bool _sealingStopped;
     private long _nextSequence;
 
@@ -331,14 +338,23 @@ internal sealed class SecureGroupCore : IDisposable
         SecureViewChange change;
         if (_cipher is not null)
         {
-            // A refresh within the view: the same members hold both keys, so messages sealed under the old one
-            // before the sender saw the new one are still opened.
-            _previousInView?.Dispose();
-            _previousInView = _cipher;
+            // A refresh within the view: the same members hold every key of the view, so messages sealed under an
+            // earlier one before the sender saw the refreshes since are still opened. A lagging sender can be more
+            // than one refresh behind (seen under load: three messages sealed two refreshes back), so the earlier
+            // keys stay until every member has sealed under a newer one (PruneEarlierKeys).
+            _earlierInView.Add((_generation, _cipher));
+            _generation++;
+            if (_earlierInView.Count > MaxEarlierKeysInView)
+            {
+                _earlierInView[0].Cipher.Dispose();
+                _earlierInView.RemoveAt(0);
+            }
+
             change = new SecureViewChange([SecureKeyEvent.Refresh], [], [], _viewChange.Excluded);
         }
         else
         {
+            _generation = 0;
             change = _viewChange;
         }
 
@@ -354,8 +370,14 @@ internal sealed class SecureGroupCore : IDisposable
     {
         _cipher?.Dispose();
         _cipher = null;
-        _previousInView?.Dispose();
-        _previousInView = null;
+        foreach ((int _, EpochCipher earlier) in _earlierInView)
+        {
+            earlier.Dispose();
+        }
+
+        _earlierInView.Clear();
+        _newestSealedBy.Clear();
+        _generation = 0;
         _nextSequence = 0;
         _lastSequence.Clear();
     }
@@ -371,7 +393,7 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
-        EpochCipher? cipher = header.Epoch == _cipher?.Epoch ? _cipher : header.Epoch == _previousInView?.Epoch ? _previousInView : null;
+        (EpochCipher? cipher, int generation) = CipherOf(header.Epoch);
         if (cipher is null)
         {
             Counters.OtherEpoch++;
@@ -406,7 +428,53 @@ internal sealed class SecureGroupCore : IDisposable
         }
 
         _lastSequence[data.Sender] = header.Sequence;
+        if (generation > _newestSealedBy.GetValueOrDefault(data.Sender))
+        {
+            _newestSealedBy[data.Sender] = generation;
+            PruneEarlierKeys();
+        }
+
         Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
+    }
+
+    /// <summary>The key of <paramref name="epoch"/> if this view still holds it, with its generation.</summary>
+    private (EpochCipher? Cipher, int Generation) CipherOf(Epoch epoch)
+    {
+        if (_cipher is not null && epoch == _cipher.Epoch)
+        {
+            return (_cipher, _generation);
+        }
+
+        foreach ((int generation, EpochCipher earlier) in _earlierInView)
+        {
+            if (epoch == earlier.Epoch)
+            {
+                return (earlier, generation);
+            }
+        }
+
+        return (null, 0);
+    }
+
+    /// <summary>Drops the earlier keys that no member can seal under any more: each has sealed under a newer one.</summary>
+    private void PruneEarlierKeys()
+    {
+        if (_earlierInView.Count == 0)
+        {
+            return;
+        }
+
+        int oldestInUse = int.MaxValue;
+        foreach (string member in _members)
+        {
+            oldestInUse = Math.Min(oldestInUse, _newestSealedBy.GetValueOrDefault(member));
+        }
+
+        while (_earlierInView.Count > 0 && _earlierInView[0].Generation < oldestInUse)
+        {
+            _earlierInView[0].Cipher.Dispose();
+            _earlierInView.RemoveAt(0);
+        }
     }
 
     /// <summary>The associated data of a message of <paramref name="sender"/>, in <paramref name="stack"/> when it fits.</summary>
