@@ -14,6 +14,9 @@ internal static class ClientSessions
     /// </summary>
     public static readonly TimeSpan HandshakePatience = TimeSpan.FromMinutes(1);
 
+    /// <summary>The same for a `conclave daemon` process the tests start.</summary>
+    public static readonly string[] HandshakeArguments = ["--handshake-timeout", "60"];
+
     public static ValueTask<GroupConnection> ConnectAsync(this TestDaemon daemon, string name, bool membership = true) =>
         GroupConnection.ConnectAsync($"{daemon.Endpoint.Port}@127.0.0.1", name, membership);
 

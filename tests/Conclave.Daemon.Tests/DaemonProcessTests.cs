@@ -25,7 +25,7 @@ public sealed partial class DaemonProcessTests
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "conclave.dll"));
             start.ArgumentList.Add("daemon");
-            foreach (string argument in arguments)
+            foreach (string argument in ClientSessions.HandshakeArguments.Concat(arguments))
             {
                 start.ArgumentList.Add(argument);
             }
@@ -97,6 +97,27 @@ public sealed partial class DaemonProcessTests
         {
             File.Delete(conf);
         }
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("3601")]
+    public async Task A_handshake_timeout_outside_its_range_stops_the_daemon(string seconds)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string a in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "--port", "0", "--no-unix-socket", "--handshake-timeout", seconds })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using Process process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(ClientSessions.Patience);
+        string error = await process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(2, process.ExitCode);
+        Assert.Contains($"--handshake-timeout {seconds} is outside (0, 3600] seconds", error, StringComparison.Ordinal);
     }
 
     [Fact]

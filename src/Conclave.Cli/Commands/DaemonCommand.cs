@@ -18,6 +18,7 @@ internal static class DaemonCommand
         var listen = new Option<string[]>("--listen") { Description = "TCP address(es) to accept clients on; default: the daemon's client interfaces.", AllowMultipleArgumentsPerToken = true };
         var noUnix = new Option<bool>("--no-unix-socket") { Description = "Do not listen on the Unix socket /tmp/PORT." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Most concurrent client sessions.", DefaultValueFactory = _ => 16_384 };
+        var handshakeTimeout = new Option<double>("--handshake-timeout") { Description = "Seconds a client has for each handshake phase (as Spread, 1 by default).", DefaultValueFactory = _ => 1 };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the ring sequence and incarnation are kept; default: a directory per daemon name under the temp directory." };
         var trace = new Option<FileInfo?>("--trace") { Description = "Append the ring's trace events (docs/trace-format.md) to this file, for the EVS checker." };
         var statusSocket = new Option<FileInfo?>("--status-socket") { Description = "Serve this daemon's status to `conclave monitor` on this owner-only Unix socket (e.g. /tmp/4803.status)." };
@@ -27,7 +28,7 @@ internal static class DaemonCommand
 
         var command = new Command("daemon", "Run a Conclave daemon (Spread 4 client protocol).")
         {
-            config, name, port, listen, noUnix, maxSessions, stateDir, trace, statusSocket, logLevel, logFormat, metrics,
+            config, name, port, listen, noUnix, maxSessions, handshakeTimeout, stateDir, trace, statusSocket, logLevel, logFormat, metrics,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -37,12 +38,18 @@ internal static class DaemonCommand
             try
             {
                 metricsUrl = parse.GetValue(metrics) is { } url ? MetricsEndpoint.Parse(url) : null;
+                double handshakeSeconds = parse.GetValue(handshakeTimeout);
+                if (!(handshakeSeconds > 0 && handshakeSeconds <= 3600))
+                {
+                    throw new ArgumentException($"--handshake-timeout {handshakeSeconds} is outside (0, 3600] seconds");
+                }
+
                 FileInfo? file = parse.GetValue(config);
                 SpreadConfiguration configuration = file is not null
                     ? SpreadConfigurationParser.ParseFile(file.FullName)
                     : SpreadConfiguration.Default;
                 options = BuildOptions(configuration, parse.GetValue(name), parse.GetValue(port), parse.GetValue(listen) ?? [], parse.GetValue(noUnix), loggers)
-                    with { MaxSessions = parse.GetValue(maxSessions), StatusSocketPath = parse.GetValue(statusSocket)?.FullName };
+                    with { MaxSessions = parse.GetValue(maxSessions), StatusSocketPath = parse.GetValue(statusSocket)?.FullName, HandshakeTimeout = TimeSpan.FromSeconds(handshakeSeconds) };
                 if (configuration.Daemons.Count > 1)
                 {
                     string state = parse.GetValue(stateDir)?.FullName ?? Path.Combine(Path.GetTempPath(), $"conclave-{options.Name}");

@@ -20,7 +20,7 @@ public sealed partial class MetricsProcessTests
     {
         int metricsPort = RingDaemonProcess.FreeTcpPort();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "--port", "0", "--no-unix-socket", "--log-format", "json", "--log-level", "debug", "--metrics", $"http://127.0.0.1:{metricsPort}/metrics" })
+        foreach (string argument in new[] { Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "--port", "0", "--no-unix-socket", "--log-format", "json", "--log-level", "debug", "--metrics", $"http://127.0.0.1:{metricsPort}/metrics" }.Concat(ClientSessions.HandshakeArguments))
         {
             start.ArgumentList.Add(argument);
         }

@@ -55,7 +55,7 @@ internal sealed partial class RingDaemonProcess : IAsyncDisposable
 
     private static async Task<RingDaemonProcess> StartAsync(string[] prefix, string[] portArguments, string conf, string name, string address, string stateDir, string[] extra)
     {
-        string[] command = [.. prefix, "dotnet", Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, .. portArguments, "--state-dir", stateDir, .. extra];
+        string[] command = [.. prefix, "dotnet", Path.Combine(AppContext.BaseDirectory, "conclave.dll"), "daemon", "-c", conf, "-n", name, .. portArguments, "--state-dir", stateDir, .. ClientSessions.HandshakeArguments, .. extra];
         var start = new ProcessStartInfo(command[0]) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in command.Skip(1))
         {
