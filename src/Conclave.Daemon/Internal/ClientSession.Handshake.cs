@@ -94,6 +94,7 @@ internal sealed partial class ClientSession
 
             PrivateGroupName = Protocol.Spread.PrivateGroupName.Format(UserName, _host.Options.Name);
             _privateNameBytes = Encoding.Latin1.GetBytes(PrivateGroupName);
+            Volatile.Write(ref _accepted, 1);
             await _socket.SendAsync(AcceptReply.Encode(clientVersion, SpreadLimits.ProtocolVersion, PrivateGroupName), token);
             return true;
         }

@@ -16,6 +16,7 @@ internal sealed partial class ClientSession : IDisposable
     private readonly PipeReader _input;
     private readonly CancellationTokenSource _lifetime = new();
     private int _closed;
+    private int _accepted;
 
     public ClientSession(Socket socket, ISessionHost host, string peer)
     {
@@ -39,6 +40,12 @@ internal sealed partial class ClientSession : IDisposable
 
     /// <summary>True once the handshake succeeded.</summary>
     public bool IsEstablished { get; private set; }
+
+    /// <summary>
+    /// True from just before the accept reply goes out: the client may be told its name, and others may address it,
+    /// before <see cref="IsEstablished"/>; what comes for it meanwhile is queued and written after the reply.
+    /// </summary>
+    public bool IsAccepted => Volatile.Read(ref _accepted) != 0;
 
     /// <summary>Set by the loop once it has ordered this session's disconnect.</summary>
     public bool KillSubmitted { get; set; }

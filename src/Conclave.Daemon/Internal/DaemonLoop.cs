@@ -241,7 +241,9 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
 
     public void DeliverData(string mailbox, GroupMessage message)
     {
-        if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsEstablished)
+        // Accepted, not only established: a unicast sent the moment the addressee's client got its accept was
+        // dropped when the addressee's session had not yet marked itself established (seen on a loaded machine).
+        if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsAccepted)
         {
             Send(session, message.Frame);
         }
