@@ -106,7 +106,7 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             {
                 SecureGroupCounters c = all[k].Counters;
                 Assert.True(c.Forged + c.OtherEpoch + c.Replays + c.BadSignature + c.KeyAgreementRejected == 0,
-                    $"{all[k].Name}: forged {c.Forged}, other epoch {c.OtherEpoch}, replays {c.Replays}, bad signature {c.BadSignature}, key agreement rejected {c.KeyAgreementRejected}; views (epoch, size, events, key):\n{Views(all)}");
+                    $"{all[k].Name}: forged {c.Forged}, other epoch {c.OtherEpoch}, replays {c.Replays}, bad signature {c.BadSignature}, key agreement rejected {c.KeyAgreementRejected}; last other-epoch: {all[k].Connection.CoreOf(all[k].Group)?.LastOtherEpoch ?? "none"}; views (epoch, size, events, key):\n{Views(all)}");
                 List<string> log = all[k].Log;
                 AssertSendersInView(all[k].Name, log);
                 foreach (SecureMember sender in all)

@@ -87,6 +87,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Why the module last refused a key agreement message counted in <see cref="SecureGroupCounters.KeyAgreementRejected"/> (diagnostics).</summary>
     internal Rejection LastRejection { get; private set; }
 
+    /// <summary>The last message refused as other-epoch: its epoch, sender and the keys held then (diagnostics).</summary>
+    internal string? LastOtherEpoch { get; private set; }
+
     /// <summary>Key agreement messages received that were addressed to another member (tests: unicasts reach only their addressee).</summary>
     internal long NotForMeReceived { get; private set; }
 
@@ -396,6 +399,7 @@ internal sealed class SecureGroupCore : IDisposable
         (EpochCipher? cipher, int generation) = CipherOf(header.Epoch);
         if (cipher is null)
         {
+            LastOtherEpoch = $"{header.Epoch} from {data.Sender} (sequence {header.Sequence}) while holding {_cipher?.Epoch.ToString() ?? "no key"}{string.Concat(_earlierInView.Select(e => $", {e.Cipher.Epoch}"))}";
             Counters.OtherEpoch++;
             Observer.Rejected(SecureRejection.OtherEpoch, data.Sender);
             return;
