@@ -173,6 +173,13 @@ public sealed class GroupRules : ITraceRule
     {
         if (daemon.Confs && s.View is { } before)
         {
+            // Client requests wait for the state exchange, so none can be delivered between a
+            // transitional configuration and the TRANSITION_MESS it owes.
+            if (s.TransitionOwed && !s.TransitionSinceView && e.Cause != "network")
+            {
+                Add(v, "G-P2", $"{e.Client} got a {e.Cause} view of {e.Group} before the TRANSITION_MESS owed since {before.GroupId}", e, id);
+            }
+
             if (s.TransitionOwed && !s.TransitionSinceView && daemon.IsClosingView(e))
             {
                 Add(v, "G-P2", $"{e.Client} got a {e.Cause} view of {e.Group} without the TRANSITION_MESS owed since {before.GroupId} (a daemon of it was left out)", e, id);
@@ -217,17 +224,12 @@ public sealed class GroupRules : ITraceRule
             }
         }
 
-        bool owedBefore = s.TransitionOwed;
-        bool transitionBefore = s.TransitionSinceView;
         s.View = (e.Names ?? []).Contains(e.Client) ? e : null;
         s.Left = false;
         s.TransitionSinceView = false;
         s.TransitionAllowed = false;
-        // A heavyweight view (J3/J4 in a transitional period) is followed by a TRANSITION_MESS. A
-        // join, leave or disconnect view while one is owed is a request replayed from before a
-        // cascaded transitional configuration (N10): the TRANSITION_MESS comes after it, still owed.
-        bool replayed = owedBefore && !transitionBefore && e.Cause != "network";
-        s.TransitionOwed = Heavyweight(e) || (replayed && daemon.LeftOut(e.Names));
+        // A heavyweight view (J3/J4 in a transitional period) is followed by a TRANSITION_MESS.
+        s.TransitionOwed = Heavyweight(e);
         s.Messages = [];
     }
 

@@ -173,6 +173,16 @@ public sealed class GroupRulesTests
     }
 
     [Fact]
+    public void G_P2_catches_a_join_view_delivered_before_the_transition_owed()
+    {
+        // Carol's join reaches alice after d2's departure but before its TRANSITION_MESS: requests wait
+        // for the state exchange, so this cannot happen.
+        List<TraceEvent> trace = GoodTraceWithConfigurations();
+        trace.Insert(3, View(1, "#alice#d1", 3, "join", ["#alice#d1", "#bob#d2", "#carol#d1"], [["#carol#d1"]]));
+        Assert.Contains(Check([.. trace]), v => v.Property == "G-P2" && v.Message.Contains("before the TRANSITION_MESS owed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void G_P6_catches_a_network_view_for_a_change_that_neither_removes_nor_adds_a_daemon_of_the_group()
     {
         List<TraceEvent> trace = GoodTraceWithConfigurations();
