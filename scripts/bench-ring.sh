@@ -45,18 +45,20 @@ for i in 1 2 3; do
 done
 
 now_ms() { date +%s%3N; }
-# CPU ticks (user, system) and voluntary context switches of the three daemons, summed.
+# CPU ticks (user, system) and voluntary context switches of the three daemons, summed, then each daemon's
+# CPU ticks (user + system): which daemon the time goes to (the sender d1, or the receivers d2 and d3).
 daemon_cpu() {
-  local user=0 system=0 switches=0 pid
+  local user=0 system=0 switches=0 pid each=""
   for pid in "${pids[@]}"; do
     user=$(( user + $(awk '{print $14}' "/proc/$pid/stat") ))
     system=$(( system + $(awk '{print $15}' "/proc/$pid/stat") ))
     switches=$(( switches + $(cat /proc/$pid/task/*/status 2>/dev/null | awk '/^voluntary_ctxt_switches/ {n += $2} END {print n + 0}') ))
+    each="$each $(awk '{print $14 + $15}' "/proc/$pid/stat")"
   done
-  echo "$user $system $switches"
+  echo "$user $system $switches$each"
 }
 # Runs one flood and prints, after its JSON, the daemons' CPU per message (µs: all, user, system) and
-# voluntary context switches per message.
+# voluntary context switches per message, and each daemon's CPU per message.
 flood() {
   local n=$1 before after
   shift
@@ -65,7 +67,8 @@ flood() {
   after=$(daemon_cpu)
   awk -v b="$before" -v a="$after" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN {
     split(b, x, " "); split(a, y, " "); u = (y[1] - x[1]) * 1e6 / hz / n; s = (y[2] - x[2]) * 1e6 / hz / n;
-    printf "{\"daemonCpuUsPerMessage\":%.1f,\"daemonUserUsPerMessage\":%.1f,\"daemonSystemUsPerMessage\":%.1f,\"daemonVoluntarySwitchesPerMessage\":%.2f}\n", u + s, u, s, (y[3] - x[3]) / n }'
+    printf "{\"daemonCpuUsPerMessage\":%.1f,\"daemonUserUsPerMessage\":%.1f,\"daemonSystemUsPerMessage\":%.1f,\"daemonVoluntarySwitchesPerMessage\":%.2f,\"d1d2d3CpuUsPerMessage\":[%.1f,%.1f,%.1f]}\n", u + s, u, s, (y[3] - x[3]) / n,
+      (y[4] - x[4]) * 1e6 / hz / n, (y[5] - x[5]) * 1e6 / hz / n, (y[6] - x[6]) * 1e6 / hz / n }'
 }
 # Waits until FILE gets a line matching REGEX after line AFTER; prints the ms clock when seen.
 wait_line() {

@@ -234,6 +234,9 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         _table.OnRegular(daemons, id, this);
     }
 
+    /// <summary>Writes the frames queued so far, still inside the core: the ring layer is about to send packets.</summary>
+    public void WriteDeliveries() => TakeSessionsToFlush().FlushAll();
+
     /// <summary>The ring layer holds client requests while the table runs a state exchange (J6).</summary>
     public bool HoldsClientRequests => _table.IsExchanging;
 

@@ -111,11 +111,15 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
 
                 RingOutput[] outputs = [.. _batch];
                 _batch.Clear();
+                bool deliveredFirst = DeliverBeforeSends(outputs);
                 foreach (RingOutput output in outputs)
                 {
                     if (output is Deliver deliver)
                     {
-                        OnDelivery(deliver.Delivery);
+                        if (!deliveredFirst)
+                        {
+                            OnDelivery(deliver.Delivery);
+                        }
                     }
                     else if (output is SendPacket send)
                     {
@@ -132,6 +136,48 @@ internal sealed partial class RingOrderingLayer : IOrderingLayer
         {
             _pumping = false;
         }
+    }
+
+    /// <summary>
+    /// A sender's own messages are ordered and deliverable before their packets leave (the ring keeps its copies
+    /// for retransmission), so its clients get them before the sends rather than after: on the round trip to
+    /// self the client's turn-around then overlaps the daemon's sends. Only for a batch of message deliveries
+    /// and packets; configurations and persistence keep their place. Returns true if it delivered them.
+    /// </summary>
+    private bool DeliverBeforeSends(RingOutput[] outputs)
+    {
+        bool sends = false;
+        bool deliveries = false;
+        foreach (RingOutput output in outputs)
+        {
+            switch (output)
+            {
+                case Deliver { Delivery: RingMessage }:
+                    deliveries = true;
+                    break;
+                case Conclave.Protocol.Ring.Deliver or Persist:
+                    return false;
+                case SendPacket send when send.To != _ring.MyId:
+                    sends = true;
+                    break;
+            }
+        }
+
+        if (!sends || !deliveries)
+        {
+            return false;
+        }
+
+        foreach (RingOutput output in outputs)
+        {
+            if (output is Deliver deliver)
+            {
+                OnDelivery(deliver.Delivery);
+            }
+        }
+
+        _listener.WriteDeliveries();
+        return true;
     }
 
     private void OnDelivery(RingDelivery delivery)

@@ -31,4 +31,12 @@ public interface IOrderingListener
     /// group-state messages and holds client requests until it ends (ring-protocol.md §5.3 J6).
     /// </summary>
     bool HoldsClientRequests => false;
+
+    /// <summary>
+    /// The deliveries made so far may reach their clients now: the ordering layer is about to spend time
+    /// on network sends that the clients need not wait for (their messages are already ordered).
+    /// </summary>
+    void WriteDeliveries()
+    {
+    }
 }

@@ -110,6 +110,9 @@ internal sealed class MemoryRing
 
         public List<GroupMessage> Delivered { get; } = [];
 
+        /// <summary>In the order they happened: "deliver", "write" (deliveries handed to clients), "send".</summary>
+        public List<string> Events { get; } = [];
+
         public IReadOnlyList<string> Regular { get; private set; } = [];
 
         /// <summary>Group-state messages still to be delivered before a state exchange the test started ends.</summary>
@@ -122,6 +125,7 @@ internal sealed class MemoryRing
         public void OnDeliver(GroupMessage message)
         {
             Delivered.Add(message);
+            Events.Add("deliver");
             if (message.Kind == GroupMessageKind.Groups && StatesToEndExchange > 0)
             {
                 StatesToEndExchange--;
@@ -143,8 +147,15 @@ internal sealed class MemoryRing
             Log.Add($"R {string.Join(",", daemons)} {id}");
         }
 
+        public void WriteDeliveries() => Events.Add("write");
+
         private void Output(RingOutput output)
         {
+            if (output is SendPacket)
+            {
+                Events.Add("send");
+            }
+
             switch (output)
             {
                 case SendPacket { To: SendPacket.Multicast } multicast:
