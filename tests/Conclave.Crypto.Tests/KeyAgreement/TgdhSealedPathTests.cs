@@ -81,6 +81,49 @@ public sealed class TgdhSealedPathTests
         Assert.True(most <= 1 + 4 + 1, $"a member did {most} exponentiations");
     }
 
+    [Fact]
+    public void Boxes_that_do_not_open_are_ignored_and_the_keys_computed()
+    {
+        const int n = 100;
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 11);
+        List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
+        sim.DealTgdh(members);
+        members.RemoveAt(n / 2);
+        sim.ResetMeasurement();
+        sim.Install(members);
+
+        // The sponsor's first part, signed by the sponsor but with every box's last byte flipped (a sponsor that
+        // seals garbage): every member must still reach the same key, computing what the boxes would have given.
+        Envelope first = Envelope(Assert.Single(sim.Broadcasts));
+        Assert.Equal(1, sim.DropQueued());
+        byte[] payload = (byte[])first.Payload.Clone();
+        int at = 4 + (((payload[0] << 8) | payload[1]) * (2 + ((payload[2] << 8) | payload[3]))) + 2;
+        int boxes = payload[at++];
+        Assert.True(boxes >= 2, $"{boxes} boxes");
+        for (int i = 0; i < boxes; i++)
+        {
+            int length = (payload[at + 4] << 8) | payload[at + 5];
+            at += 6 + length;
+            payload[at - 1] ^= 0x80;
+        }
+
+        Assert.Equal(payload.Length, at);
+        byte[] tampered = new Envelope
+        {
+            Protocol = first.Protocol,
+            Type = first.Type,
+            ViewId = first.ViewId,
+            Run = first.Run,
+            Group = first.Group,
+            Sender = first.Sender,
+            Recipient = null,
+            Payload = payload,
+        }.Seal(sim[first.Sender].Identity, new OperationCounter());
+        sim.InjectBroadcast(first.Sender, tampered);
+        sim.Run();
+        Checks.AllAgree(sim, "leave with boxes that do not open");
+    }
+
     private static int Depth(Simulator sim, string member)
     {
         TreeNode root = ((TgdhModule)sim[member].Module).CurrentTreeForTests!;
