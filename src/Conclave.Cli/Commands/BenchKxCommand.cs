@@ -23,11 +23,12 @@ internal static class BenchKxCommand
         var tgdhMax = new Option<int>("--tgdh-max") { Description = "Largest group for TGDH (ristretto255, modp512).", DefaultValueFactory = _ => 1000 };
         var modpTgdhMax = new Option<int>("--modp-tgdh-max") { Description = "Largest group for TGDH on modp2048/3072.", DefaultValueFactory = _ => 64 };
         var tgdhRepeats = new Option<int>("--tgdh-repeats") { Description = "TGDH: times each join and leave is measured on identical trees; the table shows the median.", DefaultValueFactory = _ => 5 };
+        var tgdhSizes = new Option<string?>("--tgdh-sizes") { Description = "TGDH: comma-separated group sizes to measure instead of the standard list up to the largest (e.g. 1000 for a quick check of the target)." };
         var quick = new Option<bool>("--quick") { Description = "A fast smoke run: --max 20 --modp-max 6 --tgdh-max 128 --modp-tgdh-max 16 --tgdh-repeats 1." };
         var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var command = new Command("kx", "Key agreement cost (join, leave) against group size: table and plots like the paper's Figure 4.")
         {
-            protocols, groups, max, modpMax, tgdhMax, modpTgdhMax, tgdhRepeats, quick, output,
+            protocols, groups, max, modpMax, tgdhMax, modpTgdhMax, tgdhRepeats, tgdhSizes, quick, output,
         };
         command.SetAction(parse =>
         {
@@ -38,6 +39,18 @@ internal static class BenchKxCommand
                 return 2;
             }
 
+            int[]? sizes = null;
+            if (parse.GetValue(tgdhSizes) is { } list)
+            {
+                sizes = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                    .Select(s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n >= 2 ? n : -1).ToArray();
+                if (sizes.Length == 0 || sizes.Contains(-1))
+                {
+                    Console.Error.WriteLine("conclave bench kx: --tgdh-sizes takes group sizes of 2 or more, comma-separated.");
+                    return 2;
+                }
+            }
+
             var settings = new KxSettings(
                 parse.GetValue(protocols)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                     .Select(p => Enum.Parse<KeyAgreementProtocol>(p, ignoreCase: true)).ToList(),
@@ -46,7 +59,10 @@ internal static class BenchKxCommand
                 q ? 6 : parse.GetValue(modpMax),
                 q ? 128 : parse.GetValue(tgdhMax),
                 q ? 16 : parse.GetValue(modpTgdhMax),
-                q ? 1 : parse.GetValue(tgdhRepeats));
+                q ? 1 : parse.GetValue(tgdhRepeats))
+            {
+                TgdhSizes = sizes,
+            };
             return Run(settings, parse.GetValue(output)!, "conclave " + string.Join(' ', parse.Tokens.Select(t => t.Value)));
         });
         return command;
@@ -61,7 +77,14 @@ internal static class BenchKxCommand
             foreach (KeyAgreementProtocol protocol in settings.Protocols)
             {
                 int maxN = settings.MaxFor(protocol, group);
-                IEnumerable<KxSample> run = KxBenchmark.Run(protocol, group, maxN, n => protocol != KeyAgreementProtocol.Tgdh || TgdhSizes.Contains(n) || n == maxN, Progress, settings.TgdhRepeats);
+                int[]? only = protocol == KeyAgreementProtocol.Tgdh ? settings.TgdhSizes : null;
+                if (only is not null)
+                {
+                    maxN = only.Max();
+                }
+
+                IEnumerable<KxSample> run = KxBenchmark.Run(
+                    protocol, group, maxN, n => protocol != KeyAgreementProtocol.Tgdh || (only?.Contains(n) ?? (TgdhSizes.Contains(n) || n == maxN)), Progress, settings.TgdhRepeats);
                 samples.AddRange(run);
             }
         }
@@ -104,6 +127,9 @@ internal static class BenchKxCommand
 internal sealed record KxSettings(
     IReadOnlyList<KeyAgreementProtocol> Protocols, IReadOnlyList<DhGroup> Groups, int Max, int ModpMax, int TgdhMax, int ModpTgdhMax, int TgdhRepeats)
 {
+    /// <summary>TGDH sizes to measure instead of the standard list (null: the standard list).</summary>
+    public int[]? TgdhSizes { get; init; }
+
     public int MaxFor(KeyAgreementProtocol protocol, DhGroup group)
     {
         bool bigModp = group == DhGroup.Modp2048 || group == DhGroup.Modp3072;

@@ -96,13 +96,14 @@ internal static class KxReport
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
             "The machine is shared, so single timings are noisy; the counts are exact. TGDH times are the median of `--tgdh-repeats` runs (default 5) of the same seeded event on identical trees. " +
             "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): a sponsor with a long path publishes it in two parts " +
-            "(docs/key-agreement.md §6.3). For a **leave**, the sponsor's view step (its new share, the lower three fifths of its path, " +
-            "their blinded keys, one signature), then its step on that first part's echo (the rest of its path, blinded keys, one signature), " +
-            "then the member that needs the upper keys (verification, the top of its path and the root, the transcript hash and key " +
-            "derivation) — or, if longer, the member deepest under the first part computing its whole path; for a **join**, the joiner's " +
-            "view step (its leaf and announcement) comes first and the sponsor's first step also merges. The joiner's copy of the tree " +
-            "(about 77 KB, by unicast) travels on a parallel chain (the sender's encoding and signature, the joiner's parse and merge, " +
-            "then its whole path), and counts only when it is the longer one.");
+            "(docs/key-agreement.md §6.3), each ending with sealed boxes: for each published node, the keys above it under that node's key. " +
+            "For a **leave**, the sponsor's view step (its new share, the lower three fifths of its path, their blinded keys and boxes, " +
+            "one signature), then its step on that first part's echo (the rest of its path, blinded keys, boxes, one signature), then a " +
+            "member that needs the upper keys (verification, the node where its path meets the sponsor's, a box opened, the root, the " +
+            "transcript hash and key derivation); for a **join**, the joiner's view step (its leaf and announcement) comes first and " +
+            "the sponsor's first step also merges. The joiner's copy of the tree (about 77 KB, by unicast) travels on a parallel chain " +
+            "(the sender's encoding and signature, the joiner's parse and merge, then its meeting node, a box and the rest of its path), " +
+            "and counts only when it is the longer one.");
         md.AppendLine();
         AppendTargets(md, samples, calibration);
         foreach (var byGroup in samples.GroupBy(s => s.Group))

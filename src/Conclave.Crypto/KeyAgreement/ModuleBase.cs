@@ -71,7 +71,11 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     protected uint Run { get; private set; }
 
     /// <summary>The current view's members that did not come with this member from its previous view (<see cref="KeyAgreementView.Joined"/>).</summary>
-    private HashSet<string> _newcomers = new(StringComparer.Ordinal);
+    // Made on first need: a new member's view lists every other member as joined, and it asks only about itself
+    // (a thousand-name set on its view step, the first step of every join's chain, for nothing).
+    private HashSet<string>? _newcomers;
+
+    private IReadOnlyList<string> _joined = [];
 
     /// <summary>
     /// True if <paramref name="member"/> is in the current view and came with this member from its previous view, so
@@ -81,7 +85,15 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     protected bool CameAlong(string member) => CameAlong(member, out _);
 
     /// <summary>As <see cref="CameAlong(string)"/>, with the member's position in the view.</summary>
-    protected bool CameAlong(string member, out int index) => ViewIndex.TryGetValue(member, out index) && !_newcomers.Contains(member);
+    protected bool CameAlong(string member, out int index) =>
+        ViewIndex.TryGetValue(member, out index) && (member == Self || !(_newcomers ??= Newcomers(_joined, Self)).Contains(member));
+
+    private static HashSet<string> Newcomers(IReadOnlyList<string> joined, string self)
+    {
+        var newcomers = new HashSet<string>(joined, StringComparer.Ordinal);
+        newcomers.Remove(self);
+        return newcomers;
+    }
 
     /// <summary>The id of the view installed before the current one.</summary>
     protected ulong? PreviousViewId { get; private set; }
@@ -116,8 +128,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = index;
-        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
-        _newcomers.Remove(Self);
+        _joined = view.Joined;
+        _newcomers = null;
         Run = 0;
         ResetRunLog();
         IsSettled = false;
@@ -292,8 +304,8 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         PreviousViewId = View?.ViewId;
         View = view;
         ViewIndex = Index(view);
-        _newcomers = new HashSet<string>(view.Joined, StringComparer.Ordinal);
-        _newcomers.Remove(Self);
+        _joined = view.Joined;
+        _newcomers = null;
         _sent.Clear();
         _membersDigest = null;
         Run = 0;

@@ -72,6 +72,11 @@ internal sealed class TgdhModule : ModuleBase
     // full-length exponentiation (MODP) and not part of the exponentiation itself, a key is not checked twice.
     private readonly HashSet<byte[]> _checked = new(ReferenceEqualityComparer.Instance);
 
+    // Sealed path keys (TgdhPathSeal) received for nodes on this member's path, waiting for the node key that opens
+    // them, and the keys they gave, by node: each one is an exponentiation this member need not do.
+    private readonly List<PendingBox> _sealed = [];
+    private readonly Dictionary<TreeNode, byte[]> _transported = [];
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
@@ -94,6 +99,12 @@ internal sealed class TgdhModule : ModuleBase
         new[] { _tree, _work, _pendingRefresh }.OfType<TreeNode>().SelectMany(TgdhTree.Nodes)
             .SelectMany(n => new[] { n.Bk, n.Element }).OfType<byte[]>()
             .Concat(_announced.SelectMany(a => TgdhTree.Nodes(a.Tree)).Select(n => n.Bk).OfType<byte[]>());
+
+    /// <summary>A sealed box as carried by a publication: under the key of the sender's path node <c>UnlockStep</c> steps above its leaf, the keys of the <c>Count</c> nodes above it.</summary>
+    private sealed record SealedBox(int UnlockStep, int Count, byte[] Box);
+
+    /// <summary>A box kept until this member knows <c>Unlock</c>'s key.</summary>
+    private sealed record PendingBox(string Sender, TreeNode Unlock, SealedBox Box);
 
     /// <summary>A component's announced tree, with what the merge order needs (its size and its earliest member in the view).</summary>
     private sealed record AnnouncedTree(TreeNode Tree, List<TreeNode>? Leaves, int LeafCount, int FirstIndex);
@@ -452,6 +463,7 @@ internal sealed class TgdhModule : ModuleBase
             }
 
             CommitKeys(early, updates, claimed);
+            KeepSealed(early);
         }
 
         _early.Clear();
@@ -484,6 +496,7 @@ internal sealed class TgdhModule : ModuleBase
 
         Accept(envelope);
         CommitKeys(envelope, updates, claimed);
+        KeepSealed(envelope);
         Progress();
         return Rejection.None;
     }
@@ -757,19 +770,24 @@ internal sealed class TgdhModule : ModuleBase
                     break;
                 }
 
-                ComputeParent(node);
+                if (!TakeTransported(node.Parent))
+                {
+                    ComputeParent(node);
+                }
             }
         }
 
         if (publishing && lowestMissing!.Key is not null)
         {
             var keys = new List<(int, byte[])>();
+            var nodes = new List<TreeNode>();
             int steps = Depth(leaf) - Depth(lowestMissing);
             for (TreeNode node = lowestMissing; node.Parent is not null && node.Key is not null; node = node.Parent, steps++)
             {
                 if (node.Bk is null && !_published.Contains(node))
                 {
                     keys.Add((steps, Dh.ExpBase(node.Key, Counter)));
+                    nodes.Add(node);
                     _published.Add(node);
                 }
 
@@ -788,17 +806,17 @@ internal sealed class TgdhModule : ModuleBase
                     _promised.Add(node);
                 }
 
-                Broadcast(LowerBlindedKeys, writer.U16(upper).ToArray());
+                writer.U16(upper);
             }
-            else
-            {
-                Broadcast(BlindedKeys, writer.ToArray());
-            }
+
+            WriteBoxes(writer, keys, nodes);
+            Broadcast(upper > 0 ? LowerBlindedKeys : BlindedKeys, writer.ToArray());
         }
         else if (_promiseDue && _promised[^1].Key is not null)
         {
             // Our first part is back: the upper part, computed meanwhile by no one else, follows.
             var keys = new List<(int, byte[])>();
+            var nodes = new List<TreeNode>(_promised);
             int steps = Depth(leaf) - Depth(_promised[0]);
             foreach (TreeNode node in _promised)
             {
@@ -810,6 +828,7 @@ internal sealed class TgdhModule : ModuleBase
             _promiseDue = false;
             var writer = new PayloadWriter();
             WriteKeys(writer, keys);
+            WriteBoxes(writer, keys, nodes);
             Broadcast(BlindedKeys, writer.ToArray());
         }
 
@@ -877,6 +896,7 @@ internal sealed class TgdhModule : ModuleBase
         _published.Clear();
         ClearPromises();
         _checked.Clear();
+        EraseTransported();
         _phase = Phase.Idle;
         Finish(element);
     }
@@ -946,10 +966,16 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Reads a list of (steps above the sender's leaf, blinded key); a first part ends with how many more it promises.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised)
+    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised) =>
+        TryReadKeys(envelope, out keys, out promised, out List<SealedBox> _);
+
+    /// <summary>As above, with the sealed box a <see cref="BlindedKeys"/> or <see cref="LowerBlindedKeys"/> may end with.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
     {
         keys = [];
         promised = 0;
+        boxes = [];
         var reader = new PayloadReader(envelope.Payload);
         if (!reader.U16(out int count) || !reader.U16(out int length))
         {
@@ -971,7 +997,170 @@ internal sealed class TgdhModule : ModuleBase
             return false;
         }
 
+        if (envelope.Type is BlindedKeys or LowerBlindedKeys)
+        {
+            if (!reader.U8(out int boxCount) || boxCount > count)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < boxCount; i++)
+            {
+                if (!reader.U16(out int unlockStep) || unlockStep < 1 || !reader.U16(out int sealedCount) || sealedCount == 0
+                    || !reader.U16(out int boxLength) || !reader.Bytes(boxLength, out byte[] sealedBytes))
+                {
+                    return false;
+                }
+
+                boxes.Add(new SealedBox(unlockStep, sealedCount, sealedBytes));
+            }
+        }
+
         return reader.AtEnd;
+    }
+
+    /// <summary>
+    /// Ends a publication with its sealed boxes (TgdhPathSeal): for each published node but the last, the keys of the
+    /// published nodes above it, under its own key. The members whose paths meet the sender's at that node compute
+    /// its key (one exponentiation) and open the box instead of computing the same keys again, one exponentiation each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void WriteBoxes(PayloadWriter writer, List<(int Steps, byte[] Bk)> keys, List<TreeNode> nodes)
+    {
+        int from = keys.FindIndex(k => k.Steps >= 1);
+        bool contiguous = keys.Count > 0 && keys[^1].Steps - keys[0].Steps == keys.Count - 1;
+        if (from < 0 || !contiguous || from >= keys.Count - 1)
+        {
+            writer.U8(0);
+            return;
+        }
+
+        writer.U8(keys.Count - 1 - from);
+        for (int i = from; i < keys.Count - 1; i++)
+        {
+            List<byte[]> above = nodes.GetRange(i + 1, nodes.Count - i - 1).Select(n => n.Key!).ToList();
+            byte[] box = TgdhPathSeal.Seal(nodes[i].Key!, SealContext(Self, keys[i].Steps), above);
+            writer.U16(keys[i].Steps).U16(above.Count).U16(box.Length).Bytes(box);
+        }
+    }
+
+    /// <summary>What a sealed box is bound to: this run of this view and group, its sender, its first step.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private byte[] SealContext(string sender, int firstStep) =>
+        new PayloadWriter()
+            .U32((int)(View!.ViewId >> 32)).U32((int)View.ViewId).U32((int)Run)
+            .Names([Options.Group, sender]).U16(firstStep).ToArray();
+
+    /// <summary>Keeps the one box of a received publication that helps this member: the lowest whose node is on its path.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void KeepSealed(Envelope envelope)
+    {
+        if (envelope.Sender == Self || !TryReadKeys(envelope, out List<(int, byte[])> _, out int _, out List<SealedBox> boxes) || boxes.Count == 0)
+        {
+            return;
+        }
+
+        TreeNode? senderLeaf = FindLeaf(_work!, envelope.Sender);
+        TreeNode mine = _myLeaf ??= FindLeaf(_work!, Self)!;
+        foreach (SealedBox box in boxes.OrderBy(b => b.UnlockStep))
+        {
+            TreeNode? unlock = senderLeaf;
+            for (int i = 0; i < box.UnlockStep && unlock is not null; i++)
+            {
+                unlock = unlock.Parent;
+            }
+
+            if (unlock is not null && IsAncestor(unlock, mine))
+            {
+                _sealed.Add(new PendingBox(envelope.Sender, unlock, box));
+                return;
+            }
+        }
+    }
+
+    /// <summary>Gives <paramref name="node"/> its key from a sealed box if one holds it (opening any box whose node key is now known).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private bool TakeTransported(TreeNode node)
+    {
+        for (int i = _sealed.Count - 1; i >= 0; i--)
+        {
+            PendingBox pending = _sealed[i];
+            if (pending.Unlock.Key is null)
+            {
+                continue;
+            }
+
+            _sealed.RemoveAt(i);
+            OpenBox(pending);
+        }
+
+        if (!_transported.Remove(node, out byte[]? key))
+        {
+            return false;
+        }
+
+        TgdhTree.Forget(node);
+        node.Key = key;
+        return true;
+    }
+
+    /// <summary>
+    /// Opens a box and files its keys by node. A box that does not open, holds an invalid scalar or reaches past the
+    /// root's children is ignored: the keys are then computed, as without it (a sender that lies here can only make
+    /// this member's key differ, which key confirmation shows, as a wrong blinded key would).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void OpenBox(PendingBox pending)
+    {
+        if (!TgdhPathSeal.TryOpen(pending.Unlock.Key!, SealContext(pending.Sender, pending.Box.UnlockStep), pending.Box.Box, pending.Box.Count, Dh.ScalarLength, out List<byte[]> keys))
+        {
+            return;
+        }
+
+        var filed = new List<(TreeNode, byte[])>(keys.Count);
+        TreeNode? node = pending.Unlock.Parent;
+        foreach (byte[] key in keys)
+        {
+            if (node?.Parent is null || !Dh.IsValidScalar(key) || _transported.ContainsKey(node))
+            {
+                keys.ForEach(Erase);
+                return;
+            }
+
+            filed.Add((node, key));
+            node = node.Parent;
+        }
+
+        foreach ((TreeNode n, byte[] key) in filed)
+        {
+            _transported[n] = key;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IsAncestor(TreeNode ancestor, TreeNode node)
+    {
+        for (TreeNode? n = node; n is not null; n = n.Parent)
+        {
+            if (n == ancestor)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void EraseTransported()
+    {
+        foreach (byte[] key in _transported.Values)
+        {
+            Erase(key);
+        }
+
+        _transported.Clear();
+        _sealed.Clear();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -1047,6 +1236,7 @@ internal sealed class TgdhModule : ModuleBase
         _published.Clear();
         ClearPromises();
         _checked.Clear();
+        EraseTransported();
         _early.Clear();
         ErasePendingRefresh();
         _phase = Phase.Idle;
@@ -1085,6 +1275,6 @@ internal sealed class TgdhModule : ModuleBase
         WriteState(hash, _announced.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _published.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
         WriteState(hash, _early.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        WriteState(hash, $"{_claims.Count}/{_promised.Count}/{_promiseDue}");
+        WriteState(hash, $"{_claims.Count}/{_promised.Count}/{_promiseDue}/{_sealed.Count}/{_transported.Count}");
     }
 }

@@ -36,9 +36,10 @@ public sealed class CostTests
         List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
         int height = (int)Math.Ceiling(Math.Log2(n));
 
-        // Sponsors with paths of 6 or more publish in two parts (docs/key-agreement.md §6.3): the chain holds the
-        // sponsor's path and a part of a member's, at most 5h/2, instead of both in full (3h).
-        int bound = n >= 50 ? 5 * height / 2 : 3 * height;
+        // The sponsor's path (h blindings, h - 1 exponentiations, in one part or two), then a member's node where its
+        // path meets the sponsor's and the root, the keys between them taken from a sealed box (docs/key-agreement.md
+        // §6.3, §7): 2h + 1, instead of 3h (5h/2 in two parts) when members recomputed the sponsor's keys.
+        int bound = (2 * height) + 1;
 
         sim.DealTgdh(members[..^1]);
         sim.Install([members[^1]]);
@@ -47,7 +48,7 @@ public sealed class CostTests
         sim.Install(members);
         sim.Run();
         Checks.AllAgree(sim, $"join n={n}");
-        // Join: the joiner's blinded key (1), the sponsor's refresh and path (≤ 2h), the deepest member's path (≤ h).
+        // Join: the joiner's blinded key (1), then as a leave.
         long join = sim.SerialCost(members).Exps;
         Assert.True(join >= 2 && join <= bound + 1, $"TGDH join at n={n}: {join} serial exponentiations, bound {bound + 1}");
 

@@ -95,10 +95,13 @@ public sealed class TgdhTwoPartTests
             }
         }
 
-        // A first part that promises nodes past the root, or none at all.
+        // A first part that promises nodes past the root, or none at all (the promise follows the keys; the sealed
+        // box for the members under the sponsor's parent comes last).
         byte[] payload = first.Payload;
-        AssertRefused(Reseal(sim, first, sponsor, LowerBlindedKeys, [.. payload[..^2], 0, 60]), "promise past the root");
-        AssertRefused(Reseal(sim, first, sponsor, LowerBlindedKeys, [.. payload[..^2], 0, 0]), "empty promise");
+        int promiseAt = 4 + (((payload[0] << 8) | payload[1]) * (2 + ((payload[2] << 8) | payload[3])));
+        byte[] WithPromise(byte high, byte low) => [.. payload[..promiseAt], high, low, .. payload[(promiseAt + 2)..]];
+        AssertRefused(Reseal(sim, first, sponsor, LowerBlindedKeys, WithPromise(0, 60)), "promise past the root");
+        AssertRefused(Reseal(sim, first, sponsor, LowerBlindedKeys, WithPromise(0, 0)), "empty promise");
 
         // Once the first part is in, a blinded key for a promised node from anyone but the sponsor.
         sim.Run(limit: 1);
@@ -124,7 +127,7 @@ public sealed class TgdhTwoPartTests
 
         // The impostor's key is a valid element (any member's blinded key): only the promise stands in its way.
         byte[] element = sponsorLeaf.Sibling.Bk ?? otherSide.Bk!;
-        var keys = new PayloadWriter().U16(1).U16(element.Length).U16(steps).Bytes(element).ToArray();
+        var keys = new PayloadWriter().U16(1).U16(element.Length).U16(steps).Bytes(element).U8(0).ToArray();
         AssertRefused(Reseal(sim, first, impostorLeaf.Member!, BlindedKeys, keys), "a promised node filled by another member");
 
         sim.Run();

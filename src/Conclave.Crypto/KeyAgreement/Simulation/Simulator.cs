@@ -182,6 +182,10 @@ internal sealed class Simulator : IDisposable
 
     public int Queued => _queue.Count + _heldUnicasts.Count;
 
+    /// <summary>Queues <paramref name="wire"/> as a broadcast from <paramref name="from"/> to its component (tests: a message a member did not produce).</summary>
+    public void InjectBroadcast(string from, byte[] wire) =>
+        _queue.Enqueue(new Delivery(from, Components.First(c => c.Contains(from)).ToArray(), wire, 0, 0, -1));
+
     public void ResetMeasurement()
     {
         foreach (SimulatedMember m in _members.Values)
