@@ -275,12 +275,6 @@ public sealed class SecureConnection : IAsyncDisposable
                 }
 
                 FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
-                if (StartsKeyAgreementWork(e))
-                {
-                    // Off the socket thread that delivered it: that thread serves other members' sockets too.
-                    await new ThreadPoolHop();
-                }
-
                 TaskCompletionSource? progress;
                 lock (_lock)
                 {
@@ -388,10 +382,6 @@ public sealed class SecureConnection : IAsyncDisposable
         e is FlushDataMessage { MessageType: SecureGroupCore.SealedType } m
             ? new FlushDataMessage(m.Group, m.Sender, m.Service, m.MessageType, m.Receivers, m.EndianMismatch, m.Body.ToArray())
             : e;
-
-    /// <summary>Views and key agreement messages run the module (scalar multiplications, signatures); sealed data and flush signals do not.</summary>
-    private static bool StartsKeyAgreementWork(FlushEvent e) =>
-        e is FlushView or FlushDataMessage { MessageType: SecureGroupCore.KeyAgreementType or PrivateKeyAgreement.MessageType };
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
