@@ -24,9 +24,6 @@ public sealed class SecureGroupCounters
     /// <summary>Gets the number of keys installed (views and refreshes).</summary>
     public long KeysInstalled { get; internal set; }
 
-    /// <summary>Gets the number of this member's own messages delivered back from the copy kept when sealing them (byte for byte the same), without opening them again.</summary>
-    public long EchoesNotOpened { get; internal set; }
-
     /// <summary>Gets the number of key agreement runs started (views, restarts after cascades, refreshes asked for).</summary>
     public long RunsStarted { get; internal set; }
 }

@@ -74,64 +74,6 @@ public sealed class SecureGroupCoreTests : IDisposable
     }
 
     [Fact]
-    public void A_senders_own_echo_is_delivered_from_the_kept_copy_only_when_it_is_byte_for_byte_what_it_sealed()
-    {
-        InstallView(KeyAgreementProtocol.Gdh, "#a#d", "#b#d");
-        SecureGroupCore a = _cores["#a#d"];
-        byte[] plaintext = Encoding.ASCII.GetBytes("mine");
-        byte[] first = a.Seal(3, plaintext)!;
-        plaintext[0] = (byte)'X'; // the caller may reuse its buffer once the send returns
-        byte[] second = a.Seal(3, "next"u8)!;
-        byte[] third = a.Seal(3, "last"u8)!;
-        Assert.Equal(3, a.KeptEchoes);
-
-        SecureMessage echo = Assert.IsType<SecureMessage>(Assert.Single(DeliverData("#a#d", first, "#a#d")));
-        Assert.Equal("mine", Encoding.ASCII.GetString(echo.Body.Span));
-        Assert.Equal(3, echo.MessageType);
-        Assert.Equal(1, a.Counters.EchoesNotOpened);
-
-        // Altered in transit: not the kept bytes, so it is opened, and fails like anyone's forgery.
-        byte[] altered = (byte[])second.Clone();
-        altered[SealedFormat.HeaderSize] ^= 1;
-        Assert.Empty(DeliverData("#a#d", altered, "#a#d"));
-        Assert.Equal(1, a.Counters.Forged);
-
-        // The genuine second arrives after all: a mismatch leaves the kept copy in place, so it still matches.
-        Assert.Single(DeliverData("#a#d", second, "#a#d"));
-        Assert.Single(DeliverData("#a#d", third, "#a#d"));
-        Assert.Equal(3, a.Counters.EchoesNotOpened);
-        Assert.Empty(DeliverData("#a#d", third, "#a#d"));
-        Assert.Equal(1, a.Counters.Replays);
-        Assert.Equal(0, a.KeptEchoes);
-
-        // Another member's copy of the same message is opened as always.
-        SecureMessage atB = Assert.IsType<SecureMessage>(Assert.Single(DeliverData("#a#d", first, "#b#d")));
-        Assert.Equal("mine", Encoding.ASCII.GetString(atB.Body.Span));
-        Assert.Equal(0, _cores["#b#d"].Counters.EchoesNotOpened);
-    }
-
-    [Fact]
-    public void Kept_echoes_are_bounded_and_dropped_with_the_view_key()
-    {
-        InstallView(KeyAgreementProtocol.Gdh, "#a#d", "#b#d");
-        SecureGroupCore a = _cores["#a#d"];
-        byte[][] sent = [.. Enumerable.Range(0, OwnEchoes.MaxKept + 10).Select(i => a.Seal(1, Encoding.ASCII.GetBytes($"m{i}"))!)];
-        Assert.Equal(OwnEchoes.MaxKept, a.KeptEchoes);
-
-        // Past the bound, echoes are opened: every one is still delivered, in order, with its own body.
-        for (int i = 0; i < sent.Length; i++)
-        {
-            SecureMessage m = Assert.IsType<SecureMessage>(Assert.Single(DeliverData("#a#d", sent[i], "#a#d")));
-            Assert.Equal($"m{i}", Encoding.ASCII.GetString(m.Body.Span));
-        }
-
-        Assert.Equal(OwnEchoes.MaxKept, a.Counters.EchoesNotOpened);
-        a.Seal(1, "pending"u8);
-        InstallView(KeyAgreementProtocol.Gdh, "#a#d", "#b#d", "#c#d");
-        Assert.Equal(0, a.KeptEchoes);
-    }
-
-    [Fact]
     public void Sealing_into_a_send_buffer_writes_exactly_the_sealed_length_and_opens_with_a_rising_sequence()
     {
         SecureGroupCore a = new(KeyAgreementFactory.Create(KeyAgreementProtocol.Gdh, Options("#a#d")), Group, "#a#d");

@@ -25,7 +25,6 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly SecureGroupOptions? _options;
     private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
     private readonly byte[] _groupLatin1;
-    private readonly OwnEchoes _echoes = new();
     private IReadOnlyList<string> _flushMembers = [];
     private string[] _members = [];
     private IReadOnlyList<string> _lastSecureMembers = [];
@@ -86,9 +85,6 @@ internal sealed class SecureGroupCore : IDisposable
 
     /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
     internal List<byte[]>? Captured { get; set; }
-
-    /// <summary>Own sealed messages kept until their echo (tests).</summary>
-    internal int KeptEchoes => _echoes.Count;
 
     /// <summary>The installed epoch key (tests: what a member that later leaves still holds).</summary>
     internal EpochCipher? CurrentCipher => _cipher;
@@ -219,7 +215,6 @@ internal sealed class SecureGroupCore : IDisposable
             cipher.Seal(_self, sequence, plaintext, ciphertext, tag, ad);
         }
 
-        _echoes.Add(sequence, destination, plaintext);
         return true;
     }
 
@@ -363,7 +358,6 @@ internal sealed class SecureGroupCore : IDisposable
         _previousInView = null;
         _nextSequence = 0;
         _lastSequence.Clear();
-        _echoes.Clear();
     }
 
     private void Open(FlushDataMessage data)
@@ -389,15 +383,6 @@ internal sealed class SecureGroupCore : IDisposable
         {
             Counters.Replays++;
             Observer.Rejected(SecureRejection.Replay, data.Sender);
-            return;
-        }
-
-        if (data.Sender == _self && _echoes.TryTake(header.Sequence, wire) is byte[] kept)
-        {
-            // Exactly the bytes this member sealed under a key of this view: opening them would give back this plaintext.
-            _lastSequence[data.Sender] = header.Sequence;
-            Counters.EchoesNotOpened++;
-            Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, kept));
             return;
         }
 
