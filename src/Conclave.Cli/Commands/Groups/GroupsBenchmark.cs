@@ -21,8 +21,8 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     {
         var samples = new List<GroupsSample>();
         await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", maxN);
-        await group.JoinNextAsync(cancellationToken);
-        await WhenAllHaveAsync(group.Members, v => v.Count == 1, cancellationToken);
+        await Within(group.JoinNextAsync(cancellationToken), () => $"{mode.Label}: the first member to connect and join");
+        await WhenAllHaveAsync(group.Members, v => v.Count == 1, () => $"{mode.Label}: the first member's view", cancellationToken);
         long frames = ring.FramesToClients;
         void CountFrames()
         {
@@ -43,8 +43,8 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
-            BenchMember joiner = await group.JoinNextAsync(cancellationToken);
-            long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), cancellationToken);
+            BenchMember joiner = await Within(group.JoinNextAsync(cancellationToken), () => $"{mode.Label} join n={n}: the joiner to connect and send its join");
+            long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), () => $"{mode.Label} join n={n}: every member to install the view of {n} members", cancellationToken);
             samples.Add(WithPhases(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), group.Members, start, n)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
         }
@@ -58,11 +58,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
             long start = Stopwatch.GetTimestamp();
-            await leaver.LeaveAsync(cancellationToken);
-            long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), cancellationToken);
+            await Within(leaver.LeaveAsync(cancellationToken).AsTask(), () => $"{mode.Label} leave n={n}: the leaver to send its leave");
+            long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), () => $"{mode.Label} leave n={n}: every remaining member to install the view of {n - 1} members", cancellationToken);
             samples.Add(WithPhases(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), staying, start, n - 1)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
-            await group.RemoveNewestAsync();
+            await Within(group.RemoveNewestAsync(), () => $"{mode.Label} leave n={n}: the leaver's session to close");
         }
 
         CountFrames();
@@ -79,10 +79,10 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         for (int n = 1; n <= members; n++)
         {
             progress($"throughput {mode.Label}: joining {n}/{members}");
-            await group.JoinNextAsync(cancellationToken);
+            await Within(group.JoinNextAsync(cancellationToken), () => $"throughput {mode.Label}: member {n} of {members} to connect and join");
         }
 
-        await WhenAllHaveAsync(group.Members, v => v.Count == members, cancellationToken);
+        await WhenAllHaveAsync(group.Members, v => v.Count == members, () => $"throughput {mode.Label}: every member to install the view of {members} members", cancellationToken);
         BenchMember sender = group.Members[0];
         List<BenchMember> receivers = group.Members[1..];
         using var pacing = new FloodWindow(window, receivers.Count);
@@ -107,15 +107,25 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < messages; i++)
         {
-            await pacing.AcquireAsync(cancellationToken);
-            await sender.SendAsync(body, cancellationToken);
+            // Checked first so that the usual case (room, written at once) costs the measured loop nothing.
+            Task room = pacing.AcquireAsync(cancellationToken);
+            if (!room.IsCompletedSuccessfully)
+            {
+                await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)})");
+            }
+
+            ValueTask sent = sender.SendAsync(body, cancellationToken);
+            if (!sent.IsCompletedSuccessfully)
+            {
+                await Within(sent.AsTask(), () => $"throughput {mode.Label}: message {i + 1} of {messages} to be written");
+            }
             if (i % 500 == 0)
             {
                 progress($"throughput {mode.Label}: {i}/{messages}");
             }
         }
 
-        long end = await finished.Task.WaitAsync(Patience, cancellationToken);
+        long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)})");
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
     }
 
@@ -176,11 +186,34 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     }
 
     /// <summary>The moment the last of <paramref name="members"/> installed a view matching <paramref name="match"/>.</summary>
-    private static async Task<long> WhenAllHaveAsync(IEnumerable<BenchMember> members, Func<IReadOnlyList<string>, bool> match, CancellationToken cancellationToken)
+    private static async Task<long> WhenAllHaveAsync(IEnumerable<BenchMember> members, Func<IReadOnlyList<string>, bool> match, Func<string> what, CancellationToken cancellationToken)
     {
-        long[] times = await Task.WhenAll(members.Select(m => m.Views.WhenAsync(match))).WaitAsync(Patience, cancellationToken);
+        long[] times = await Within(Task.WhenAll(members.Select(m => m.Views.WhenAsync(match))).WaitAsync(cancellationToken), what);
         return times.Max();
     }
+
+    /// <summary>Waits for <paramref name="task"/>, at most <see cref="Patience"/>: a stalled step fails saying what it waited for.</summary>
+    private static async Task Within(Task task, Func<string> what)
+    {
+        try
+        {
+            await task.WaitAsync(Patience);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"bench groups gave up after {Patience.TotalSeconds:0} s waiting for {what()}.", e);
+        }
+    }
+
+    /// <inheritdoc cref="Within(Task, Func{string})"/>
+    private static async Task<T> Within<T>(Task<T> task, Func<string> what)
+    {
+        await Within((Task)task, what);
+        return await task;
+    }
+
+    /// <summary>How many measured messages each receiver has, for a stall's message (only evaluated when a stall's message is built).</summary>
+    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received}"));
 
     /// <summary>A group being measured: its members in join order, their identities and the trust directory (secure modes).</summary>
     private sealed class MeasuredGroup : IAsyncDisposable

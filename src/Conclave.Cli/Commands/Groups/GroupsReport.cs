@@ -145,7 +145,7 @@ internal static class GroupsReport
             ThroughputSample first = throughput[0];
             md.AppendLine("## Throughput");
             md.AppendLine();
-            md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; {first.Rounds} runs per mode with the modes interleaved, the median run shown. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
+            md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; first at least {info.WarmUp.TotalSeconds:0.#} s of unmeasured runs per mode (tiered JIT optimises the hot paths only after they have run a while), then {first.Rounds} runs per mode with the modes interleaved, the median run shown. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
             md.AppendLine();
             md.AppendLine("| mode | messages/s | MB/s | ratio to plain |");
             md.AppendLine("|---|---:|---:|---:|");
@@ -288,4 +288,4 @@ internal static class GroupsReport
 }
 
 /// <summary>How a `bench groups` run was made (for the report's header).</summary>
-internal sealed record GroupsRunInfo(string Command, DateTime Started, TimeSpan Took, string LoadBefore, string LoadAfter, int MaxN, int Rounds, int Window);
+internal sealed record GroupsRunInfo(string Command, DateTime Started, TimeSpan Took, string LoadBefore, string LoadAfter, int MaxN, int Rounds, int Window, TimeSpan WarmUp = default);
