@@ -301,17 +301,15 @@ internal sealed class TgdhModule : ModuleBase
         int first = Array.IndexOf(_mine, true);
         _announced.Add(new AnnouncedTree(_work!, null, _ownCount, first));
 
-        // The sender: the leftmost leaf, unless it is the sponsor-to-be (whose step is the critical one), then the rightmost.
-        TreeNode leftmost = TgdhTree.Leftmost(_work!);
-        TreeNode rightmost = TgdhTree.Rightmost(_work!);
-        if (leftmost.Member != Self && rightmost.Member != Self)
-        {
-            return;
-        }
-
+        // The sender is the sponsor-to-be, before anything else it sends in this view. The others are keyed by the
+        // sponsor's broadcast of its path, and the host keeps one sender's messages in order (agreed delivery orders
+        // a unicast against the same sender's broadcasts, not against another member's): so the joiner holds its
+        // tree before that broadcast, and before any member can seal under the new key. Sent by another member, the
+        // tree could come after the broadcast and after messages sealed under the key (refused at the joiner as
+        // other-epoch), or never, if the view ended before that member's send went out (the flush drops it) while the
+        // others had delivered the key: the joiner then never had the key of a view the others delivered.
         TreeNode sponsor = TgdhTree.Rightmost(TgdhTree.InsertionTarget(_work!, 0));
-        TreeNode sender = sponsor == leftmost ? rightmost : leftmost;
-        if (sender.Member == Self)
+        if (sponsor.Member == Self)
         {
             string joiner = view.Members[Array.IndexOf(_mine, false)];
             TreeNode tree = _work!;
@@ -476,8 +474,9 @@ internal sealed class TgdhModule : ModuleBase
         if (_phase == Phase.CollectAnnouncements && _ownCount == 1 && _early.Count < View!.Members.Count
             && TryReadKeys(envelope, out List<(int, byte[])> _, out int _))
         {
-            // A joiner's copy of the tree is a unicast, which agreed delivery does not order against the sponsor's
-            // broadcast: keep the keys (in the transcript, where every member has them) until the tree is here.
+            // A joiner's copy of the tree is a unicast; the sponsor sends it ahead of this broadcast, so the host
+            // delivers it first, but a host that reorders more is tolerated: keep the keys (in the transcript, where
+            // every member has them) until the tree is here.
             Accept(envelope);
             _early.Add(envelope);
             return Rejection.None;

@@ -59,6 +59,44 @@ public sealed class TgdhJoinTests
         Assert.True(twoPart > 0, "no sponsor's path was long enough for two parts");
     }
 
+    /// <summary>
+    /// Every member of a join is keyed by the same delivery, the joiner too, however late the host delivers the
+    /// joiner's copy of the tree (<see cref="Simulator.HoldUnicastsBehindOthers"/>: behind every other member's
+    /// broadcast, never behind its sender's own later messages). Found end to end (SecureChurnTests, TGDH: "m1: other
+    /// epoch 6"; SecureRapidChurnTests, TGDH seed 3): the tree came from a member other than the sponsor, after the
+    /// sponsor's broadcast had keyed the others and after messages they sealed under the new key, which the joiner,
+    /// still without it, refused as other-epoch. The sponsor now sends the tree ahead of its broadcast.
+    /// </summary>
+    [Fact]
+    public void Every_member_of_a_join_is_keyed_by_the_same_delivery_even_with_the_tree_held_back()
+    {
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 24) { HoldUnicastsBehindOthers = true };
+        List<string> members = [sim.Create().Name];
+        sim.Install(members);
+        sim.Run();
+        int singleJoins = 0;
+        for (int n = 2; n <= Members; n++)
+        {
+            string joiner = sim.Create().Name;
+            members.Add(joiner);
+            int[] keysBefore = [.. members.Select(m => sim[m].Keys.Count)];
+            int receivedBefore = sim[joiner].Received.Count;
+            sim.Install(members);
+            for (int delivery = 1; sim.Queued > 0; delivery++)
+            {
+                sim.Run(1);
+                string[] keyed = [.. members.Where((m, i) => sim[m].Keys.Count > keysBefore[i])];
+                Assert.True(keyed.Length == 0 || keyed.Length == members.Count,
+                    $"n={n}: after delivery {delivery}, {keyed.Length} of {members.Count} members keyed; the joiner {(keyed.Contains(joiner) ? "is" : "is not")} among them");
+            }
+
+            Checks.AllAgree(sim, $"join n={n} with the tree held back");
+            singleJoins += sim[joiner].Received.Skip(receivedBefore).Any(w => Parse(w).Recipient == joiner) ? 1 : 0;
+        }
+
+        Assert.Equal(Members - 2, singleJoins); // every join but the first (a group of one) sent the tree by unicast
+    }
+
     [Fact]
     public void A_joiner_that_gets_the_sponsors_keys_before_its_tree_agrees_with_the_group()
     {

@@ -44,10 +44,18 @@ internal sealed class Simulator : IDisposable
     public List<byte[]> Broadcasts { get; } = [];
 
     /// <summary>
-    /// When set, unicasts wait until no broadcast is queued: the latest order the host contract allows (agreed
-    /// delivery orders broadcasts, not a unicast against another member's broadcast). Tests use it to reorder.
+    /// When set, unicasts wait until no broadcast is queued, even past their sender's own later broadcasts: later
+    /// than the host allows (see <see cref="HoldUnicastsBehindOthers"/>). Tests use it to check that a module copes
+    /// with more reordering than it should ever see.
     /// </summary>
     public bool HoldUnicasts { get; set; }
+
+    /// <summary>
+    /// When set, unicasts wait until no broadcast is queued or their sender sends again: the latest order the host
+    /// contract allows (agreed delivery orders a unicast against its sender's other messages, not against another
+    /// member's broadcasts).
+    /// </summary>
+    public bool HoldUnicastsBehindOthers { get; set; }
 
     /// <summary>When set, every step is recorded so that <see cref="CriticalPath"/> can say where an event's time went.</summary>
     public bool TraceSteps { get; set; }
@@ -265,12 +273,30 @@ internal sealed class Simulator : IDisposable
                     break;
                 case SendMessage { To: null } broadcast:
                     Broadcasts.Add(broadcast.Wire);
+                    ReleaseHeldUnicastsOf(member.Name);
                     _queue.Enqueue(new Delivery(member.Name, Components.First(c => c.Contains(member.Name)).ToArray(), broadcast.Wire, stamp, startTicks + elapsed, step));
                     break;
                 case SendMessage unicast:
-                    (HoldUnicasts ? _heldUnicasts : _queue).Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
+                    ReleaseHeldUnicastsOf(member.Name);
+                    (HoldUnicasts || HoldUnicastsBehindOthers ? _heldUnicasts : _queue).Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
                     break;
             }
+        }
+    }
+
+    /// <summary>With <see cref="HoldUnicastsBehindOthers"/>, a member's held unicasts go ahead of anything it sends next.</summary>
+    private void ReleaseHeldUnicastsOf(string sender)
+    {
+        if (!HoldUnicastsBehindOthers || HoldUnicasts || !_heldUnicasts.Any(d => d.From == sender))
+        {
+            return;
+        }
+
+        Delivery[] held = [.. _heldUnicasts];
+        _heldUnicasts.Clear();
+        foreach (Delivery d in held)
+        {
+            (d.From == sender ? _queue : _heldUnicasts).Enqueue(d);
         }
     }
 
