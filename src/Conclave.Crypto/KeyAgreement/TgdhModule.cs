@@ -28,8 +28,11 @@ internal sealed class TgdhModule : ModuleBase
     private const byte RefreshPath = 3;
     private const byte LowerBlindedKeys = 4;
 
-    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint).
-    private const int SplitFrom = 6;
+    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint):
+    // never by default. With sealed paths a member whose path meets the sponsor's takes the keys above the meeting
+    // node from a box, so the longest chain is the sponsor's whole path and two exponentiations either way; a second
+    // part only added a hop (one signature, one echo step, one agreed-delivery round). Tests still exercise it.
+    private readonly int _splitFrom;
     private const string NodeKeyLabel = "conclave tgdh node v1";
 
     private TreeNode? _tree;
@@ -81,6 +84,7 @@ internal sealed class TgdhModule : ModuleBase
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
     {
+        _splitFrom = options.TgdhSplitFrom > 0 ? options.TgdhSplitFrom : int.MaxValue;
     }
 
     private enum Phase
@@ -872,7 +876,7 @@ internal sealed class TgdhModule : ModuleBase
             path.Add(next);
         }
 
-        if (path.Count < SplitFrom)
+        if (path.Count < _splitFrom)
         {
             return (null, 0);
         }
