@@ -455,6 +455,14 @@ internal sealed class TgdhModule : ModuleBase
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyEarlyKeys()
     {
+        if (_early.Count == 0)
+        {
+            // Nothing new since StartFill's own Progress. Running it again here made a sponsor compute its root key
+            // before its broadcast left (a step's messages leave when it ends): one exponentiation on every join's
+            // chain that the exponentiation counts, stamped at the send, did not show.
+            return;
+        }
+
         foreach (Envelope early in _early)
         {
             if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
