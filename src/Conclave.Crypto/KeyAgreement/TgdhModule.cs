@@ -400,8 +400,11 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A broadcast announcement comes from its component's rightmost leaf; a unicast one (StartSingleJoin)
             // only to a one-member component, from a member of the tree, and covers everyone else.
-            var leaves = new List<TreeNode>(View!.Members.Count);
-            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View.Members.Count, out TreeNode? tree, leaves) || !reader.AtEnd
+            // Sized for a joiner's copy of the whole tree; a newcomer's own announcement (the sponsor's input in a
+            // single join) is a leaf or two, and an 8 KB list for it is a page or two of fresh memory on the chain.
+            var leaves = new List<TreeNode>(welcome ? View!.Members.Count : 4);
+            int maxNodes = 2 * View!.Members.Count;
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, maxNodes, out TreeNode? tree, leaves) || !reader.AtEnd
                 || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
                 || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
@@ -978,12 +981,38 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Reads a list of (steps above the sender's leaf, blinded key); a first part ends with how many more it promises.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised) =>
+    private bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised) =>
         TryReadKeys(envelope, out keys, out promised, out List<SealedBox> _);
 
-    /// <summary>As above, with the sealed box a <see cref="BlindedKeys"/> or <see cref="LowerBlindedKeys"/> may end with.</summary>
+    /// <summary>
+    /// As above, with the sealed boxes a <see cref="BlindedKeys"/> or <see cref="LowerBlindedKeys"/> may end with. The
+    /// last message read is remembered: handling one publication asks for its keys, promise and boxes three times
+    /// (checks, claims, boxes), on every member's last step of an event; the callers only read the lists.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
+    private bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
+    {
+        if (!ReferenceEquals(envelope, _readFor))
+        {
+            _readOk = ReadKeys(envelope, out _readKeys, out _readPromised, out _readBoxes);
+            _readFor = envelope;
+        }
+
+        keys = _readKeys;
+        promised = _readPromised;
+        boxes = _readBoxes;
+        return _readOk;
+    }
+
+    // The last publication TryReadKeys read (public data only: blinded keys and sealed boxes).
+    private Envelope? _readFor;
+    private bool _readOk;
+    private List<(int Steps, byte[] Bk)> _readKeys = [];
+    private int _readPromised;
+    private List<SealedBox> _readBoxes = [];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool ReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
     {
         keys = [];
         promised = 0;
