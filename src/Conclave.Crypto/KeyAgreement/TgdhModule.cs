@@ -66,6 +66,12 @@ internal sealed class TgdhModule : ModuleBase
     private readonly List<TreeNode> _promised = [];
     private bool _promiseDue;
 
+    // Single join, members of the tree: the node the joiner will displace, found at view time (StartSingleJoin).
+    private TreeNode? _joinTarget;
+
+    // This member sponsors the single join in progress: the view's member digest waits until the key is derived.
+    private bool _defersMembersDigest;
+
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
@@ -305,6 +311,13 @@ internal sealed class TgdhModule : ModuleBase
         int first = Array.IndexOf(_mine, true);
         _announced.Add(new AnnouncedTree(_work!, null, _ownCount, first));
 
+        // Where the joiner will go and so who sponsors: found now, while this member waits for the joiner's
+        // announcement, rather than in the merge on the sponsor's step, the critical one. The sponsor also leaves the
+        // view's member digest for later (its own last step, off the chain): its view step can start the chain.
+        _joinTarget = TgdhTree.InsertionTarget(_work!, 0);
+        TreeNode sponsor = TgdhTree.Rightmost(_joinTarget);
+        _defersMembersDigest = sponsor.Member == Self;
+
         // The sender: the leftmost leaf, unless it is the sponsor-to-be (whose step is the critical one), then the rightmost.
         TreeNode leftmost = TgdhTree.Leftmost(_work!);
         TreeNode rightmost = TgdhTree.Rightmost(_work!);
@@ -313,7 +326,6 @@ internal sealed class TgdhModule : ModuleBase
             return;
         }
 
-        TreeNode sponsor = TgdhTree.Rightmost(TgdhTree.InsertionTarget(_work!, 0));
         TreeNode sender = sponsor == leftmost ? rightmost : leftmost;
         if (sender.Member == Self)
         {
@@ -333,6 +345,8 @@ internal sealed class TgdhModule : ModuleBase
     };
 
     protected override bool StartsNextRun(Envelope envelope) => envelope.Type == RefreshPath && envelope.Recipient is null;
+
+    protected override bool DefersMembersDigest => _defersMembersDigest;
 
     // The pending refresh holds the share of the broadcast in flight: replacing it would pair that broadcast with another share.
     protected override bool OwnRefreshPending => _pendingRefresh is not null;
@@ -645,8 +659,12 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A component's root blinded key was never public: it is now an ordinary node that needs one.
             tree.Bk = tree.IsLeaf ? tree.Bk : null;
-            root = TgdhTree.Insert(root, tree);
+            root = _joinTarget is not null && ordered.Count == 2 && tree.IsLeaf && ReferenceEquals(root, _work)
+                ? TgdhTree.InsertAt(root, tree, _joinTarget) // a single join: found at view time on this same tree
+                : TgdhTree.Insert(root, tree);
         }
+
+        _joinTarget = null;
 
         if (!ordered[0].IsLeaf && ordered.Count > 1 && ordered[0].Parent is not null)
         {
@@ -1269,6 +1287,8 @@ internal sealed class TgdhModule : ModuleBase
 
         _work = null;
         _myLeaf = null;
+        _joinTarget = null;
+        _defersMembersDigest = false;
         _poisoned = false;
         _ownAnnounced = false;
         _mine = [];
