@@ -95,14 +95,13 @@ internal static class KxReport
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
             "The machine is shared, so single timings are noisy; the counts are exact. TGDH times are the median of `--tgdh-repeats` runs (default 5) of the same seeded event on identical trees. " +
-            "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): a sponsor with a long path publishes it in two parts " +
-            "(docs/key-agreement.md §6.3), each ending with sealed boxes: for each published node, the keys above it under that node's key. " +
-            "For a **leave**, the sponsor's view step (its new share, the lower three fifths of its path, their blinded keys and boxes, " +
-            "one signature), then its step on that first part's echo (the rest of its path, blinded keys, boxes, one signature), then a " +
-            "member that needs the upper keys (verification, the node where its path meets the sponsor's, a box opened, the root, the " +
+            "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): the sponsor publishes its path in one broadcast " +
+            "(docs/key-agreement.md §6.3) ending with sealed boxes: for each published node, the keys above it under that node's key. " +
+            "For a **leave**, the sponsor's view step (its new share, its path, their blinded keys and boxes, one signature), then a " +
+            "member whose path meets the sponsor's high (verification, the meeting node, a box opened, the root, the " +
             "transcript hash and key derivation); for a **join**, the joiner's view step (its leaf and announcement) comes first and " +
-            "the sponsor's first step also merges. The joiner's copy of the tree (about 77 KB, by unicast) travels on a parallel chain " +
-            "(the sender's encoding and signature, the joiner's parse and merge, then its meeting node, a box and the rest of its path), " +
+            "the sponsor's step also merges. The joiner's copy of the tree (about 77 KB, by unicast) travels on a parallel chain " +
+            "(the sender's encoding and signature, the joiner's parse and merge, then its meeting node, a box and the root), " +
             "and counts only when it is the longer one.");
         md.AppendLine();
         AppendTargets(md, samples, calibration);

@@ -131,6 +131,12 @@ public sealed class KeyAgreementOptions
 
     /// <summary>Where this member's operations are counted.</summary>
     public OperationCounter Counter { get; init; } = new();
+
+    /// <summary>
+    /// TGDH only, tests: a sponsor publishing this many blinded keys or more sends them in two parts (key-agreement.md
+    /// §6.3); 0, the default, publishes in one part. Only what this member sends depends on it: members accept both.
+    /// </summary>
+    internal int TgdhSplitFrom { get; init; }
 }
 
 /// <summary>A group key agreement protocol instance for one member: a sans-IO state machine.</summary>

@@ -135,7 +135,7 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         IsSettled = false;
         _outputs = [];
         StartView(view);
-        if (_outputs.Count == 0)
+        if (_outputs.Count == 0 && !DefersMembersDigest)
         {
             _membersDigest ??= KeySchedule.MembersDigest(view.Members);
         }
@@ -457,6 +457,12 @@ internal abstract class ModuleBase : IGroupKeyAgreement
     protected abstract Rejection Handle(Envelope envelope);
 
     protected abstract void Refresh();
+
+    /// <summary>
+    /// True if this member, though it sends nothing at view time, is the first to compute once a message arrives
+    /// (TGDH's sponsor of a single join): the view's member digest is then made when the key is derived, not at view time.
+    /// </summary>
+    protected virtual bool DefersMembersDigest => false;
 
     /// <summary>True while a refresh this member sent has not come back yet (a second one would race it under the same run id).</summary>
     protected virtual bool OwnRefreshPending => false;

@@ -28,8 +28,11 @@ internal sealed class TgdhModule : ModuleBase
     private const byte RefreshPath = 3;
     private const byte LowerBlindedKeys = 4;
 
-    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint).
-    private const int SplitFrom = 6;
+    // A sponsor whose path has this many blinded keys to publish or more sends them in two parts (see SplitPoint):
+    // never by default. With sealed paths a member whose path meets the sponsor's takes the keys above the meeting
+    // node from a box, so the longest chain is the sponsor's whole path and two exponentiations either way; a second
+    // part only added a hop (one signature, one echo step, one agreed-delivery round). Tests still exercise it.
+    private readonly int _splitFrom;
     private const string NodeKeyLabel = "conclave tgdh node v1";
 
     private TreeNode? _tree;
@@ -63,6 +66,12 @@ internal sealed class TgdhModule : ModuleBase
     private readonly List<TreeNode> _promised = [];
     private bool _promiseDue;
 
+    // Single join, members of the tree: the node the joiner will displace, found at view time (StartSingleJoin).
+    private TreeNode? _joinTarget;
+
+    // This member sponsors the single join in progress: the view's member digest waits until the key is derived.
+    private bool _defersMembersDigest;
+
     // A joiner's copy of blinded keys that reached it before the tree it needs to place them (see OnBlindedKeys).
     private readonly List<Envelope> _early = [];
 
@@ -81,6 +90,7 @@ internal sealed class TgdhModule : ModuleBase
     public TgdhModule(KeyAgreementOptions options)
         : base(options)
     {
+        _splitFrom = options.TgdhSplitFrom > 0 ? options.TgdhSplitFrom : int.MaxValue;
     }
 
     private enum Phase
@@ -301,6 +311,13 @@ internal sealed class TgdhModule : ModuleBase
         int first = Array.IndexOf(_mine, true);
         _announced.Add(new AnnouncedTree(_work!, null, _ownCount, first));
 
+        // Where the joiner will go and so who sponsors: found now, while this member waits for the joiner's
+        // announcement, rather than in the merge on the sponsor's step, the critical one. The sponsor also leaves the
+        // view's member digest for later (its own last step, off the chain): its view step can start the chain.
+        _joinTarget = TgdhTree.InsertionTarget(_work!, 0);
+        TreeNode sponsor = TgdhTree.Rightmost(_joinTarget);
+        _defersMembersDigest = sponsor.Member == Self;
+
         // The sender is the sponsor-to-be, before anything else it sends in this view. The others are keyed by the
         // sponsor's broadcast of its path, and the host keeps one sender's messages in order (agreed delivery orders
         // a unicast against the same sender's broadcasts, not against another member's): so the joiner holds its
@@ -308,7 +325,6 @@ internal sealed class TgdhModule : ModuleBase
         // tree could come after the broadcast and after messages sealed under the key (refused at the joiner as
         // other-epoch), or never, if the view ended before that member's send went out (the flush drops it) while the
         // others had delivered the key: the joiner then never had the key of a view the others delivered.
-        TreeNode sponsor = TgdhTree.Rightmost(TgdhTree.InsertionTarget(_work!, 0));
         if (sponsor.Member == Self)
         {
             string joiner = view.Members[Array.IndexOf(_mine, false)];
@@ -327,6 +343,8 @@ internal sealed class TgdhModule : ModuleBase
     };
 
     protected override bool StartsNextRun(Envelope envelope) => envelope.Type == RefreshPath && envelope.Recipient is null;
+
+    protected override bool DefersMembersDigest => _defersMembersDigest;
 
     // The pending refresh holds the share of the broadcast in flight: replacing it would pair that broadcast with another share.
     protected override bool OwnRefreshPending => _pendingRefresh is not null;
@@ -394,8 +412,11 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A broadcast announcement comes from its component's rightmost leaf; a unicast one (StartSingleJoin)
             // only to a one-member component, from a member of the tree, and covers everyone else.
-            var leaves = new List<TreeNode>(View!.Members.Count);
-            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, 2 * View.Members.Count, out TreeNode? tree, leaves) || !reader.AtEnd
+            // Sized for a joiner's copy of the whole tree; a newcomer's own announcement (the sponsor's input in a
+            // single join) is a leaf or two, and an 8 KB list for it is a page or two of fresh memory on the chain.
+            var leaves = new List<TreeNode>(welcome ? View!.Members.Count : 4);
+            int maxNodes = 2 * View!.Members.Count;
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, maxNodes, out TreeNode? tree, leaves) || !reader.AtEnd
                 || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
                 || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
@@ -449,6 +470,14 @@ internal sealed class TgdhModule : ModuleBase
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ApplyEarlyKeys()
     {
+        if (_early.Count == 0)
+        {
+            // Nothing new since StartFill's own Progress. Running it again here made a sponsor compute its root key
+            // before its broadcast left (a step's messages leave when it ends): one exponentiation on every join's
+            // chain that the exponentiation counts, stamped at the send, did not show.
+            return;
+        }
+
         foreach (Envelope early in _early)
         {
             if (_poisoned || !TryApplyKeys(early, _work!, replacing: false, out List<(TreeNode Node, byte[] Bk)> updates)
@@ -629,8 +658,12 @@ internal sealed class TgdhModule : ModuleBase
         {
             // A component's root blinded key was never public: it is now an ordinary node that needs one.
             tree.Bk = tree.IsLeaf ? tree.Bk : null;
-            root = TgdhTree.Insert(root, tree);
+            root = _joinTarget is not null && ordered.Count == 2 && tree.IsLeaf && ReferenceEquals(root, _work)
+                ? TgdhTree.InsertAt(root, tree, _joinTarget) // a single join: found at view time on this same tree
+                : TgdhTree.Insert(root, tree);
         }
+
+        _joinTarget = null;
 
         if (!ordered[0].IsLeaf && ordered.Count > 1 && ordered[0].Parent is not null)
         {
@@ -871,7 +904,7 @@ internal sealed class TgdhModule : ModuleBase
             path.Add(next);
         }
 
-        if (path.Count < SplitFrom)
+        if (path.Count < _splitFrom)
         {
             return (null, 0);
         }
@@ -965,12 +998,38 @@ internal sealed class TgdhModule : ModuleBase
 
     /// <summary>Reads a list of (steps above the sender's leaf, blinded key); a first part ends with how many more it promises.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised) =>
+    private bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised) =>
         TryReadKeys(envelope, out keys, out promised, out List<SealedBox> _);
 
-    /// <summary>As above, with the sealed box a <see cref="BlindedKeys"/> or <see cref="LowerBlindedKeys"/> may end with.</summary>
+    /// <summary>
+    /// As above, with the sealed boxes a <see cref="BlindedKeys"/> or <see cref="LowerBlindedKeys"/> may end with. The
+    /// last message read is remembered: handling one publication asks for its keys, promise and boxes three times
+    /// (checks, claims, boxes), on every member's last step of an event; the callers only read the lists.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
+    private bool TryReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
+    {
+        if (!ReferenceEquals(envelope, _readFor))
+        {
+            _readOk = ReadKeys(envelope, out _readKeys, out _readPromised, out _readBoxes);
+            _readFor = envelope;
+        }
+
+        keys = _readKeys;
+        promised = _readPromised;
+        boxes = _readBoxes;
+        return _readOk;
+    }
+
+    // The last publication TryReadKeys read (public data only: blinded keys and sealed boxes).
+    private Envelope? _readFor;
+    private bool _readOk;
+    private List<(int Steps, byte[] Bk)> _readKeys = [];
+    private int _readPromised;
+    private List<SealedBox> _readBoxes = [];
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool ReadKeys(Envelope envelope, out List<(int Steps, byte[] Bk)> keys, out int promised, out List<SealedBox> boxes)
     {
         keys = [];
         promised = 0;
@@ -1227,6 +1286,8 @@ internal sealed class TgdhModule : ModuleBase
 
         _work = null;
         _myLeaf = null;
+        _joinTarget = null;
+        _defersMembersDigest = false;
         _poisoned = false;
         _ownAnnounced = false;
         _mine = [];

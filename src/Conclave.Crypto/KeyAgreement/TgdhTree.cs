@@ -263,9 +263,12 @@ internal static class TgdhTree
     /// TgdhModule.StartSingleJoin). The new internal node and its ancestors are invalid. Returns the new root.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static TreeNode Insert(TreeNode root, TreeNode subtree)
+    public static TreeNode Insert(TreeNode root, TreeNode subtree) => InsertAt(root, subtree, InsertionTarget(root, Height(subtree)));
+
+    /// <summary>As <see cref="Insert"/>, at a <paramref name="target"/> already found by <see cref="InsertionTarget"/> on this very tree.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static TreeNode InsertAt(TreeNode root, TreeNode subtree, TreeNode target)
     {
-        TreeNode target = InsertionTarget(root, Height(subtree));
         TreeNode? parent = target.Parent;
         TreeNode joined = Join(subtree, target);
         joined.Parent = parent;

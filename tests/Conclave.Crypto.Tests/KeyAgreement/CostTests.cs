@@ -36,7 +36,7 @@ public sealed class CostTests
         List<string> members = Enumerable.Range(0, n).Select(_ => sim.Create().Name).ToList();
         int height = (int)Math.Ceiling(Math.Log2(n));
 
-        // The sponsor's path (h blindings, h - 1 exponentiations, in one part or two), then a member's node where its
+        // The sponsor's path (h blindings, h - 1 exponentiations, in one part; two if configured), then a member's node where its
         // path meets the sponsor's and the root, the keys between them taken from a sealed box (docs/key-agreement.md
         // §6.3, §7): 2h + 1, instead of 3h (5h/2 in two parts) when members recomputed the sponsor's keys.
         int bound = (2 * height) + 1;

@@ -4,13 +4,18 @@ using Conclave.Crypto.KeyAgreement.Simulation;
 namespace Conclave.Crypto.Tests.KeyAgreement;
 
 /// <summary>
-/// TGDH sponsors with long paths publish their blinded keys in two parts: the lower part with a promise of the
-/// upper nodes, then the upper part. Groups large enough for that, random events, and promises that are abused.
+/// TGDH sponsors with long paths publish their blinded keys in two parts when configured to
+/// (<see cref="Simulator.TgdhSplitFrom"/>; one part by default since sealed paths, key-agreement.md §6.3): the lower
+/// part with a promise of the upper nodes, then the upper part. Groups large enough for that, random events, and
+/// promises that are abused.
 /// </summary>
 public sealed class TgdhTwoPartTests
 {
     private const byte LowerBlindedKeys = 4;
     private const byte BlindedKeys = 2;
+
+    // The threshold the two-part publication used to have by default (paths of 6 keys or more).
+    private const int SplitFrom = 6;
 
     [Theory]
     [InlineData(31, false)]
@@ -18,7 +23,7 @@ public sealed class TgdhTwoPartTests
     [InlineData(33, false)]
     public void Random_events_in_large_groups_agree_with_two_part_publications(int seed, bool unicastsLast)
     {
-        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, seed) { HoldUnicasts = unicastsLast };
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, seed) { HoldUnicasts = unicastsLast, TgdhSplitFrom = SplitFrom };
         var random = new Random(seed);
         List<string> members = Enumerable.Range(0, 70).Select(_ => sim.Create().Name).ToList();
         sim.DealTgdh(members);
@@ -56,7 +61,7 @@ public sealed class TgdhTwoPartTests
     [Fact]
     public void A_leave_in_a_large_group_is_published_in_two_parts_by_one_sponsor()
     {
-        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 34);
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 34) { TgdhSplitFrom = SplitFrom };
         List<string> members = Enumerable.Range(0, 100).Select(_ => sim.Create().Name).ToList();
         sim.DealTgdh(members);
         members.RemoveAt(50);
@@ -72,7 +77,7 @@ public sealed class TgdhTwoPartTests
     [Fact]
     public void Abused_promises_are_refused_without_changing_state()
     {
-        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 35);
+        using var sim = new Simulator(KeyAgreementProtocol.Tgdh, DhGroup.Ristretto255, 35) { TgdhSplitFrom = SplitFrom };
         List<string> members = Enumerable.Range(0, 100).Select(_ => sim.Create().Name).ToList();
         sim.DealTgdh(members);
         members.RemoveAt(50);

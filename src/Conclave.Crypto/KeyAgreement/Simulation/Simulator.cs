@@ -57,6 +57,9 @@ internal sealed class Simulator : IDisposable
     /// </summary>
     public bool HoldUnicastsBehindOthers { get; set; }
 
+    /// <summary>TGDH: the sponsors' two-part threshold of the members created from now on (<see cref="KeyAgreementOptions.TgdhSplitFrom"/>; 0, one part).</summary>
+    public int TgdhSplitFrom { get; set; }
+
     /// <summary>When set, every step is recorded so that <see cref="CriticalPath"/> can say where an event's time went.</summary>
     public bool TraceSteps { get; set; }
 
@@ -83,6 +86,7 @@ internal sealed class Simulator : IDisposable
             DhGroup = _group,
             Random = new SeededRandomSource(HashCode.Combine(_seed, index)),
             Counter = counter,
+            TgdhSplitFrom = TgdhSplitFrom,
         };
         var member = new SimulatedMember(name, KeyAgreementFactory.Create(_protocol, options), identity, counter);
         _members.Add(name, member);
