@@ -104,6 +104,8 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 
         byte[] body = new byte[size];
         Random.Shared.NextBytes(body);
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
+        (long items, long contentions, int gen0) = (ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount, GC.CollectionCount(0));
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < messages; i++)
         {
@@ -126,7 +128,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         }
 
         long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)})");
-        return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+        return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds)
+        {
+            CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
+            Runtime = (ThreadPool.CompletedWorkItemCount - items, Monitor.LockContentionCount - contentions, GC.CollectionCount(0) - gen0),
+        };
     }
 
     /// <summary>Adds when the last member reached each milestone of the change (Flush and secure modes).</summary>
