@@ -93,7 +93,7 @@ internal static class BenchGroupsCommand
                     {
                         ThroughputSample run = await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation);
                         throughput.Add(run);
-                        Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs"));
+                        Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs; sender waited {run.SenderWaits.ForRoom} times for room, {run.SenderWaits.ForSend} for a send; per message {run.SenderSeconds.WaitingForRoom * 1e6 / run.Messages:F1} us waiting for room, {run.SenderSeconds.Sending * 1e6 / run.Messages:F1} us sending"));
                         Console.Error.WriteLine();
                     }
                 }

@@ -73,6 +73,12 @@ internal sealed record ThroughputSample(BenchMode Mode, int Members, int Message
     /// <summary>Thread-pool work items completed, contended lock entries and gen-0 collections during the measured run (whole process).</summary>
     public (long WorkItems, long LockContentions, int Gen0Collections) Runtime { get; init; }
 
+    /// <summary>How often the sender found the window full (it waited for the slowest receiver) and how often a send did not complete at once.</summary>
+    public (int ForRoom, int ForSend) SenderWaits { get; init; }
+
+    /// <summary>Wall time the sender spent waiting for room in the window and in its send calls (the rest: the loop itself).</summary>
+    public (double WaitingForRoom, double Sending) SenderSeconds { get; init; }
+
     /// <summary>Process CPU per message in microseconds: less sensitive to other processes than the rate, but it counts every thread of the process.</summary>
     public double? CpuMicrosecondsPerMessage => CpuSeconds is double cpu ? cpu * 1e6 / Messages : null;
 

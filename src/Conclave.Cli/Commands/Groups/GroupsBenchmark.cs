@@ -104,6 +104,8 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 
         byte[] body = new byte[size];
         Random.Shared.NextBytes(body);
+        int waitsForRoom = 0, waitsForSend = 0;
+        long roomTicks = 0, sendTicks = 0;
         TimeSpan cpu = Environment.CpuUsage.TotalTime;
         (long items, long contentions, int gen0) = (ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount, GC.CollectionCount(0));
         long start = Stopwatch.GetTimestamp();
@@ -111,16 +113,24 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         {
             // Checked first so that the usual case (room, written at once) costs the measured loop nothing.
             Task room = pacing.AcquireAsync(cancellationToken);
+            long t0 = Stopwatch.GetTimestamp();
             if (!room.IsCompletedSuccessfully)
             {
+                waitsForRoom++;
                 await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)})");
             }
 
+            long t1 = Stopwatch.GetTimestamp();
             ValueTask sent = sender.SendAsync(body, cancellationToken);
             if (!sent.IsCompletedSuccessfully)
             {
+                waitsForSend++;
                 await Within(sent.AsTask(), () => $"throughput {mode.Label}: message {i + 1} of {messages} to be written");
             }
+
+            long t2 = Stopwatch.GetTimestamp();
+            roomTicks += t1 - t0;
+            sendTicks += t2 - t1;
             if (i % 500 == 0)
             {
                 progress($"throughput {mode.Label}: {i}/{messages}");
@@ -132,6 +142,8 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         {
             CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
             Runtime = (ThreadPool.CompletedWorkItemCount - items, Monitor.LockContentionCount - contentions, GC.CollectionCount(0) - gen0),
+            SenderWaits = (waitsForRoom, waitsForSend),
+            SenderSeconds = (roomTicks / (double)Stopwatch.Frequency, sendTicks / (double)Stopwatch.Frequency),
         };
     }
 
