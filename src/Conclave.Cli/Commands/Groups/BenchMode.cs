@@ -79,6 +79,9 @@ internal sealed record ThroughputSample(BenchMode Mode, int Members, int Message
     /// <summary>Wall time the sender spent waiting for room in the window and in its send calls (the rest: the loop itself).</summary>
     public (double WaitingForRoom, double Sending) SenderSeconds { get; init; }
 
+    /// <summary>Token visits and UDP packets of the three daemons during the measured run.</summary>
+    public (long TokenVisits, long PacketsSent) Ring { get; init; }
+
     /// <summary>Process CPU per message in microseconds: less sensitive to other processes than the rate, but it counts every thread of the process.</summary>
     public double? CpuMicrosecondsPerMessage => CpuSeconds is double cpu ? cpu * 1e6 / Messages : null;
 

@@ -13,6 +13,12 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private int _groups;
 
+    private (long TokenVisits, long PacketsSent) RingSince(long tokens, long packets)
+    {
+        (long t, long p) = ring.Counters.Read();
+        return (t - tokens, p - packets);
+    }
+
     /// <summary>
     /// Grows a group one join at a time from 1 to <paramref name="maxN"/> members, measuring each join, then shrinks it
     /// one leave at a time (the newest member) back to 1, measuring each leave. n counts the joiner or the leaver.
@@ -108,6 +114,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         long roomTicks = 0, sendTicks = 0;
         TimeSpan cpu = Environment.CpuUsage.TotalTime;
         (long items, long contentions, int gen0) = (ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount, GC.CollectionCount(0));
+        (long tokens, long packets) = ring.Counters.Read();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < messages; i++)
         {
@@ -143,6 +150,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
             Runtime = (ThreadPool.CompletedWorkItemCount - items, Monitor.LockContentionCount - contentions, GC.CollectionCount(0) - gen0),
             SenderWaits = (waitsForRoom, waitsForSend),
+            Ring = RingSince(tokens, packets),
             SenderSeconds = (roomTicks / (double)Stopwatch.Frequency, sendTicks / (double)Stopwatch.Frequency),
         };
     }
