@@ -239,7 +239,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     }
 
     /// <summary>How many measured messages each receiver has, for a stall's message (only evaluated when a stall's message is built).</summary>
-    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received}"));
+    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received} ({r.Views.Summary})"));
 
     /// <summary>A group being measured: its members in join order, their identities and the trust directory (secure modes).</summary>
     private sealed class MeasuredGroup : IAsyncDisposable
