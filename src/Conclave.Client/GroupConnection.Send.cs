@@ -179,16 +179,81 @@ public sealed partial class GroupConnection
             await SendLargeAsync(type, singleGroup, groups, messageType, body, headLength, cancellationToken).ConfigureAwait(false);
         }
 
+        await WriteQueuedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>What <see cref="TryQueueFrame"/> did.</summary>
+    internal enum QueuedFrame
+    {
+        /// <summary>Nothing: the frame is too large for the batch or the batch has no room; send it the ordinary way.</summary>
+        NotQueued,
+
+        /// <summary>The body writer refused: nothing was queued.</summary>
+        Refused,
+
+        /// <summary>Queued behind a write in progress, which sends it.</summary>
+        Queued,
+
+        /// <summary>Queued, and the caller became the writer: it must call <see cref="WriteQueuedAsync"/>.</summary>
+        QueuedWriter,
+    }
+
+    /// <summary>
+    /// Queues a small frame into the batch, its body written in place by <paramref name="write"/>, without touching the
+    /// socket. The frame's place in the stream is fixed once this returns, so a caller that orders its sends under a
+    /// lock of its own (the Flush layer's gate) can release that lock before the system call: on
+    /// <see cref="QueuedFrame.QueuedWriter"/> it then calls <see cref="WriteQueuedAsync"/>.
+    /// </summary>
+    internal QueuedFrame TryQueueFrame<TState>(ServiceType type, string? singleGroup, IReadOnlyList<string>? groups, short messageType, int bodyLength, Flush.Internal.BodyWriter<TState> write, TState state)
+    {
+        int headLength = MessageHeader.Size + (SpreadLimits.GroupNameSize * (groups?.Count ?? 1));
+        if (headLength + bodyLength > CoalesceLimit)
+        {
+            return QueuedFrame.NotQueued;
+        }
+
+        lock (_batchLock)
+        {
+            if (IsClosed)
+            {
+                throw new SpreadException(SpreadError.ConnectionClosed, "The session is closed.");
+            }
+
+            if (_batchLength + headLength + bodyLength > _batch.Length)
+            {
+                return QueuedFrame.NotQueued;
+            }
+
+            Span<byte> frame = _batch.AsSpan(_batchLength, headLength + bodyLength);
+            if (!write(state, frame[headLength..]))
+            {
+                return QueuedFrame.Refused;
+            }
+
+            WriteHead(frame, type, singleGroup, groups, messageType, bodyLength);
+            _batchLength += frame.Length;
+            if (_writing)
+            {
+                return QueuedFrame.Queued;
+            }
+
+            _writing = true;
+            return QueuedFrame.QueuedWriter;
+        }
+    }
+
+    /// <summary>As the writer, sends the queued batches; what the socket does not take at once finishes in the background.</summary>
+    internal ValueTask WriteQueuedAsync()
+    {
         ValueTask drain = DrainAsync();
         if (drain.IsCompleted)
         {
-            await drain.ConfigureAwait(false); // surfaces a failure of this caller's own write
+            return drain; // surfaces a failure of this caller's own write
         }
-        else
-        {
-            // Finishes in the background; a failure closes the session, which later calls report.
-            _ = drain.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        }
+
+        // Finishes in the background; a failure closes the session, which later calls report.
+        _ = drain.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return ValueTask.CompletedTask;
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

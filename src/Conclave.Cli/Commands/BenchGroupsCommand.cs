@@ -91,7 +91,10 @@ internal static class BenchGroupsCommand
                 {
                     foreach (BenchMode mode in settings.Modes)
                     {
-                        throughput.Add(await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation));
+                        ThroughputSample run = await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation);
+                        throughput.Add(run);
+                        Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs; sender waited {run.SenderWaits.ForRoom} times for room, {run.SenderWaits.ForSend} for a send; per message {run.SenderSeconds.WaitingForRoom * 1e6 / run.Messages:F1} us waiting for room, {run.SenderSeconds.Sending * 1e6 / run.Messages:F1} us sending; ring: {run.Messages * 3.0 / Math.Max(1, run.Ring.TokenVisits):F1} messages per rotation, {run.Ring.PacketsSent / (double)run.Messages:F2} packets per message"));
+                        Console.Error.WriteLine();
                     }
                 }
             }

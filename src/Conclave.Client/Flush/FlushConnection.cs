@@ -270,11 +270,37 @@ public sealed class FlushConnection : IAsyncDisposable
     internal async ValueTask<bool> TrySendInViewAsync<TState>(string group, GroupId view, ServiceType service, short messageType, int bodyLength, BodyWriter<TState> write, TState state, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
+        bool gateHeld = true;
+        byte[]? buffer = null;
         try
         {
             FlushGroup? g = _core.Group(group);
-            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view || !write(state, buffer.AsSpan(0, bodyLength)))
+            if (g is null || !g.Joined || g.Leaving || g.Phase == FlushPhase.Agree || g.View.Id != view)
+            {
+                return false;
+            }
+
+            if (messageType >= FlushWire.MinApplicationType && !g.IsVulnerable(service))
+            {
+                // The usual case: the body is written straight into the session's send batch under the gate, which fixes
+                // its place before any FLUSH_OK; the socket write happens after the gate is released, so the receive
+                // loop is not held up behind a system call.
+                switch (_connection.TryQueueFrame(service, group, null, messageType, bodyLength, write, state))
+                {
+                    case GroupConnection.QueuedFrame.Refused:
+                        return false;
+                    case GroupConnection.QueuedFrame.Queued:
+                        return true;
+                    case GroupConnection.QueuedFrame.QueuedWriter:
+                        gateHeld = false;
+                        _gate.Release();
+                        await _connection.WriteQueuedAsync().ConfigureAwait(false);
+                        return true;
+                }
+            }
+
+            buffer = ArrayPool<byte>.Shared.Rent(bodyLength);
+            if (!write(state, buffer.AsSpan(0, bodyLength)))
             {
                 return false;
             }
@@ -295,8 +321,15 @@ public sealed class FlushConnection : IAsyncDisposable
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
-            _gate.Release();
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            if (gateHeld)
+            {
+                _gate.Release();
+            }
         }
     }
 
@@ -418,12 +451,26 @@ public sealed class FlushConnection : IAsyncDisposable
         {
             Task progress;
             await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            bool gateHeld = true;
             try
             {
                 Outgoing? message = _core.PrepareSend(group, service, messageType, body, receivers);
                 if (message is not null)
                 {
-                    await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+                    // Queued under the gate (its place before any FLUSH_OK is fixed), written after releasing it; a frame
+                    // too large for the batch, or a full batch, goes the ordinary way under the gate.
+                    switch (_connection.TryQueueFrame(message.Service, null, message.Groups, message.MessageType, message.Body.Length, static (b, destination) => b.AsSpan().TryCopyTo(destination), message.Body))
+                    {
+                        case GroupConnection.QueuedFrame.QueuedWriter:
+                            gateHeld = false;
+                            _gate.Release();
+                            await _connection.WriteQueuedAsync().ConfigureAwait(false);
+                            break;
+                        case GroupConnection.QueuedFrame.NotQueued:
+                            await SendOneAsync(message, cancellationToken).ConfigureAwait(false);
+                            break;
+                    }
+
                     return;
                 }
 
@@ -431,7 +478,10 @@ public sealed class FlushConnection : IAsyncDisposable
             }
             finally
             {
-                _gate.Release();
+                if (gateHeld)
+                {
+                    _gate.Release();
+                }
             }
 
             // Held between our FLUSH_OK and the next view: wait for the receive side to move the protocol.

@@ -276,6 +276,7 @@ public sealed class SecureConnection : IAsyncDisposable
 
                 FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
                 TaskCompletionSource? progress;
+                SecureEvent? next;
                 lock (_lock)
                 {
                     if (_secure.TryGetValue(e.Group, out SecureGroupState? state))
@@ -310,9 +311,16 @@ public sealed class SecureConnection : IAsyncDisposable
 
                         progress = NextSignal();
                     }
+
+                    // The usual case (a data message opened into one delivery) returns here, without another turn of the lock.
+                    _deliveries.TryDequeue(out next);
                 }
 
                 progress?.SetResult();
+                if (next is not null)
+                {
+                    return next;
+                }
             }
         }
         finally

@@ -35,6 +35,30 @@ public sealed class ClientAgainstDaemonTests : IAsyncLifetime
         return view;
     }
 
+    [Fact]
+    public async Task A_queued_frame_goes_out_in_queue_order_and_a_refused_or_oversized_one_is_not_queued()
+    {
+        await using GroupConnection alice = await ConnectAsync("alice");
+        await using GroupConnection bob = await ConnectAsync("bob");
+        await JoinAndSeeAsync(alice, "q1");
+        await JoinAndSeeAsync(bob, "q1", alice);
+
+        static bool Write(byte[] body, Span<byte> destination) => body.AsSpan().TryCopyTo(destination);
+        Assert.Equal(GroupConnection.QueuedFrame.Refused, alice.TryQueueFrame(ServiceType.Agreed, "q1", null, 5, 3, static (_, _) => false, 0));
+        Assert.Equal(GroupConnection.QueuedFrame.NotQueued, alice.TryQueueFrame(ServiceType.Agreed, "q1", null, 5, 64 * 1024, static (_, _) => true, 0));
+        Assert.Equal(GroupConnection.QueuedFrame.QueuedWriter, alice.TryQueueFrame(ServiceType.Agreed, "q1", null, 6, 3, Write, "one"u8.ToArray()));
+
+        // Queued behind the first (its writer has not written yet), then both go out in one write, in order.
+        Assert.Equal(GroupConnection.QueuedFrame.Queued, alice.TryQueueFrame(ServiceType.Agreed, "q1", null, 7, 3, Write, "two"u8.ToArray()));
+        await alice.WriteQueuedAsync();
+        foreach ((short type, string body) in new[] { ((short)6, "one"), ((short)7, "two") })
+        {
+            DataMessage m = await NextAsync<DataMessage>(bob);
+            Assert.Equal(type, m.MessageType);
+            Assert.Equal(body, Encoding.ASCII.GetString(m.Body.Span));
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

@@ -67,6 +67,24 @@ internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double 
 /// <summary>One throughput run: one sender, the others receive every message.</summary>
 internal sealed record ThroughputSample(BenchMode Mode, int Members, int Messages, int Size, double Seconds)
 {
+    /// <summary>CPU time of the whole process (daemons, members, bench) during the measured run, or null.</summary>
+    public double? CpuSeconds { get; init; }
+
+    /// <summary>Thread-pool work items completed, contended lock entries and gen-0 collections during the measured run (whole process).</summary>
+    public (long WorkItems, long LockContentions, int Gen0Collections) Runtime { get; init; }
+
+    /// <summary>How often the sender found the window full (it waited for the slowest receiver) and how often a send did not complete at once.</summary>
+    public (int ForRoom, int ForSend) SenderWaits { get; init; }
+
+    /// <summary>Wall time the sender spent waiting for room in the window and in its send calls (the rest: the loop itself).</summary>
+    public (double WaitingForRoom, double Sending) SenderSeconds { get; init; }
+
+    /// <summary>Token visits and UDP packets of the three daemons during the measured run.</summary>
+    public (long TokenVisits, long PacketsSent) Ring { get; init; }
+
+    /// <summary>Process CPU per message in microseconds: less sensitive to other processes than the rate, but it counts every thread of the process.</summary>
+    public double? CpuMicrosecondsPerMessage => CpuSeconds is double cpu ? cpu * 1e6 / Messages : null;
+
     /// <summary>How many runs the median was taken over (1 for a single run).</summary>
     public int Rounds { get; init; } = 1;
 

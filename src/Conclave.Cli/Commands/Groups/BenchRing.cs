@@ -15,6 +15,9 @@ internal sealed class BenchRing : IAsyncDisposable
     private readonly string _stateDirectory = Directory.CreateTempSubdirectory("conclave-bench-groups-").FullName;
     private readonly List<SpreadDaemon> _daemons = [];
 
+    /// <summary>The daemons' ring counters (token visits, packets sent), read from their instruments.</summary>
+    public RingCounters Counters { get; } = new();
+
     private BenchRing()
     {
     }
@@ -74,6 +77,8 @@ internal sealed class BenchRing : IAsyncDisposable
         {
             await daemon.DisposeAsync();
         }
+
+        Counters.Dispose();
 
         Directory.Delete(_stateDirectory, recursive: true);
     }

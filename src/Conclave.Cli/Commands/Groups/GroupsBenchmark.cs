@@ -13,6 +13,12 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
     private int _groups;
 
+    private (long TokenVisits, long PacketsSent) RingSince(long tokens, long packets)
+    {
+        (long t, long p) = ring.Counters.Read();
+        return (t - tokens, p - packets);
+    }
+
     /// <summary>
     /// Grows a group one join at a time from 1 to <paramref name="maxN"/> members, measuring each join, then shrinks it
     /// one leave at a time (the newest member) back to 1, measuring each leave. n counts the joiner or the leaver.
@@ -104,21 +110,34 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 
         byte[] body = new byte[size];
         Random.Shared.NextBytes(body);
+        int waitsForRoom = 0, waitsForSend = 0;
+        long roomTicks = 0, sendTicks = 0;
+        TimeSpan cpu = Environment.CpuUsage.TotalTime;
+        (long items, long contentions, int gen0) = (ThreadPool.CompletedWorkItemCount, Monitor.LockContentionCount, GC.CollectionCount(0));
+        (long tokens, long packets) = ring.Counters.Read();
         long start = Stopwatch.GetTimestamp();
         for (int i = 0; i < messages; i++)
         {
             // Checked first so that the usual case (room, written at once) costs the measured loop nothing.
             Task room = pacing.AcquireAsync(cancellationToken);
+            long t0 = Stopwatch.GetTimestamp();
             if (!room.IsCompletedSuccessfully)
             {
+                waitsForRoom++;
                 await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)})");
             }
 
+            long t1 = Stopwatch.GetTimestamp();
             ValueTask sent = sender.SendAsync(body, cancellationToken);
             if (!sent.IsCompletedSuccessfully)
             {
+                waitsForSend++;
                 await Within(sent.AsTask(), () => $"throughput {mode.Label}: message {i + 1} of {messages} to be written");
             }
+
+            long t2 = Stopwatch.GetTimestamp();
+            roomTicks += t1 - t0;
+            sendTicks += t2 - t1;
             if (i % 500 == 0)
             {
                 progress($"throughput {mode.Label}: {i}/{messages}");
@@ -126,7 +145,14 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         }
 
         long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)})");
-        return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds);
+        return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds)
+        {
+            CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
+            Runtime = (ThreadPool.CompletedWorkItemCount - items, Monitor.LockContentionCount - contentions, GC.CollectionCount(0) - gen0),
+            SenderWaits = (waitsForRoom, waitsForSend),
+            Ring = RingSince(tokens, packets),
+            SenderSeconds = (roomTicks / (double)Stopwatch.Frequency, sendTicks / (double)Stopwatch.Frequency),
+        };
     }
 
     /// <summary>Adds when the last member reached each milestone of the change (Flush and secure modes).</summary>
@@ -213,7 +239,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     }
 
     /// <summary>How many measured messages each receiver has, for a stall's message (only evaluated when a stall's message is built).</summary>
-    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received}"));
+    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received} ({r.Views.Summary})"));
 
     /// <summary>A group being measured: its members in join order, their identities and the trust directory (secure modes).</summary>
     private sealed class MeasuredGroup : IAsyncDisposable

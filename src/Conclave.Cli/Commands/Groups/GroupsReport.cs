@@ -85,7 +85,8 @@ internal static class GroupsReport
         foreach (ThroughputSample t in throughput)
         {
             string ratio = plain is null ? string.Empty : F($" ({t.MessagesPerSecond / plain.MessagesPerSecond:F2} of plain)");
-            yield return F($"throughput {t.Mode.Label}: {t.MessagesPerSecond:F0} msg/s, {t.MegabytesPerSecond:F2} MB/s{ratio}");
+            string cpu = t.CpuMicrosecondsPerMessage is double c ? F($", {c:F1} us CPU/msg (whole process)") : string.Empty;
+            yield return F($"throughput {t.Mode.Label}: {t.MessagesPerSecond:F0} msg/s, {t.MegabytesPerSecond:F2} MB/s{ratio}{cpu}");
         }
     }
 
@@ -147,13 +148,13 @@ internal static class GroupsReport
             md.AppendLine();
             md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; first at least {info.WarmUp.TotalSeconds:0.#} s of unmeasured runs per mode (tiered JIT optimises the hot paths only after they have run a while), then {first.Rounds} runs per mode with the modes interleaved, the median run shown. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
             md.AppendLine();
-            md.AppendLine("| mode | messages/s | MB/s | ratio to plain |");
-            md.AppendLine("|---|---:|---:|---:|");
+            md.AppendLine("| mode | messages/s | MB/s | ratio to plain | CPU µs per message (whole process) |");
+            md.AppendLine("|---|---:|---:|---:|---:|");
             ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
             foreach (ThroughputSample t in throughput)
             {
                 string ratio = plain is null ? "" : F($"{t.MessagesPerSecond / plain.MessagesPerSecond:F2}");
-                md.AppendLine(F($"| {t.Mode.Label} | {t.MessagesPerSecond:F0} | {t.MegabytesPerSecond:F2} | {ratio} |"));
+                md.AppendLine(F($"| {t.Mode.Label} | {t.MessagesPerSecond:F0} | {t.MegabytesPerSecond:F2} | {ratio} | {t.CpuMicrosecondsPerMessage:F1} |"));
             }
 
             md.AppendLine();

@@ -13,6 +13,20 @@ internal sealed class ViewTracker
     private readonly List<(Func<IReadOnlyList<string>, bool> Match, TaskCompletionSource<long> Done)> _waiters = [];
     private IReadOnlyList<string> _members = [];
     private long _installedAt;
+    private int _installs;
+    private string? _closedBy;
+
+    /// <summary>What a stalled run's message says about this member: views installed so far, and why its session ended if it did.</summary>
+    public string Summary
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _closedBy is null ? $"{_installs} views" : $"{_installs} views, session ended: {_closedBy}";
+            }
+        }
+    }
 
     /// <summary>Records a view (for a secure group: a view together with its key).</summary>
     public void Installed(IReadOnlyList<string> members)
@@ -22,6 +36,7 @@ internal sealed class ViewTracker
         {
             _members = members;
             _installedAt = now;
+            _installs++;
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Match(members))
@@ -38,6 +53,7 @@ internal sealed class ViewTracker
     {
         lock (_lock)
         {
+            _closedBy = reason.Message;
             foreach ((_, TaskCompletionSource<long> done) in _waiters)
             {
                 done.TrySetException(reason);
