@@ -101,6 +101,7 @@ for links in ${LINKS:-sealed plaintext}; do
     pids+=($!)
   done
   for i in 1 2 3; do wait_line "$work/d$i-$links.log" 0 'regular [0-9.]+: d1, d2, d3$' >/dev/null; done
+  grep -ho 'Ring link segments.*' "$work/d1-$links.log" | sed 's/^/# d1: /' || true
   # Daemons are long-running servers: measure them warm. A first flood (not reported) lets the runtime's
   # tiered JIT finish compiling the hot paths of all three daemons; without it the first size measured
   # pays for the compilation.
