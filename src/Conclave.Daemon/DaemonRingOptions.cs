@@ -25,8 +25,9 @@ public sealed record DaemonRingOptions
     /// <summary>
     /// Default <see cref="FragmentSize"/>. The cost of a ring packet is mostly per packet (system calls,
     /// wake-ups, sealing setup), so big payloads carry more for the same CPU: 30 KB took a 10 KB
-    /// message's CPU from 214 to 106 µs over 8 KB (3 daemons on loopback, docs/benchmarks.md). The
-    /// price is IP fragmentation on a 1500-byte link: on a lossy network choose ~1400.
+    /// message's CPU from 214 to 106 µs over 8 KB (3 daemons on loopback, docs/benchmarks.md). On a
+    /// 1500-byte link such a packet leaves as a split frame of <see cref="LinkSegmentSize"/> segments
+    /// (or IP fragments with segmentation off), and losing any piece loses it: on a lossy network choose ~1400.
     /// </summary>
     public const int DefaultFragmentSize = 30_000;
 

@@ -54,6 +54,24 @@ internal sealed partial class UdpRingHost
         }
     }
 
+    /// <summary>Sends a packet longer than a segment whole, the socket's segmentation off for the one send.</summary>
+    private void SendUnsegmented(ReadOnlySpan<byte> packet, int index)
+    {
+        try
+        {
+            _socket.SetRawSocketOption(SolUdp, UdpSegmentOption, BitConverter.GetBytes(0));
+            Send(packet, index);
+            _socket.SetRawSocketOption(SolUdp, UdpSegmentOption, BitConverter.GetBytes(_segment));
+        }
+        catch (SocketException ex)
+        {
+            DisableSegmentation($"cannot switch UDP_SEGMENT for a whole packet: {ex.SocketErrorCode}");
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <summary>After a refused segmented send: every later packet leaves whole (logged once).</summary>
     private void DisableSegmentation(string reason)
     {

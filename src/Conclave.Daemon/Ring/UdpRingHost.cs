@@ -297,6 +297,13 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             }
         }
 
+        if (_segment != 0 && sealedLength > _segment)
+        {
+            // Too long for one frame (more than 64 chunks): the socket would cut it without chunk headers.
+            SendUnsegmented(_sendBuffer.AsSpan(0, sealedLength), index);
+            return;
+        }
+
         Send(_sendBuffer.AsSpan(0, sealedLength), index);
     }
 
