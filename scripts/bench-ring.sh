@@ -101,6 +101,7 @@ for links in ${LINKS:-sealed plaintext}; do
     pids+=($!)
   done
   for i in 1 2 3; do wait_line "$work/d$i-$links.log" 0 'regular [0-9.]+: d1, d2, d3$' >/dev/null; done
+  grep -ho 'Ring link segments.*' "$work/d1-$links.log" | sed 's/^/# d1: /' || true
   # Daemons are long-running servers: measure them warm. A first flood (not reported) lets the runtime's
   # tiered JIT finish compiling the hot paths of all three daemons; without it the first size measured
   # pays for the compilation.
@@ -110,9 +111,9 @@ for links in ${LINKS:-sealed plaintext}; do
     flood "$count" -b $size --service agreed
   done
   if [ "${ROUND_TRIP:-1}" != 0 ]; then flood 20000 -b 100 -w 1; fi
-  # How often the token was kept after sending, held idle, and asked back, per daemon (conclave monitor).
+  # How often the token was kept after sending, held idle, and asked back, retransmissions, split frames (docs/daemon-link.md), per daemon (conclave monitor).
   for i in 1 2 3; do
-    echo "# d$i token: $($conclave monitor --json "$work/d$i-$links.status" 2>/dev/null | grep -ioE '"token(visits|holds|keeps|holdcancels)": *[0-9]+' | tr -d '"' | tr '\n' ' ')"
+    echo "# d$i token: $($conclave monitor --json "$work/d$i-$links.status" 2>/dev/null | grep -ioE '"(token(visits|holds|keeps|holdcancels)|retransmitted|splitframes[a-z]*|droppedmalformed)": *[0-9]+' | tr -d '"' | tr '\n' ' ')"
   done
   for c in $(seq "$cycles"); do
     lines=$(wc -l < "$work/d1-$links.log")

@@ -25,13 +25,27 @@ public sealed record DaemonRingOptions
     /// <summary>
     /// Default <see cref="FragmentSize"/>. The cost of a ring packet is mostly per packet (system calls,
     /// wake-ups, sealing setup), so big payloads carry more for the same CPU: 30 KB took a 10 KB
-    /// message's CPU from 214 to 106 µs over 8 KB (3 daemons on loopback, docs/benchmarks.md). The
-    /// price is IP fragmentation on a 1500-byte link: on a lossy network choose ~1400.
+    /// message's CPU from 214 to 106 µs over 8 KB (3 daemons on loopback, docs/benchmarks.md). On a
+    /// 1500-byte link such a packet leaves as a split frame of <see cref="LinkSegmentSize"/> segments
+    /// (or IP fragments with segmentation off), and losing any piece loses it: on a lossy network choose ~1400.
     /// </summary>
     public const int DefaultFragmentSize = 30_000;
 
     /// <summary>Largest chunk of a message per ring payload; larger messages are fragmented.</summary>
     public int FragmentSize { get; init; } = DefaultFragmentSize;
+
+    /// <summary>
+    /// Default <see cref="LinkSegmentSize"/>: a 1500-byte Ethernet frame less the IPv4 and UDP headers.
+    /// </summary>
+    public const int DefaultLinkSegmentSize = 1_472;
+
+    /// <summary>
+    /// Link packets longer than this many bytes leave as split frames of segments this long, all in one
+    /// system call with UDP GSO (docs/daemon-link.md), instead of one datagram cut into IP fragments; 0 sends
+    /// every packet whole. Must not exceed the path MTU less 28 (IPv4) bytes: the kernel refuses larger
+    /// segments, and the daemon then falls back to whole packets (logged).
+    /// </summary>
+    public int LinkSegmentSize { get; init; } = DefaultLinkSegmentSize;
 
     /// <summary>Directory of the state file holding the ring sequence and incarnation.</summary>
     public required string StateDirectory { get; init; }
@@ -61,6 +75,11 @@ public sealed record DaemonRingOptions
         if (FragmentSize < 64 || FragmentSize + 64 > Timers.MaxPayload)
         {
             throw new ArgumentException($"FragmentSize must be between 64 and {Timers.MaxPayload - 64} bytes.");
+        }
+
+        if (LinkSegmentSize != 0 && (LinkSegmentSize < Network.LinkFrames.MinSegment || LinkSegmentSize > 65_000))
+        {
+            throw new ArgumentException($"LinkSegmentSize must be 0 (off) or between {Network.LinkFrames.MinSegment} and 65000 bytes.");
         }
 
         Timers.Validate();

@@ -63,6 +63,15 @@ public sealed record DaemonRingStatus
     /// <summary>Authentic packets naming a sender outside the configuration (or this daemon).</summary>
     public long DroppedStrangers { get; init; }
 
+    /// <summary>Link packets sent as split frames (one segmented send each, docs/daemon-link.md).</summary>
+    public long SplitFramesSent { get; init; }
+
+    /// <summary>Split frames received and joined whole.</summary>
+    public long SplitFramesJoined { get; init; }
+
+    /// <summary>Split frames abandoned with chunks missing (lost on the way; the ring retransmits).</summary>
+    public long SplitFramesIncomplete { get; init; }
+
     /// <summary>Group messages delivered by the ring.</summary>
     public long MessagesDelivered { get; init; }
 

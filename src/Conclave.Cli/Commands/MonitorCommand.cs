@@ -80,6 +80,7 @@ internal static class MonitorCommand
         {
             text.AppendLine(inv, $"  ring {r.RingId} {r.State}, node {r.NodeId}, members {string.Join(", ", r.Members)}, links {(r.Sealed ? "AES-256-GCM" : "PLAINTEXT")}");
             text.AppendLine(inv, $"  packets sent {r.PacketsSent} received {r.PacketsReceived}, retransmitted {r.Retransmitted}, token rotations {r.TokenVisits}, token retransmits {r.TokenRetransmits}, delivered {r.MessagesDelivered}, backlog {r.Backlog}");
+            text.AppendLine(inv, $"  split frames sent {r.SplitFramesSent} joined {r.SplitFramesJoined} incomplete {r.SplitFramesIncomplete}");
             text.AppendLine(inv, $"  dropped {r.DroppedTotal}: forged {r.DroppedForged}, replayed {r.DroppedReplayed}, other cluster {r.DroppedOtherCluster}, unsealed {r.DroppedUnsealed}, malformed {r.DroppedMalformed}, strangers {r.DroppedStrangers}; bad ring packets {r.MalformedRingPackets}, fragments dropped {r.FragmentsDropped}");
         }
         else

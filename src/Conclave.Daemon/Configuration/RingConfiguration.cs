@@ -52,6 +52,7 @@ public static class RingConfiguration
             Plaintext = plaintext,
             Timers = Timers(configuration),
             FragmentSize = configuration.IntSetting("FragmentSize", DaemonRingOptions.DefaultFragmentSize),
+            LinkSegmentSize = SegmentSetting(configuration),
             StateDirectory = stateDirectory,
             Multicast = MulticastOf(configuration, self),
         };
@@ -71,6 +72,23 @@ public static class RingConfiguration
 
         uint[] members = [.. segment.Daemons.Select(d => (uint)(configuration.Daemons.ToList().IndexOf(d) + 1))];
         return new SegmentMulticast(new IPEndPoint(segment.Address, segment.Port), self.DaemonAddresses[0], members);
+    }
+
+    /// <summary>LinkSegmentSize: a whole number of bytes, 0 for off (so not one of the positive integer keywords).</summary>
+    private static int SegmentSetting(SpreadConfiguration configuration)
+    {
+        if (!configuration.Settings.TryGetValue("LinkSegmentSize", out string? text))
+        {
+            return DaemonRingOptions.DefaultLinkSegmentSize;
+        }
+
+        if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int size)
+            || (size != 0 && (size < Network.LinkFrames.MinSegment || size > 65_000)))
+        {
+            throw new ArgumentException($"LinkSegmentSize = {text} must be 0 (off) or a number of bytes from {Network.LinkFrames.MinSegment} to 65000");
+        }
+
+        return size;
     }
 
     /// <summary>TokenHoldTimeoutUs: a whole number of microseconds, 0 for never (so not one of the positive integer keywords).</summary>

@@ -33,7 +33,7 @@ public static class SpreadConfigurationParser
         "AcceleratedWindow", "TokenTimeout", "HurryTimeout", "AliveTimeout", "JoinTimeout", "RepTimeout", "SegTimeout",
         "GatherTimeout", "FormTimeout", "LookupTimeout", "LinkProtocol", "RouteMatrix",
         // Conclave's own: daemon link security (multi-daemon issue).
-        "ClusterKeyFile", "DaemonLinkEncryption", "FragmentSize",
+        "ClusterKeyFile", "DaemonLinkEncryption", "FragmentSize", "LinkSegmentSize",
         // Conclave's own: the idle token hold (ring-protocol.md §1.8).
         "TokenHoldTimeoutUs", "TokenHoldAfterIdleVisits", "TokenKeepMaxMessages",
     };

@@ -14,6 +14,12 @@ internal static partial class DaemonLog
     [LoggerMessage(401, LogLevel.Information, "Ring timers: token {Token} ms, token retransmit {Retransmit} ms, join {Join} ms, consensus {Consensus} ms, merge {Merge} ms, idle token hold {HoldUs} µs (0: never) after {IdleVisits} idle visits; window {Window}, max messages {MaxMessages}, fragment {Fragment} B")]
     public static partial void RingTimers(ILogger logger, long token, long retransmit, long join, long consensus, long merge, long holdUs, int idleVisits, int window, int maxMessages, int fragment);
 
+    [LoggerMessage(406, LogLevel.Information, "Ring link segments: {Segment} B ({Send}); split frames received by {Receive}")]
+    public static partial void RingSegmentation(ILogger logger, int segment, string send, string receive);
+
+    [LoggerMessage(407, LogLevel.Warning, "Ring link segmentation turned off, packets leave whole from now on: {Reason}")]
+    public static partial void SegmentationOff(ILogger logger, string reason);
+
     [LoggerMessage(402, LogLevel.Information, "Daemon configuration {Kind} {Id}: {Members}")]
     public static partial void Configuration(ILogger logger, string kind, string id, string members);
 

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Conclave.Daemon.Internal;
+using Conclave.Daemon.Network;
 
 namespace Conclave.Daemon.Ring;
 
@@ -10,6 +11,7 @@ internal sealed partial class UdpRingHost
     private RingMulticastSocket? _multicast;
     private Task _multicastReceiver = Task.CompletedTask;
     private long _multicastSent;
+    private LinkFrameJoiner? _groupJoiner;
 
     /// <summary>Ring broadcasts sent to the segment's multicast group.</summary>
     public long MulticastSent => Interlocked.Read(ref _multicastSent);
@@ -33,7 +35,8 @@ internal sealed partial class UdpRingHost
 
         DaemonLog.RingMulticast(_logger, multicast.Group.ToString(), multicast.Interface.ToString(), multicast.Members.Count - 1, _multicast.Loopback);
         RingMulticastSocket group = _multicast;
-        _multicastReceiver = Task.Factory.StartNew(() => ReceiveLoop(group.Socket, "ring-receive-group", fromGroup: true),
+        LinkFrameJoiner joiner = _groupJoiner = new LinkFrameJoiner(_endpoints.Length);
+        _multicastReceiver = Task.Factory.StartNew(() => ReceiveLoop(group.Socket, joiner, "ring-receive-group", fromGroup: true),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 

@@ -27,6 +27,9 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
     private readonly SocketAddress[] _addresses;
     // Packets are sealed into this one buffer and sent at once: every send happens inside the core, one at a time.
     private readonly byte[] _sendBuffer = new byte[MaxDatagram];
+    // A packet longer than one segment is written here as a split frame (LinkFrames), for one GSO send per peer.
+    private readonly byte[] _splitBuffer = new byte[MaxDatagram];
+    private readonly LinkFrameJoiner _joiner;
     private readonly RingStateFile _state;
     private readonly RingTimers _timers;
     private readonly Socket _socket;
@@ -39,6 +42,9 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
     private long _packetsReceived;
     private long _sendErrors;
     private long _strangers;
+    private int _segment; // LinkSegmentSize once the socket accepted UDP_SEGMENT; 0: packets leave whole
+    private uint _frameId;
+    private long _splitSent;
     private bool _stopped;
     private StreamWriter? _trace;
 
@@ -58,6 +64,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         Sealer = new LinkSealer(_ring.Plaintext ? null : _ring.Key, _self, _bootIncarnation + 1);
         _timers = new RingTimers(Clock, Fired);
         _socket = new Socket(_endpoints[_self - 1].AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        _joiner = new LinkFrameJoiner(_endpoints.Length);
     }
 
     public LinkSealer Sealer { get; }
@@ -85,6 +92,7 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         _socket.ReceiveBufferSize = 4 << 20;
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(_endpoints[_self - 1]);
+        EnableSegmentation();
         StartMulticast();
         if (_ring.TracePath is { } tracePath)
         {
@@ -116,14 +124,14 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         }
     });
 
-    private void ReceiveLoop() => ReceiveLoop(_socket, "ring-receive", fromGroup: false);
+    private void ReceiveLoop() => ReceiveLoop(_socket, _joiner, "ring-receive", fromGroup: false);
 
     /// <summary>
     /// Receives from <paramref name="socket"/> until it is closed, opening each datagram and feeding it to the
     /// core. <paramref name="fromGroup"/>: the segment's multicast group, where this daemon's own
     /// broadcasts come back when another daemon of the segment shares its host.
     /// </summary>
-    private void ReceiveLoop(Socket socket, string threadName, bool fromGroup)
+    private void ReceiveLoop(Socket socket, LinkFrameJoiner joiner, string threadName, bool fromGroup)
     {
         Thread.CurrentThread.Name = threadName;
         byte[] buffer = new byte[MaxDatagram];
@@ -150,30 +158,56 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _packetsReceived);
-            if (!Sealer.TryOpen(buffer, received, plain, out uint sender, out ArraySegment<byte> payload))
+            if (!LinkFrameJoiner.IsSplit(buffer.AsSpan(0, received)))
             {
-                continue; // Counted by the sealer.
-            }
-
-            if (fromGroup && sender == _self)
-            {
-                continue; // This daemon's own copy, looped back by the group.
-            }
-
-            if (sender == 0 || sender > _endpoints.Length || sender == _self)
-            {
-                Interlocked.Increment(ref _strangers);
+                Accept(buffer, received, plain, fromGroup);
                 continue;
             }
 
-            _loop!.Run((this, payload, sender), static s =>
+            // Chunks of split frames, one or (UDP GRO) several back to back; each says its length.
+            for (int at = 0; at < received;)
             {
-                if (!s.Item1._stopped)
+                int used = joiner.Take(buffer.AsSpan(at, received - at), out byte[]? packet, out int length);
+                if (used == 0)
                 {
-                    s.Item1._layer!.OnPacket(s.payload.AsSpan());
+                    break; // Malformed: counted, the rest dropped.
                 }
-            });
+
+                at += used;
+                if (packet is not null)
+                {
+                    Accept(packet, length, plain, fromGroup);
+                }
+            }
         }
+    }
+
+    /// <summary>Opens one link packet and hands its payload to the core (which copies what it keeps).</summary>
+    private void Accept(byte[] packet, int length, byte[] plain, bool fromGroup)
+    {
+        if (!Sealer.TryOpen(packet, length, plain, out uint sender, out ArraySegment<byte> payload))
+        {
+            return; // Counted by the sealer.
+        }
+
+        if (fromGroup && sender == _self)
+        {
+            return; // This daemon's own copy, looped back by the group.
+        }
+
+        if (sender == 0 || sender > _endpoints.Length || sender == _self)
+        {
+            Interlocked.Increment(ref _strangers);
+            return;
+        }
+
+        _loop!.Run((this, payload), static s =>
+        {
+            if (!s.Item1._stopped)
+            {
+                s.Item1._layer!.OnPacket(s.payload.AsSpan());
+            }
+        });
     }
 
     /// <summary>Carries out one ring output (inside the core).</summary>
@@ -182,19 +216,22 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
         switch (output)
         {
             case SendPacket { To: SendPacket.Multicast } multicast:
-                ReadOnlySpan<byte> sealedPacket = _sendBuffer.AsSpan(0, Sealer.Seal(multicast.Packet, _sendBuffer));
-                SendToGroup(sealedPacket);
+                int sealedLength = Sealer.Seal(multicast.Packet, _sendBuffer);
+                SendToGroup(_sendBuffer.AsSpan(0, sealedLength));
+                int frameLength = -1; // split once, on the first unicast
                 for (int i = 0; i < _endpoints.Length; i++)
                 {
                     if (i + 1 != _self && !ReachedByMulticast((uint)i + 1))
                     {
-                        Send(sealedPacket, i);
+                        frameLength = frameLength < 0 ? Frame(sealedLength) : frameLength;
+                        Send(sealedLength, frameLength, i);
                     }
                 }
 
                 break;
             case SendPacket unicast when unicast.To >= 1 && unicast.To <= _endpoints.Length:
-                Send(_sendBuffer.AsSpan(0, Sealer.Seal(unicast.Packet, _sendBuffer)), (int)unicast.To - 1);
+                int length = Sealer.Seal(unicast.Packet, _sendBuffer);
+                Send(length, Frame(length), (int)unicast.To - 1);
                 break;
             case SetTimer set:
                 _timers.Set(set);
@@ -209,6 +246,65 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
                 _state.Save(persist.RingSeq, persist.Incarnation);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Writes the sealed packet in <see cref="_sendBuffer"/> as a split frame into <see cref="_splitBuffer"/>
+    /// and returns the frame's length, or 0 when it leaves whole (segmentation off, or short enough).
+    /// </summary>
+    private int Frame(int sealedLength)
+    {
+        if (_segment == 0 || !LinkFrames.Fits(sealedLength, _segment))
+        {
+            return 0;
+        }
+
+        return LinkFrames.Split(_sendBuffer.AsSpan(0, sealedLength), _self, ++_frameId, _segment, _splitBuffer);
+    }
+
+    /// <summary>
+    /// Sends the sealed packet to daemon number <paramref name="index"/> + 1: as its split frame when
+    /// <paramref name="frameLength"/> is not 0 (one GSO send), else whole. A kernel that refuses the
+    /// segmented send turns segmentation off for good (logged) and the packet leaves whole.
+    /// </summary>
+    private void Send(int sealedLength, int frameLength, int index)
+    {
+        if (frameLength != 0 && _segment != 0)
+        {
+            try
+            {
+                _socket.SendTo(_splitBuffer.AsSpan(0, frameLength), SocketFlags.None, _addresses[index]);
+                _packetsSent++;
+                _splitSent++;
+                return;
+            }
+            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.InvalidArgument or SocketError.MessageSize or SocketError.SocketError or SocketError.OperationNotSupported)
+            {
+                DisableSegmentation($"a segmented send to {_endpoints[index]} failed: {ex.SocketErrorCode} ({ex.Message})");
+            }
+            catch (SocketException ex)
+            {
+                if (_sendErrors++ % 1000 == 0)
+                {
+                    DaemonLog.SendFailed(_logger, _endpoints[index].ToString(), ex.SocketErrorCode.ToString());
+                }
+
+                return;
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+        }
+
+        if (_segment != 0 && sealedLength > _segment)
+        {
+            // Too long for one frame (more than 64 chunks): the socket would cut it without chunk headers.
+            SendUnsegmented(_sendBuffer.AsSpan(0, sealedLength), index);
+            return;
+        }
+
+        Send(_sendBuffer.AsSpan(0, sealedLength), index);
     }
 
     /// <summary>Sends to daemon number <paramref name="index"/> + 1 (a serialised address: no allocation per send).</summary>
@@ -259,12 +355,15 @@ internal sealed partial class UdpRingHost : IAsyncDisposable
             TokenKeeps = ring.Counters.TokenKeeps,
             TokenHoldCancels = ring.Counters.TokenHoldCancels,
             MalformedRingPackets = ring.Counters.Malformed,
-            DroppedMalformed = Interlocked.Read(ref link.Malformed),
+            DroppedMalformed = Interlocked.Read(ref link.Malformed) + _joiner.Malformed + (_groupJoiner?.Malformed ?? 0),
             DroppedOtherCluster = Interlocked.Read(ref link.OtherCluster),
             DroppedForged = Interlocked.Read(ref link.Forged),
             DroppedReplayed = Interlocked.Read(ref link.Replayed),
             DroppedUnsealed = Interlocked.Read(ref link.Unsealed),
             DroppedStrangers = Interlocked.Read(ref _strangers),
+            SplitFramesSent = _splitSent,
+            SplitFramesJoined = _joiner.Joined + (_groupJoiner?.Joined ?? 0),
+            SplitFramesIncomplete = _joiner.Incomplete + (_groupJoiner?.Incomplete ?? 0),
             MessagesDelivered = _layer.Delivered,
             FragmentsDropped = _layer.FragmentsDropped,
             Backlog = _layer.Backlog + ring.PendingSends,

@@ -25,7 +25,10 @@ internal sealed class InProcessRing : IAsyncDisposable
     public IReadOnlyList<IPEndPoint> Endpoints { get; private set; } = [];
 
     /// <summary>Starts <paramref name="daemons"/> daemons d1..dN; <paramref name="extra"/> endpoints follow them in the configuration.</summary>
-    public static InProcessRing Start(int daemons, params IPEndPoint[] extra)
+    public static InProcessRing Start(int daemons, params IPEndPoint[] extra) => Start(daemons, DaemonRingOptions.DefaultLinkSegmentSize, extra);
+
+    /// <summary>As <see cref="Start(int, IPEndPoint[])"/>, with the daemons' <c>LinkSegmentSize</c> (0: off).</summary>
+    public static InProcessRing Start(int daemons, int linkSegmentSize, params IPEndPoint[] extra)
     {
         var ring = new InProcessRing(ClusterKey.Generate());
         var endpoints = new List<IPEndPoint>();
@@ -62,6 +65,7 @@ internal sealed class InProcessRing : IAsyncDisposable
                     Key = ring.Key,
                     Timers = timers,
                     StateDirectory = Path.Combine(ring._dir, names[i]),
+                    LinkSegmentSize = linkSegmentSize,
                 },
             };
             var daemon = new SpreadDaemon(options);
