@@ -23,6 +23,7 @@ internal sealed record KxSample(
 internal static class KxBenchmark
 {
     private const long NoGcBudget = 1L << 30;
+    private const int TgdhWarmUpSize = 64;
 
     /// <summary>
     /// GDH and CKD: the group grows by single joins to <paramref name="maxN"/> (each join measured), then shrinks by
@@ -32,9 +33,11 @@ internal static class KxBenchmark
     public static IEnumerable<KxSample> Run(KeyAgreementProtocol protocol, DhGroup group, int maxN, Func<int, bool> sample, Action<string>? progress = null, int tgdhRepeats = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(tgdhRepeats, 1);
-        // Warm-up: a small throw-away run so the first measured sizes do not pay for JIT compilation.
+        // Warm-up: a throw-away run so the first measured sizes do not pay for JIT compilation. TGDH's is a dealt tree
+        // of 64: at 4 the sealed-path boxes are never made or opened, so the first measured repetition compiled them
+        // (several ms on one event, which moved the median of five).
         foreach (KxSample unused in protocol == KeyAgreementProtocol.Tgdh
-            ? RunDealt(protocol, group, 4, _ => true, null, 1)
+            ? RunDealt(protocol, group, TgdhWarmUpSize, n => n == TgdhWarmUpSize, null, 1)
             : RunGrowth(protocol, group, 4, _ => true, null))
         {
             _ = unused;
