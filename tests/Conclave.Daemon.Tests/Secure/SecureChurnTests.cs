@@ -98,10 +98,24 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             await stopSending.CancelAsync();
             int[] sent = await Task.WhenAll(senders);
             senders.Clear();
-            // Every sender's last message (sent in the final view of all five) at every member: nothing sent can still
-            // arrive before it, so each member's history is final up to there. (Key refreshes go on: views may follow.)
+            // Each member's own last message back at itself, and every sender's last message at d3's members (whose
+            // histories are compared below): nothing sent can still arrive before it, so their histories are final up
+            // to there. (Key refreshes go on: views may follow.)
             string[] lastMessages = [.. all.Select((m, k) => Text(m.Name, sent[k] - 1))];
-            await SecureConvergence.UntilAsync(() => all.All(m => lastMessages.All(m.Texts.Contains)), all, "every sender's last message at every member");
+            SecureMember[] onD3 = byDaemon(3);
+            try
+            {
+                await SecureConvergence.UntilAsync(
+                    () => all.Select((m, k) => m.Texts.Contains(lastMessages[k])).All(x => x) && onD3.All(m => lastMessages.All(m.Texts.Contains)),
+                    all,
+                    "each member's own last message and every last message at d3");
+            }
+            catch (TimeoutException e)
+            {
+                // Which last messages are missing where, with what each member refused: a message lost or refused shows here.
+                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}"));
+                throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}", e);
+            }
 
             output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}");
             AssertOneKeyPerEpoch(all);
@@ -128,7 +142,6 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             // The logs are read while the members still receive (the timed refreshes go on), so one may already hold
             // a refresh's view that another has yet to deliver: each history must be the start of the longest one.
             // All hold every last message, so they are equal up to the last message; only later views may be missing.
-            SecureMember[] onD3 = byDaemon(3);
             List<string>[] d3Histories = [.. onD3.Select(m => FromFirstViewOfAll(m.Log, all))];
             List<string> longest = d3Histories.MaxBy(h => h.Count)!;
             for (int k = 0; k < onD3.Length; k++)
