@@ -103,18 +103,33 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             // to there. (Key refreshes go on: views may follow.)
             string[] lastMessages = [.. all.Select((m, k) => Text(m.Name, sent[k] - 1))];
             SecureMember[] onD3 = byDaemon(3);
+            bool strict = Environment.GetEnvironmentVariable("CONCLAVE_STRICT_LAST_MESSAGES") == "1";
             try
             {
                 await SecureConvergence.UntilAsync(
-                    () => all.Select((m, k) => m.Texts.Contains(lastMessages[k])).All(x => x) && onD3.All(m => lastMessages.All(m.Texts.Contains)),
+                    // CONCLAVE_STRICT_LAST_MESSAGES=1: every sender's last message at every member (the stricter wait that
+                    // timed out in 2 of 40 loaded runs; opt-in so the loss can be chased without making the suite flaky).
+                    strict
+                    ? () => all.All(m => lastMessages.All(m.Texts.Contains))
+                    : () => all.Select((m, k) => m.Texts.Contains(lastMessages[k])).All(x => x) && onD3.All(m => lastMessages.All(m.Texts.Contains)),
                     all,
-                    "each member's own last message and every last message at d3");
+                    strict ? "every sender's last message at every member" : "each member's own last message and every last message at d3");
             }
             catch (TimeoutException e)
             {
                 // Which last messages are missing where, with what each member refused: a message lost or refused shows here.
                 string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}"));
-                throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}", e);
+                string detail = string.Join("\n", all.Select(m =>
+                {
+                    List<string> log = m.Log;
+                    string highest = string.Join(" ", all.Select(s => $"{s.Name}<={log.Where(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal)).Select(l => int.Parse(l[(l.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max()}"));
+                    int lastView = log.FindLastIndex(l => l.StartsWith("view ", StringComparison.Ordinal));
+                    string views = string.Join(" / ", log.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("view ", StringComparison.Ordinal)).TakeLast(6).Select(x => $"#{x.i} {x.l}"));
+                    return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]";
+                }));
+                // Where the daemons stand (ring configuration and group members): a later reconfiguration shows here.
+                string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
+                throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}\n{detail}\n{daemons}", e);
             }
 
             output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}");
