@@ -46,6 +46,9 @@ public sealed class FlushConnection : IAsyncDisposable
         };
     }
 
+    /// <summary>Gets the coordinator exchange's dropped control messages (coordinated groups only; read while the session is quiet).</summary>
+    internal FlushCoordinationCounters Coordination => _core.Coordination;
+
     /// <summary>Gets this session's private group, <c>#name#daemon</c>.</summary>
     public string PrivateGroup => _connection.PrivateGroup;
 
@@ -77,7 +80,10 @@ public sealed class FlushConnection : IAsyncDisposable
     public ValueTask JoinAsync(string group, CancellationToken cancellationToken = default) => JoinAsync(group, agreedOnly: false, cancellationToken);
 
     /// <summary>Joins a group; <paramref name="agreedOnly"/> for a group whose members only send AGREED or SAFE (secure groups: no FLUSH_RECV round, see <see cref="FlushCore.MarkAgreedOnly"/>).</summary>
-    internal async ValueTask JoinAsync(string group, bool agreedOnly, CancellationToken cancellationToken)
+    internal ValueTask JoinAsync(string group, bool agreedOnly, CancellationToken cancellationToken) => JoinAsync(group, agreedOnly, coordinated: false, cancellationToken);
+
+    /// <summary>As <see cref="JoinAsync(string, bool, CancellationToken)"/>; <paramref name="coordinated"/> (agreed-only only) for the coordinator flush exchange, which every member of the group must use.</summary>
+    internal async ValueTask JoinAsync(string group, bool agreedOnly, bool coordinated, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -85,7 +91,7 @@ public sealed class FlushConnection : IAsyncDisposable
             _core.CheckJoin(group);
             if (agreedOnly)
             {
-                _core.MarkAgreedOnly(group);
+                _core.MarkAgreedOnly(group, coordinated);
             }
 
             try

@@ -113,8 +113,8 @@ public sealed class SecureConnection : IAsyncDisposable
 
         try
         {
-            // Every message of a secure group goes AGREED: the Flush layer can skip its FLUSH_RECV round.
-            await _flush.JoinAsync(group, agreedOnly: true, cancellationToken).ConfigureAwait(false);
+            // Every message of a secure group goes AGREED: the Flush layer can skip its FLUSH_RECV round (and, coordinated, FL's n² FLUSH_OKs).
+            await _flush.JoinAsync(group, agreedOnly: true, options.CoordinatedFlush, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

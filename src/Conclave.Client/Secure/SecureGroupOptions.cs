@@ -44,4 +44,11 @@ public sealed record SecureGroupOptions
     /// <summary>Gets how often the group key is refreshed while the membership stays the same; never unless set.</summary>
     /// <remarks>The first member of the view asks for the refresh, so the group refreshes once per interval.</remarks>
     public TimeSpan? RefreshInterval { get; init; }
+
+    /// <summary>
+    /// Gets a value indicating whether the group's Flush layer uses the coordinator exchange (docs/flush.md, "Coordinated
+    /// groups": each member's FLUSH_OK goes to the view's first member, which announces ALL_FLUSHED; 2n deliveries per
+    /// change instead of n²) rather than Spread FL's FLUSH_OK multicasts. Every member of a group must use the same.
+    /// </summary>
+    public bool CoordinatedFlush { get; init; }
 }

@@ -208,7 +208,7 @@ internal sealed partial class EvsSimulator
             switch (e)
             {
                 case FlushView v:
-                    Views.Add(new ViewRecord(v.GroupId, v.Members, CurrentView));
+                    Views.Add(new ViewRecord(v.GroupId, v.Members, CurrentView) { VsSet = [.. v.VsSet.Order(StringComparer.Ordinal)] });
                     CurrentView = v.GroupId;
                     break;
                 case FlushDataMessage { MessageType: 1 } d:
@@ -221,6 +221,9 @@ internal sealed partial class EvsSimulator
                     }
 
                     break;
+                case FlushTransitionalSignal when Views.Count > 0:
+                    Views[^1].Transitional = true;
+                    break;
                 case FlushSelfLeave:
                     Views.Add(new ViewRecord(default, [], CurrentView));
                     CurrentView = null;
@@ -231,6 +234,12 @@ internal sealed partial class EvsSimulator
 
     internal sealed record ViewRecord(GroupId Id, IReadOnlyList<string> Members, GroupId? Previous)
     {
+        /// <summary>Gets the view's vs-set, sorted.</summary>
+        public IReadOnlyList<string> VsSet { get; init; } = [];
+
+        /// <summary>Gets or sets a value indicating whether a transitional signal was delivered in this view.</summary>
+        public bool Transitional { get; set; }
+
         public HashSet<(int Sender, int Seq)> Delivered { get; } = [];
     }
 }

@@ -44,7 +44,16 @@ internal sealed partial class EvsSimulator
     /// <summary>Every process joins the group agreed-only (as secure groups do): no FLUSH_RECV round, AGREED and SAFE sends only.</summary>
     public bool AgreedOnly { get; init; }
 
+    /// <summary>Every process joins agreed-only with the coordinator exchange (FLUSH_OK unicast to the view's first member, ALL_FLUSHED multicast).</summary>
+    public bool Coordinated { get; init; }
+
     public int HeldSends { get; private set; }
+
+    /// <summary>FLUSH_OKs multicast to the group (none in a <see cref="Coordinated"/> history, where they are ALL_FLUSHEDs).</summary>
+    public int FlushOkMulticasts { get; private set; }
+
+    /// <summary>FLUSH_OKs sent to a private group (the coordinator exchange).</summary>
+    public int FlushOkUnicasts { get; private set; }
 
     /// <summary>FLUSH_RECVs the cores sent (none in an <see cref="AgreedOnly"/> history).</summary>
     public int FlushRecvsSent { get; private set; }
@@ -194,6 +203,21 @@ internal sealed partial class EvsSimulator
         while (p.Core.Sends.TryDequeue(out Outgoing? o))
         {
             FlushRecvsSent += o.MessageType == FlushWire.FlushRecv ? 1 : 0;
+            if (o.Groups[0] != Group)
+            {
+                // To a private group: Spread orders it with everything else and hands it to that process only.
+                FlushOkUnicasts += o.MessageType == FlushWire.FlushOk ? 1 : 0;
+                var entry = new DataEntry(p.Name, o);
+                if (p.Component.Procs.Any(q => q.Name == o.Groups[0]))
+                {
+                    entry.Recipients.Add(o.Groups[0]);
+                }
+
+                p.Component.Log.Add(entry);
+                continue;
+            }
+
+            FlushOkMulticasts += o.MessageType == FlushWire.FlushOk ? 1 : 0;
             Append(p.Component, new DataEntry(p.Name, o));
         }
 
@@ -221,9 +245,9 @@ internal sealed partial class EvsSimulator
         {
             p.Held.Add(_rng.Next(3) switch
             {
-                0 => AgreedOnly ? ServiceType.Safe : ServiceType.Fifo,
+                0 => AgreedOnly || Coordinated ? ServiceType.Safe : ServiceType.Fifo,
                 1 => ServiceType.Agreed,
-                _ => AgreedOnly ? ServiceType.Safe : ServiceType.Reliable,
+                _ => AgreedOnly || Coordinated ? ServiceType.Safe : ServiceType.Reliable,
             });
         }
 
@@ -283,9 +307,9 @@ internal sealed partial class EvsSimulator
             return;
         }
 
-        if (AgreedOnly)
+        if (AgreedOnly || Coordinated)
         {
-            p.Core.MarkAgreedOnly(Group);
+            p.Core.MarkAgreedOnly(Group, Coordinated);
         }
 
         Component c = p.Component;

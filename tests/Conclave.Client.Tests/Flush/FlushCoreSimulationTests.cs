@@ -28,6 +28,43 @@ public sealed class FlushCoreSimulationTests
     [MemberData(nameof(Seeds))]
     public void Random_agreed_only_histories_keep_view_synchrony(int seed) => RunHistories(seed + 1000, agreedOnly: true);
 
+    /// <summary>The coordinator exchange (FLUSH_OK to the view's first member, ALL_FLUSHED from it): the same guarantees.</summary>
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void Random_coordinated_histories_keep_view_synchrony(int seed) => RunHistories(seed + 2000, agreedOnly: true, coordinated: true);
+
+    [Fact]
+    public void Coordinated_histories_unicast_every_flush_ok_and_drop_nothing_as_bad()
+    {
+        int views = 0, held = 0, unicasts = 0, announcements = 0, distinct = 0;
+        long stale = 0;
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var sim = new EvsSimulator(seed, processes: 4) { Coordinated = true };
+            for (int step = 0; step < 400; step++)
+            {
+                sim.Step();
+            }
+
+            sim.Quiesce();
+            views += sim.InstalledViews;
+            held += sim.HeldSends;
+            unicasts += sim.FlushOkUnicasts;
+            announcements += sim.FlushOkMulticasts;
+            distinct += sim.Procs.SelectMany(p => p.Views).Where(v => v.Id != default).Select(v => v.Id).Distinct().Count();
+            Assert.Equal(0, sim.FlushRecvsSent);
+            Assert.All(sim.Procs, p => Assert.Equal(0, p.Core.Coordination.Rejected));
+            stale += sim.Procs.Sum(p => p.Core.Coordination.Stale);
+        }
+
+        // Each installed view costs one announcement (a cascade can make one that is never acted on).
+        Assert.True(views > 100, $"only {views} views installed");
+        Assert.True(distinct > 50 && announcements >= distinct, $"{announcements} ALL_FLUSHED for {distinct} installed views");
+        Assert.True(held > 10, $"only {held} sends were held");
+        Assert.True(unicasts > 100, $"only {unicasts} FLUSH_OKs unicast");
+        Assert.True(stale > 0, "no cascade made a stale control message");
+    }
+
     [Fact]
     public void Agreed_only_histories_send_no_flush_recv_yet_hold_sends_and_install_network_views()
     {
@@ -50,12 +87,12 @@ public sealed class FlushCoreSimulationTests
         Assert.True(held > 10, $"only {held} sends were held");
     }
 
-    private static void RunHistories(int seed, bool agreedOnly)
+    private static void RunHistories(int seed, bool agreedOnly, bool coordinated = false)
     {
         for (int run = 0; run < 10; run++)
         {
             int runSeed = (seed * 10) + run;
-            var sim = new EvsSimulator(runSeed, processes: 3 + (runSeed % 3)) { AgreedOnly = agreedOnly };
+            var sim = new EvsSimulator(runSeed, processes: 3 + (runSeed % 3)) { AgreedOnly = agreedOnly, Coordinated = coordinated };
             try
             {
                 for (int step = 0; step < 400; step++)
@@ -115,7 +152,7 @@ public sealed class FlushCoreSimulationTests
         }
 
         // View synchrony: processes moving together from V to V' delivered the same messages in V.
-        var moved = new Dictionary<(GroupId, GroupId), (string Who, HashSet<(int, int)> Set)>();
+        var moved = new Dictionary<(GroupId, GroupId), (string Who, HashSet<(int, int)> Set, EvsSimulator.ViewRecord Before, EvsSimulator.ViewRecord After)>();
         foreach (EvsSimulator.Proc p in sim.Procs)
         {
             for (int i = 1; i < p.Views.Count; i++)
@@ -131,10 +168,13 @@ public sealed class FlushCoreSimulationTests
                     Assert.True(
                         other.Set.SetEquals(before.Delivered),
                         $"{p.Name} and {other.Who} moved from {before.Id} to {after.Id} but delivered {before.Delivered.Count} vs {other.Set.Count} messages in {before.Id}");
+                    Assert.True(
+                        other.After.VsSet.SequenceEqual(after.VsSet) && other.Before.Transitional == before.Transitional,
+                        $"{p.Name} and {other.Who} moved from {before.Id} to {after.Id} with vs-sets [{string.Join(",", after.VsSet)}] vs [{string.Join(",", other.After.VsSet)}], transitional {before.Transitional} vs {other.Before.Transitional}");
                 }
                 else
                 {
-                    moved.Add((before.Id, after.Id), (p.Name, before.Delivered));
+                    moved.Add((before.Id, after.Id), (p.Name, before.Delivered, before, after));
                 }
 
                 // A process delivers its own messages in the view it sent them in.

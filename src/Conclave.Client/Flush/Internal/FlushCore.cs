@@ -13,6 +13,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
     private readonly Dictionary<string, FlushGroup> _groups = new(StringComparer.Ordinal);
     private readonly NameCache _names = new();
     private readonly HashSet<string> _agreedOnly = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _coordinated = new(StringComparer.Ordinal);
 
     public string PrivateGroup { get; } = privateGroup;
 
@@ -20,6 +21,9 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
 
     /// <summary>Gets or sets where the protocol's milestones are logged, or null.</summary>
     public FlushLog? Log { get; set; }
+
+    /// <summary>Gets the coordinator exchange's dropped control messages (coordinated groups only).</summary>
+    public FlushCoordinationCounters Coordination { get; } = new();
 
     /// <summary>Events for the application, oldest first; filled only while handling received messages, so the receiving flow alone touches it.</summary>
     public Queue<FlushEvent> Deliveries { get; } = new();
@@ -47,10 +51,23 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
     /// SAFE messages, so no message of theirs is ever vulnerable and FL's FLUSH_RECV round (n² deliveries per
     /// membership change) has nothing to protect. Such a group skips it; weak-service sends to it are refused.
     /// </summary>
-    public void MarkAgreedOnly(string group) => _agreedOnly.Add(group);
+    /// <param name="group">The group.</param>
+    /// <param name="coordinated">Also replace FL's FLUSH_OK multicasts by the coordinator exchange (every member of the group must).</param>
+    public void MarkAgreedOnly(string group, bool coordinated = false)
+    {
+        _agreedOnly.Add(group);
+        if (coordinated)
+        {
+            _coordinated.Add(group);
+        }
+    }
 
     /// <summary>Forgets an <see cref="MarkAgreedOnly"/> mark of a join that did not go out.</summary>
-    public void UnmarkAgreedOnly(string group) => _agreedOnly.Remove(group);
+    public void UnmarkAgreedOnly(string group)
+    {
+        _agreedOnly.Remove(group);
+        _coordinated.Remove(group);
+    }
 
     /// <summary>Marks the group as being left: no more sends or flushes; events flow until the self-leave.</summary>
     public void Leave(string group)
@@ -90,7 +107,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
             case MembershipMessage m:
                 if (!_groups.TryGetValue(m.Group, out FlushGroup? group))
                 {
-                    group = new FlushGroup(this, m.Group) { AgreedOnly = _agreedOnly.Contains(m.Group) };
+                    group = new FlushGroup(this, m.Group) { AgreedOnly = _agreedOnly.Contains(m.Group), Coordinated = _coordinated.Contains(m.Group) };
                     _groups.Add(m.Group, group);
                 }
 
@@ -102,6 +119,7 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
             case SelfLeaveMessage leave:
                 _groups.Remove(leave.Group);
                 _agreedOnly.Remove(leave.Group);
+                _coordinated.Remove(leave.Group);
                 Deliver(new FlushSelfLeave(leave.Group));
                 break;
         }
@@ -161,7 +179,12 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
         }
 
         GroupId id = GroupId.Read(body[^GroupId.Size..], frame.EndianMismatch);
-        if (messageType == FlushWire.FlushOk)
+        if (messageType == FlushWire.FlushOk && group.Coordinated)
+        {
+            // Unicast FLUSH_OKs carry the subgroup bit and take the decoding path; a multicast one is an ALL_FLUSHED.
+            group.OnAllFlushed(_names.Get(frame.SenderBytes), id, type);
+        }
+        else if (messageType == FlushWire.FlushOk)
         {
             group.OnFlushOk(_names.Get(frame.SenderBytes), id);
         }
@@ -217,11 +240,26 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
         {
             if (body.Length < GroupId.Size)
             {
+                Coordination.Rejected += group.Coordinated ? 1 : 0;
                 return;
             }
 
             tagged = GroupId.Read(body.Span[^GroupId.Size..], data.EndianMismatch);
             body = body[..^GroupId.Size];
+            if (messageType == FlushWire.FlushOk && group.Coordinated)
+            {
+                if (subgroup)
+                {
+                    group.OnCoordinatedFlushOk(data.Sender, tagged.Value, data.Service);
+                }
+                else
+                {
+                    group.OnAllFlushed(data.Sender, tagged.Value, data.Service);
+                }
+
+                return;
+            }
+
             if (messageType == FlushWire.FlushOk)
             {
                 group.OnFlushOk(data.Sender, tagged.Value);

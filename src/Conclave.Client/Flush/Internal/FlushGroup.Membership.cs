@@ -19,7 +19,7 @@ internal sealed partial class FlushGroup
         }
 
         AgeStaleChanges();
-        SpreadChange newCurrent = Collapse(leavers, change);
+        SpreadChange newCurrent = Coordinated ? Supersede(m, change) : Collapse(leavers, change);
         _queue.Add(change);
         _spView = change;
 

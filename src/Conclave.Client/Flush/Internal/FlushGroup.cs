@@ -58,6 +58,12 @@ internal sealed partial class FlushGroup
         }
 
         Phase = FlushPhase.Agree;
+        if (Coordinated)
+        {
+            SendCoordinatedFlushOk();
+            return;
+        }
+
         _core.Send(new Outgoing(ServiceType.Fifo, [Name], FlushWire.FlushOk, FlushWire.GroupIdBody(_current!.Id)));
     }
 
