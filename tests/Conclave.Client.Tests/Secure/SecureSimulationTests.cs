@@ -29,11 +29,20 @@ public sealed class SecureSimulationTests
 
     [Theory]
     [MemberData(nameof(Runs))]
-    public void Changes_injected_into_key_agreement_runs_converge_to_one_key_per_view(KeyAgreementProtocol protocol, int seed)
+    public void Changes_injected_into_key_agreement_runs_converge_to_one_key_per_view(KeyAgreementProtocol protocol, int seed) =>
+        RunHistory(protocol, seed, coordinated: false);
+
+    /// <summary>The same over the Flush layer's coordinator exchange (FLUSH_OK to the view's first member, ALL_FLUSHED from it).</summary>
+    [Theory]
+    [MemberData(nameof(Runs))]
+    public void Changes_injected_into_key_agreement_runs_converge_over_the_coordinator_exchange(KeyAgreementProtocol protocol, int seed) =>
+        RunHistory(protocol, seed + 500, coordinated: true);
+
+    private static void RunHistory(KeyAgreementProtocol protocol, int seed, bool coordinated)
     {
         int processes = 3 + (seed % 3);
         using var layer = new SecureSimLayer(protocol, seed, processes);
-        var sim = new EvsSimulator(seed, processes) { Layer = layer, AgreedOnly = true };
+        var sim = new EvsSimulator(seed, processes) { Layer = layer, AgreedOnly = true, Coordinated = coordinated };
         layer.Sim = sim;
         try
         {
