@@ -50,5 +50,5 @@ public sealed record SecureGroupOptions
     /// groups": each member's FLUSH_OK goes to the view's first member, which announces ALL_FLUSHED; 2n deliveries per
     /// change instead of n²) rather than Spread FL's FLUSH_OK multicasts. Every member of a group must use the same.
     /// </summary>
-    public bool CoordinatedFlush { get; init; }
+    public bool CoordinatedFlush { get; init; } = true;
 }
