@@ -148,7 +148,7 @@ public sealed class FlushEndToEndTests : IAsyncLifetime
         Assert.Equal(["#a#localhost|to-all"], a.Views[^1].Delivered);
     }
 
-    private static void CheckViewSynchrony(FlushMember[] members)
+    internal static void CheckViewSynchrony(FlushMember[] members)
     {
         var membersOf = new Dictionary<GroupId, string>();
         var viewOf = new Dictionary<string, GroupId>();
