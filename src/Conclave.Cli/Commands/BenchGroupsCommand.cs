@@ -13,7 +13,7 @@ internal static class BenchGroupsCommand
 {
     public static Command Create()
     {
-        var modes = new Option<string>("--modes") { Description = "Comma-separated: plain, flush, gdh, ckd, tgdh.", DefaultValueFactory = _ => string.Join(',', BenchMode.Names) };
+        var modes = new Option<string>("--modes") { Description = "Comma-separated: plain, flush, gdh, ckd, tgdh; gdh-fl, ckd-fl, tgdh-fl: secure over FL's FLUSH_OK multicasts instead of the coordinator exchange.", DefaultValueFactory = _ => string.Join(',', BenchMode.Names) };
         var max = new Option<int>("--max") { Description = "Largest group (below 2 skips the join and leave runs).", DefaultValueFactory = _ => 50 };
         var rounds = new Option<int>("--rounds") { Description = "Grow-and-shrink rounds per mode; the tables show the median.", DefaultValueFactory = _ => 3 };
         var members = new Option<int>("--throughput-members") { Description = "Group size for the throughput runs (at least 2; 0 skips them).", DefaultValueFactory = _ => 3 };

@@ -14,12 +14,16 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
 {
     public static IReadOnlyList<string> Names { get; } = ["plain", "flush", "gdh", "ckd", "tgdh"];
 
+    /// <summary>Gets a value indicating whether a secure group's Flush layer uses the coordinator exchange (false: the
+    /// "-fl" modes, FL's FLUSH_OK multicasts, to compare in one run).</summary>
+    public bool CoordinatedFlush { get; init; } = true;
+
     /// <summary>The column heading in tables and the legend in plots.</summary>
     public string Label => Kind switch
     {
         BenchModeKind.Plain => "plain",
         BenchModeKind.Flush => "flush",
-        _ => "secure " + Name.ToUpperInvariant(),
+        _ => "secure " + Name.ToUpperInvariant().Replace("-FL", "-fl", StringComparison.Ordinal),
     };
 
     public static BenchMode Parse(string name) => name.Trim().ToLowerInvariant() switch
@@ -29,7 +33,10 @@ internal sealed record BenchMode(string Name, BenchModeKind Kind, KeyAgreementPr
         "gdh" => new BenchMode("gdh", BenchModeKind.Secure, KeyAgreementProtocol.Gdh),
         "ckd" => new BenchMode("ckd", BenchModeKind.Secure, KeyAgreementProtocol.Ckd),
         "tgdh" => new BenchMode("tgdh", BenchModeKind.Secure, KeyAgreementProtocol.Tgdh),
-        _ => throw new ArgumentException($"unknown mode '{name}' (expected one of {string.Join(", ", Names)})"),
+        "gdh-fl" => new BenchMode("gdh-fl", BenchModeKind.Secure, KeyAgreementProtocol.Gdh) { CoordinatedFlush = false },
+        "ckd-fl" => new BenchMode("ckd-fl", BenchModeKind.Secure, KeyAgreementProtocol.Ckd) { CoordinatedFlush = false },
+        "tgdh-fl" => new BenchMode("tgdh-fl", BenchModeKind.Secure, KeyAgreementProtocol.Tgdh) { CoordinatedFlush = false },
+        _ => throw new ArgumentException($"unknown mode '{name}' (expected one of {string.Join(", ", Names)}, or gdh-fl, ckd-fl, tgdh-fl)"),
     };
 }
 

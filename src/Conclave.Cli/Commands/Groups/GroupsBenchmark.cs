@@ -278,7 +278,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             int index = Members.Count;
             int daemon = Math.Min(index, 2);
             SecureGroupOptions? secure = _mode.Kind == BenchModeKind.Secure
-                ? new SecureGroupOptions { Protocol = _mode.Protocol, Identity = _identities[index], Directory = _directory }
+                ? new SecureGroupOptions { Protocol = _mode.Protocol, Identity = _identities[index], Directory = _directory, CoordinatedFlush = _mode.CoordinatedFlush }
                 : null;
             BenchMember member = await BenchMember.JoinAsync(_mode, _ring.SpreadName(daemon), MemberName(index), _ring.Names[daemon], _name, secure, cancellationToken);
             Members.Add(member);
