@@ -118,7 +118,7 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             catch (TimeoutException e)
             {
                 // Which last messages are missing where, with what each member refused: a message lost or refused shows here.
-                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}"));
+                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}, flush drops: {m.Connection.FlushDrops}"));
                 string detail = string.Join("\n", all.Select(m =>
                 {
                     List<string> log = m.Log;
@@ -128,11 +128,11 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
                     return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]";
                 }));
                 // Where the daemons stand (ring configuration and group members): a later reconfiguration shows here.
-                string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
+                string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} {GroupDrops(d.Statistics)} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
                 throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}\n{detail}\n{daemons}", e);
             }
 
-            output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}");
+            output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}; flush drops {string.Join("; ", all.Select(m => m.Connection.FlushDrops))}; daemons {string.Join("; ", ring.Daemons.Select(d => GroupDrops(d.Statistics)))}");
             AssertOneKeyPerEpoch(all);
             for (int k = 0; k < all.Length; k++)
             {
@@ -178,6 +178,10 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             }
         }
     }
+
+    /// <summary>What a daemon's group layer dropped (diagnostics: a loss there shows here).</summary>
+    internal static string GroupDrops(DaemonStatistics s) =>
+        $"group messages dropped {s.GroupMessagesDropped} (during exchange {s.RequestsDuringExchange}{(s.LastRequestDuringExchange is string last ? $", last: {last}" : "")}), data for gone sessions {s.DataForGoneSessions}";
 
     private static string Text(string sender, int number) => $"{sender}:{number}";
 
