@@ -122,10 +122,16 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
                 string detail = string.Join("\n", all.Select(m =>
                 {
                     List<string> log = m.Log;
-                    string highest = string.Join(" ", all.Select(s => $"{s.Name}<={log.Where(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal)).Select(l => int.Parse(l[(l.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max()}"));
+                    // Each sender's highest message here, where in the log, and under which secure view.
+                    string highest = string.Join(" ", all.Select(s =>
+                    {
+                        int at = log.FindLastIndex(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal));
+                        int viewAt = at < 0 ? -1 : log.FindLastIndex(at, l => l.StartsWith("view ", StringComparison.Ordinal));
+                        return at < 0 ? $"{s.Name}<=none" : $"{s.Name}<={log[at][(log[at].LastIndexOf(':') + 1)..]}@#{at}(view #{viewAt} {(viewAt < 0 ? "" : log[viewAt][5..log[viewAt].IndexOf(' ', 5)])})";
+                    }));
                     int lastView = log.FindLastIndex(l => l.StartsWith("view ", StringComparison.Ordinal));
                     string views = string.Join(" / ", log.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("view ", StringComparison.Ordinal)).TakeLast(6).Select(x => $"#{x.i} {x.l}"));
-                    return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]";
+                    return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]; flush events [{string.Join(" | ", m.FlushTrace.TakeLast(10))}]";
                 }));
                 // Where the daemons stand (ring configuration and group members): a later reconfiguration shows here.
                 string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} {GroupDrops(d.Statistics)} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
