@@ -74,6 +74,12 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost, IDaemonMetric
 
     (int Groups, int Members) IDaemonMetricsSource.GroupTotals() => _loop.GroupTotals();
 
+    (long Dropped, long DuringExchange) IDaemonMetricsSource.GroupTableDrops()
+    {
+        (long dropped, long duringExchange, _) = _loop.TableDrops();
+        return (dropped, duringExchange);
+    }
+
     (int Total, int Deepest) IDaemonMetricsSource.QueuedMessages()
     {
         int total = 0, deepest = 0;
@@ -88,10 +94,20 @@ public sealed class SpreadDaemon : IAsyncDisposable, ISessionHost, IDaemonMetric
     }
 
     /// <summary>A snapshot of the daemon's counters.</summary>
-    public DaemonStatistics Statistics => _counters.Snapshot(_sessions.Count(s => s.Value.IsEstablished), _loop.GroupCount) with
+    public DaemonStatistics Statistics
     {
-        Ring = _started ? _ring?.Status() : null,
-    };
+        get
+        {
+            (long dropped, long duringExchange, string? last) = _loop.TableDrops();
+            return _counters.Snapshot(_sessions.Count(s => s.Value.IsEstablished), _loop.GroupCount) with
+            {
+                GroupMessagesDropped = dropped,
+                RequestsDuringExchange = duringExchange,
+                LastRequestDuringExchange = last,
+                Ring = _started ? _ring?.Status() : null,
+            };
+        }
+    }
 
     /// <summary>What `conclave monitor` shows: the counters, the ring and every group with its members.</summary>
     public DaemonStatusReport StatusReport() => new()

@@ -52,6 +52,9 @@ public sealed class FlushConnection : IAsyncDisposable
     /// <summary>Gets this session's private group, <c>#name#daemon</c>.</summary>
     public string PrivateGroup => _connection.PrivateGroup;
 
+    /// <summary>Gets the messages this session received but did not deliver, by reason (live counters).</summary>
+    public FlushDropCounters Drops => _core.Drops;
+
     /// <summary>
     /// Gets or sets the message type whose group messages are delivered with a body that is still in the received,
     /// pooled frame instead of a copy: valid only until the next <see cref="ReceiveAsync"/>. For a layer above that

@@ -48,6 +48,9 @@ public sealed class SecureConnection : IAsyncDisposable
     /// <summary>Gets this session's private group (its name in views and in trust directories).</summary>
     public string PrivateGroup => _flush.PrivateGroup;
 
+    /// <summary>Gets the messages the Flush layer under this session received but did not deliver, by reason (live counters).</summary>
+    public FlushDropCounters FlushDrops => _flush.Drops;
+
     /// <summary>Gets how many messages to this session's private group were dropped: key agreement unicasts that were malformed or for a secure group the session is not in, and anything else no group of this session handles.</summary>
     public long DroppedPrivateMessages => Interlocked.Read(ref _droppedPrivate);
 

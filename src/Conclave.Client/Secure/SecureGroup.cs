@@ -36,6 +36,9 @@ public sealed class SecureGroup : IAsyncDisposable
     /// <summary>Gets what the group refused so far.</summary>
     public SecureGroupCounters Counters { get; }
 
+    /// <summary>Gets the messages the Flush layer under this session received but did not deliver, by reason (live counters).</summary>
+    public Flush.FlushDropCounters FlushDrops => _connection.FlushDrops;
+
     /// <summary>Connects to a daemon and joins a secure group.</summary>
     /// <param name="spreadName"><c>PORT@HOST</c>, <c>PORT</c> or empty.</param>
     /// <param name="privateName">The requested session name (at most 10 bytes).</param>

@@ -79,6 +79,8 @@ internal sealed class DaemonMetrics : IDisposable
     {
         Gauge(N.Groups, "{group}", "Groups with at least one member.", () => _source.GroupTotals().Groups);
         Gauge(N.GroupMembers, "{member}", "Memberships over all groups (a client in two groups counts twice).", () => _source.GroupTotals().Members);
+        _meter.CreateObservableCounter(N.GroupMessagesDropped, GroupDrops, "{message}",
+            "Ordered messages the group layer did not deliver, by cause: during_exchange (client requests during a state exchange), table (stale state reports, unknown daemons), gone_session (data for a local member already disconnected).");
     }
 
     private void CreateRingInstruments(int window)
@@ -115,6 +117,22 @@ internal sealed class DaemonMetrics : IDisposable
             Dropped(s.DroppedUnsealed, "unsealed"),
             Dropped(s.DroppedStrangers, "stranger"),
             Dropped(s.MalformedRingPackets, "unparsable"),
+        ];
+    }
+
+    private IEnumerable<Measurement<long>> GroupDrops()
+    {
+        if (_disposed)
+        {
+            return [];
+        }
+
+        (long dropped, long duringExchange) = _source.GroupTableDrops();
+        return
+        [
+            new(duringExchange, new KeyValuePair<string, object?>(N.GroupDropCauseTag, "during_exchange")),
+            new(dropped - duringExchange, new KeyValuePair<string, object?>(N.GroupDropCauseTag, "table")),
+            new(Interlocked.Read(ref _source.Counters.DataForGoneSessions), new KeyValuePair<string, object?>(N.GroupDropCauseTag, "gone_session")),
         ];
     }
 

@@ -18,6 +18,9 @@ internal interface IDaemonMetricsSource
     /// <summary>Groups in the table and memberships over all of them (serialised with the loop).</summary>
     (int Groups, int Members) GroupTotals();
 
+    /// <summary>Ordered messages the group table dropped, and of those the client requests ordered during a state exchange (serialised with the loop).</summary>
+    (long Dropped, long DuringExchange) GroupTableDrops();
+
     /// <summary>The ring and its links; null for a daemon alone or not yet started.</summary>
     DaemonRingStatus? RingStatus();
 

@@ -59,6 +59,8 @@ public static class DaemonMetricNames
     public const string Groups = "conclave.groups.active";
     /// <summary>Gauge: group memberships across all groups.</summary>
     public const string GroupMembers = "conclave.groups.members";
+    /// <summary>Counter: ordered messages the group layer did not deliver, tagged by cause.</summary>
+    public const string GroupMessagesDropped = "conclave.groups.messages.dropped";
     /// <summary>Counter: membership messages delivered to clients.</summary>
     public const string MembershipMessages = "conclave.groups.membership_messages";
 
@@ -67,6 +69,9 @@ public static class DaemonMetricNames
 
     /// <summary>Tag of <see cref="PacketsDropped"/>: malformed, other_cluster, forged, replayed, unsealed, stranger, unparsable.</summary>
     public const string DropCauseTag = "conclave.drop.cause";
+
+    /// <summary>Tag of <see cref="GroupMessagesDropped"/>: during_exchange (client requests during a state exchange), table (stale state reports, unknown daemons), gone_session (data for a local member already disconnected).</summary>
+    public const string GroupDropCauseTag = "conclave.groups.drop.cause";
 
     /// <summary>Tag of <see cref="Disconnects"/>: <c>slow_reader</c> or <c>malformed_frame</c>.</summary>
     public const string DisconnectReasonTag = "conclave.disconnect.reason";

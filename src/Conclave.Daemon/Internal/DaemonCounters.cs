@@ -10,6 +10,7 @@ internal sealed class DaemonCounters
     public long Rejects;
     public long FramesIn;
     public long FramesOut;
+    public long DataForGoneSessions;
 
     public DaemonStatistics Snapshot(int sessions, int groups) => new()
     {
@@ -22,5 +23,6 @@ internal sealed class DaemonCounters
         Rejects = Interlocked.Read(ref Rejects),
         FramesIn = Interlocked.Read(ref FramesIn),
         FramesOut = Interlocked.Read(ref FramesOut),
+        DataForGoneSessions = Interlocked.Read(ref DataForGoneSessions),
     };
 }

@@ -49,6 +49,15 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         }
     }
 
+    /// <summary>What the group table dropped: in all, client requests during a state exchange, and the last of those (serialised with the loop).</summary>
+    public (long Dropped, long DuringExchange, string? LastDuringExchange) TableDrops()
+    {
+        lock (_gate)
+        {
+            return (_table.DroppedMessages, _table.RequestsDuringExchange, _table.LastRequestDuringExchange);
+        }
+    }
+
     /// <summary>Groups and memberships over all groups (serialised with the loop).</summary>
     public (int Groups, int Members) GroupTotals()
     {
@@ -249,6 +258,10 @@ internal sealed class DaemonLoop : IOrderingListener, IGroupTableOutput
         if (_sessions.TryGetValue(mailbox, out ClientSession? session) && session.IsAccepted)
         {
             Send(session, message.Frame);
+        }
+        else
+        {
+            Interlocked.Increment(ref _counters.DataForGoneSessions);
         }
     }
 

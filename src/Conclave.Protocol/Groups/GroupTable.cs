@@ -78,6 +78,9 @@ public sealed partial class GroupTable
     /// </summary>
     public long RequestsDuringExchange { get; private set; }
 
+    /// <summary>The last request counted in <see cref="RequestsDuringExchange"/>: kind, sender, groups and configuration (diagnostics), or null.</summary>
+    public string? LastRequestDuringExchange { get; private set; }
+
     /// <summary>Number of groups.</summary>
     public int GroupCount => _groups.Count;
 
@@ -110,6 +113,7 @@ public sealed partial class GroupTable
         {
             RequestsDuringExchange++;
             DroppedMessages++;
+            LastRequestDuringExchange = $"{message.Kind} from {message.Sender} to [{string.Join(",", message.Groups)}] in {State} of {RegId}";
             return;
         }
 

@@ -114,6 +114,15 @@ public sealed class FlushWireTests
         a.Handle(new DataMessage(ServiceType.Agreed, B, ["g"], 1, false, [1, 2, 3]));
         FlushDataMessage m = Assert.IsType<FlushDataMessage>(Assert.Single(Drain(a)));
         Assert.Equal(B, m.Sender);
+
+        // Not delivered, but counted with the reason: a message missing at the application can be told from a lost one.
+        a.Handle(new DataMessage(ServiceType.Agreed, B, ["other"], 1, false, [1, 2, 3]));
+        Assert.Empty(Drain(a));
+        Assert.Equal(1, a.Drops.SenderOutsideView);
+        Assert.Contains(C, a.Drops.LastSenderOutsideView, StringComparison.Ordinal);
+        Assert.Equal(1, a.Drops.UnknownGroup);
+        Assert.Equal(0, a.Drops.HeldForAbandonedView);
+        Assert.Equal(2, a.Drops.Total);
     }
 
     private static (FlushCore A, FlushCore B) TwoMembersInSteadyView()

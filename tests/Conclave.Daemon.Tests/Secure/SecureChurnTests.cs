@@ -118,21 +118,27 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             catch (TimeoutException e)
             {
                 // Which last messages are missing where, with what each member refused: a message lost or refused shows here.
-                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}"));
+                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}, flush drops: {m.Connection.FlushDrops}"));
                 string detail = string.Join("\n", all.Select(m =>
                 {
                     List<string> log = m.Log;
-                    string highest = string.Join(" ", all.Select(s => $"{s.Name}<={log.Where(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal)).Select(l => int.Parse(l[(l.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture)).DefaultIfEmpty(-1).Max()}"));
+                    // Each sender's highest message here, where in the log, and under which secure view.
+                    string highest = string.Join(" ", all.Select(s =>
+                    {
+                        int at = log.FindLastIndex(l => l.StartsWith($"{s.Name}: ", StringComparison.Ordinal));
+                        int viewAt = at < 0 ? -1 : log.FindLastIndex(at, l => l.StartsWith("view ", StringComparison.Ordinal));
+                        return at < 0 ? $"{s.Name}<=none" : $"{s.Name}<={log[at][(log[at].LastIndexOf(':') + 1)..]}@#{at}(view #{viewAt} {(viewAt < 0 ? "" : log[viewAt][5..log[viewAt].IndexOf(' ', 5)])})";
+                    }));
                     int lastView = log.FindLastIndex(l => l.StartsWith("view ", StringComparison.Ordinal));
                     string views = string.Join(" / ", log.Select((l, i) => (l, i)).Where(x => x.l.StartsWith("view ", StringComparison.Ordinal)).TakeLast(6).Select(x => $"#{x.i} {x.l}"));
-                    return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]";
+                    return $"DIAG {m.Name}: texts {m.Texts.Count} captured {m.CapturedCount} log {log.Count} highest {highest}; lastViewAt {lastView}; views {views}; tail [{string.Join(" | ", log.TakeLast(12))}]; flush events [{string.Join(" | ", m.FlushTrace.TakeLast(10))}]";
                 }));
                 // Where the daemons stand (ring configuration and group members): a later reconfiguration shows here.
-                string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
+                string daemons = string.Join("\n", ring.Daemons.Select(d => $"DAEMON {d.Statistics.Ring} {GroupDrops(d.Statistics)} groups {string.Join(";", d.StatusReport().Groups.Select(g => g.Name + ":" + string.Join(",", g.Members)))}"));
                 throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}\n{detail}\n{daemons}", e);
             }
 
-            output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}");
+            output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}; flush drops {string.Join("; ", all.Select(m => m.Connection.FlushDrops))}; daemons {string.Join("; ", ring.Daemons.Select(d => GroupDrops(d.Statistics)))}");
             AssertOneKeyPerEpoch(all);
             for (int k = 0; k < all.Length; k++)
             {
@@ -178,6 +184,10 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             }
         }
     }
+
+    /// <summary>What a daemon's group layer dropped (diagnostics: a loss there shows here).</summary>
+    internal static string GroupDrops(DaemonStatistics s) =>
+        $"group messages dropped {s.GroupMessagesDropped} (during exchange {s.RequestsDuringExchange}{(s.LastRequestDuringExchange is string last ? $", last: {last}" : "")}), data for gone sessions {s.DataForGoneSessions}";
 
     private static string Text(string sender, int number) => $"{sender}:{number}";
 

@@ -18,6 +18,7 @@ internal sealed class SecureMember : IAsyncDisposable
     private readonly List<string> _texts = [];
     private readonly List<string> _log = [];
     private readonly List<byte[]> _captured = [];
+    private readonly List<string> _flushTrace = [];
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -94,6 +95,18 @@ internal sealed class SecureMember : IAsyncDisposable
         }
     }
 
+    /// <summary>The Flush events under the secure layer (views, transitional signals, flush requests), numbered by the log entry they came before.</summary>
+    public List<string> FlushTrace
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _flushTrace];
+            }
+        }
+    }
+
     /// <summary>Every secure view so far.</summary>
     public List<SecureView> Views => ViewsSince(0);
 
@@ -151,6 +164,7 @@ internal sealed class SecureMember : IAsyncDisposable
         Counters = Connection.Counters(Group);
         // Capture is on before the first sealed message can arrive (nothing is sealed before the first key).
         Connection.CoreOf(Group)!.Captured = [];
+        Connection.CoreOf(Group)!.FlushTrace = [];
         _loop = Task.Run(LoopAsync, CancellationToken.None);
     }
 
@@ -194,6 +208,12 @@ internal sealed class SecureMember : IAsyncDisposable
                 {
                     _captured.AddRange(captured);
                     captured.Clear();
+                }
+
+                if (core.FlushTrace is { Count: > 0 } trace)
+                {
+                    _flushTrace.AddRange(trace.Select(t => $"@{_log.Count} {t}"));
+                    trace.Clear();
                 }
 
                 switch (e)

@@ -39,6 +39,9 @@ internal abstract class BenchMember : IAsyncDisposable
     /// <summary>Called after each data message received (throughput pacing).</summary>
     public Action? OnData { get; set; }
 
+    /// <summary>What the session's Flush layer received but did not deliver (empty for a plain member): a stall's report shows it.</summary>
+    public virtual string Dropped => "";
+
     /// <summary>The message type of measured data.</summary>
     public const short DataType = 7;
 
@@ -148,6 +151,8 @@ internal abstract class BenchMember : IAsyncDisposable
             return new FlushMember(connection, group, keying);
         }
 
+        public override string Dropped => $", dropped: {connection.Drops}";
+
         public override ValueTask LeaveAsync(CancellationToken cancellationToken) => connection.LeaveAsync(group, cancellationToken);
 
         public override ValueTask SendAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken) =>
@@ -183,6 +188,8 @@ internal abstract class BenchMember : IAsyncDisposable
             SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations }, cancellationToken);
             return new SecureMember(secure, keying) { Operations = operations };
         }
+
+        public override string Dropped => $", dropped: {secure.FlushDrops}; refused: forged {secure.Counters.Forged}, other epoch {secure.Counters.OtherEpoch}, replays {secure.Counters.Replays}";
 
         public override ValueTask LeaveAsync(CancellationToken cancellationToken) => secure.LeaveAsync(cancellationToken);
 

@@ -27,6 +27,11 @@ internal sealed class BenchRing : IAsyncDisposable
     /// <summary>Frames the three daemons have written to their clients so far (every delivery to every member counts one).</summary>
     public long FramesToClients => _daemons.Sum(d => d.Statistics.FramesOut);
 
+    /// <summary>Each daemon's ring, deliveries and drops (a stall's report: a reconfiguration, a loss at the ring or in the group layer).</summary>
+    public string Report => string.Join("; ", _daemons.Select((d, i) => d.Statistics is { } s
+        ? $"{Names[i]}: ring {s.Ring?.RingId} {s.Ring?.State}, delivered {s.Ring?.MessagesDelivered}, retransmitted {s.Ring?.Retransmitted}, token re-sends {s.Ring?.TokenRetransmits}, frames out {s.FramesOut}, slow readers {s.SlowReadersDisconnected}, group messages dropped {s.GroupMessagesDropped} (during exchange {s.RequestsDuringExchange}), data for gone sessions {s.DataForGoneSessions}"
+        : ""));
+
     /// <summary><c>PORT@127.0.0.1</c> of daemon <paramref name="index"/> (0-based).</summary>
     public string SpreadName(int index) => $"{_daemons[index].TcpEndpoints[0].Port}@127.0.0.1";
 

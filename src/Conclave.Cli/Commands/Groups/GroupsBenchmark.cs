@@ -124,7 +124,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             if (!room.IsCompletedSuccessfully)
             {
                 waitsForRoom++;
-                await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)})");
+                await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)}; daemons: {ring.Report})");
             }
 
             long t1 = Stopwatch.GetTimestamp();
@@ -144,7 +144,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             }
         }
 
-        long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)})");
+        long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)}; daemons: {ring.Report})");
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds)
         {
             CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
@@ -239,7 +239,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     }
 
     /// <summary>How many measured messages each receiver has, for a stall's message (only evaluated when a stall's message is built).</summary>
-    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received} ({r.Views.Summary})"));
+    private static string Counts(List<BenchMember> receivers) => string.Join(", ", receivers.Select(r => $"{r.PrivateGroup} {r.Received} ({r.Views.Summary}{r.Dropped})"));
 
     /// <summary>A group being measured: its members in join order, their identities and the trust directory (secure modes).</summary>
     private sealed class MeasuredGroup : IAsyncDisposable

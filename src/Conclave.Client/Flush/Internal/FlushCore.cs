@@ -19,6 +19,9 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
 
     public bool AutoFlushOk { get; } = autoFlushOk;
 
+    /// <summary>Messages received but not delivered, by reason.</summary>
+    public FlushDropCounters Drops { get; } = new();
+
     /// <summary>Gets or sets where the protocol's milestones are logged, or null.</summary>
     public FlushLog? Log { get; set; }
 
@@ -229,6 +232,10 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
             if (string.Equals(destination, PrivateGroup, StringComparison.Ordinal))
             {
                 Deliver(new FlushDataMessage(PrivateGroup, data.Sender, data.Service, data.MessageType, null, data.EndianMismatch, data.Body));
+            }
+            else
+            {
+                Drops.CountUnknownGroup();
             }
 
             return;

@@ -26,6 +26,7 @@ internal sealed partial class FlushGroup
         if (!ReferenceEquals(_current, newCurrent))
         {
             // Held vulnerable messages were meant for a view that will not be installed: their senders left.
+            _core.Drops.CountHeldForAbandonedView(_postponed.Count);
             _postponed.Clear();
             StartNextChange();
         }

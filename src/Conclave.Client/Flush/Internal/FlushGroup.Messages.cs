@@ -69,6 +69,10 @@ internal sealed partial class FlushGroup
             {
                 _postponed.Add(new Postponed(message));
             }
+            else
+            {
+                _core.Drops.CountHeldForAbandonedView(1);
+            }
 
             return;
         }
@@ -77,6 +81,10 @@ internal sealed partial class FlushGroup
         if (View.Current.Contains(message.Sender))
         {
             _core.Deliver(message);
+        }
+        else
+        {
+            _core.Drops.CountSenderOutsideView($"{Name}: {message.Sender} not in view {View.Id} [{string.Join(",", View.Current)}] ({Phase})");
         }
     }
 

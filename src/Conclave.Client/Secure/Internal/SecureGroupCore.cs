@@ -96,6 +96,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>When set, every sealed message received is copied here as it came (tests: ciphertext an eavesdropper holds).</summary>
     internal List<byte[]>? Captured { get; set; }
 
+    /// <summary>When set, every Flush event other than data is noted here as it came (tests: where views changed under the secure views).</summary>
+    internal List<string>? FlushTrace { get; set; }
+
     /// <summary>The installed epoch key (tests: what a member that later leaves still holds).</summary>
     internal EpochCipher? CurrentCipher => _cipher;
 
@@ -107,6 +110,11 @@ internal sealed class SecureGroupCore : IDisposable
 
     public void Handle(FlushEvent e)
     {
+        if (FlushTrace is not null && e is not FlushDataMessage)
+        {
+            FlushTrace.Add(e is FlushView v ? $"flush view {v.GroupId} {v.Cause} [{string.Join(",", v.Members)}] vs [{string.Join(",", v.VsSet)}]" : e.GetType().Name);
+        }
+
         switch (e)
         {
             case FlushView view:
