@@ -22,11 +22,12 @@ internal static class BenchGroupsCommand
         var repeats = new Option<int>("--throughput-rounds") { Description = "Throughput runs per mode, modes interleaved; the table shows the median.", DefaultValueFactory = _ => 5 };
         var warmUp = new Option<double>("--warm-up-seconds") { Description = "Least time of unmeasured throughput runs per mode before the measured ones (tiered JIT optimises hot paths only after a while); 0: one run.", DefaultValueFactory = _ => 1 };
         var window = new Option<int>("--window") { Description = "Most throughput messages in flight.", DefaultValueFactory = _ => 200 };
+        var jitQuiet = new Option<int>("--jit-quiet-ms") { Description = "Before each throughput run, wait until the JIT has compiled nothing for this long (at most 3 s): tiered recompilation of the set-up code otherwise runs inside the timed run. 0: do not wait.", DefaultValueFactory = _ => 250 };
         var hold = new Option<long?>("--token-hold-us") { Description = "The ring's idle token hold in µs (0: never hold); default: the ring's default." };
         var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var command = new Command("groups", "Join and leave time against group size over three daemons (plain, flush, secure GDH/CKD/TGDH) and secure/plain throughput: table and plots like the paper's Figure 3.")
         {
-            modes, max, rounds, members, messages, size, repeats, warmUp, window, hold, output,
+            modes, max, rounds, members, messages, size, repeats, warmUp, window, jitQuiet, hold, output,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -40,7 +41,8 @@ internal static class BenchGroupsCommand
                 Math.Max(1, parse.GetValue(repeats)),
                 Math.Max(1, parse.GetValue(window)),
                 parse.GetValue(hold),
-                TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp))));
+                TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp))),
+                TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(jitQuiet))));
             string arguments = string.Join(' ', parse.Tokens.Select(t => t.Value));
             return await RunAsync(settings, parse.GetValue(output)!, arguments, cancellation);
         });
@@ -81,7 +83,7 @@ internal static class BenchGroupsCommand
                     var warming = System.Diagnostics.Stopwatch.StartNew();
                     do
                     {
-                        await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation);
+                        await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, settings.JitQuiet, cancellation);
                     }
                     while (warming.Elapsed < settings.ThroughputWarmUp);
                 }
@@ -91,9 +93,9 @@ internal static class BenchGroupsCommand
                 {
                     foreach (BenchMode mode in settings.Modes)
                     {
-                        ThroughputSample run = await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, cancellation);
+                        ThroughputSample run = await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, settings.JitQuiet, cancellation) with { Round = round + 1 };
                         throughput.Add(run);
-                        Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs; sender waited {run.SenderWaits.ForRoom} times for room, {run.SenderWaits.ForSend} for a send; per message {run.SenderSeconds.WaitingForRoom * 1e6 / run.Messages:F1} us waiting for room, {run.SenderSeconds.Sending * 1e6 / run.Messages:F1} us sending; ring: {run.Messages * 3.0 / Math.Max(1, run.Ring.TokenVisits):F1} messages per rotation, {run.Ring.PacketsSent / (double)run.Messages:F2} packets per message"));
+                        Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs; sender waited {run.SenderWaits.ForRoom} times for room, {run.SenderWaits.ForSend} for a send; per message {run.SenderSeconds.WaitingForRoom * 1e6 / run.Messages:F1} us waiting for room, {run.SenderSeconds.Sending * 1e6 / run.Messages:F1} us sending; ring: {run.Messages * 3.0 / Math.Max(1, run.Ring.TokenVisits):F1} messages per rotation, {run.Ring.PacketsSent / (double)run.Messages:F2} packets per message; JIT during the run: {run.Jit.Methods} methods, {run.Jit.Milliseconds:F1} ms"));
                         Console.Error.WriteLine();
                     }
                 }
@@ -106,7 +108,7 @@ internal static class BenchGroupsCommand
         string plotDirectory = Path.Combine(docs.FullName, "plots");
         Directory.CreateDirectory(plotDirectory);
         List<string> plots = medians.Count == 0 ? [] : GroupsReport.Plot(medians, settings.Modes, plotDirectory);
-        var info = new GroupsRunInfo(arguments, started, DateTime.UtcNow - started, loadBefore, LoadAverage(), settings.MaxN, settings.Rounds, settings.Window, settings.ThroughputWarmUp);
+        var info = new GroupsRunInfo(arguments, started, DateTime.UtcNow - started, loadBefore, LoadAverage(), settings.MaxN, settings.Rounds, settings.Window, settings.ThroughputWarmUp, settings.JitQuiet);
         string path = Path.Combine(docs.FullName, "benchmarks-groups.md");
         List<ThroughputSample> throughputMedians = GroupsReport.Medians(throughput);
         string? previous = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellation) : null;
@@ -128,4 +130,4 @@ internal static class BenchGroupsCommand
 }
 
 /// <summary>What `bench groups` measures.</summary>
-internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window, long? TokenHoldUs = null, TimeSpan ThroughputWarmUp = default);
+internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window, long? TokenHoldUs = null, TimeSpan ThroughputWarmUp = default, TimeSpan JitQuiet = default);

@@ -14,7 +14,7 @@ public sealed partial class BenchGroupsCliTests : IDisposable
     [Fact]
     public async Task A_small_run_measures_every_mode_and_writes_tables_plots_and_throughput()
     {
-        var start = new ProcessStartInfo("dotnet", $"{Path.Combine(AppContext.BaseDirectory, "conclave.dll")} bench groups --max 3 --rounds 1 --throughput-members 3 --messages 100 --throughput-rounds 1 --warm-up-seconds 0 --out {_out}")
+        var start = new ProcessStartInfo("dotnet", $"{Path.Combine(AppContext.BaseDirectory, "conclave.dll")} bench groups --max 3 --rounds 1 --throughput-members 3 --messages 100 --throughput-rounds 1 --warm-up-seconds 0 --jit-quiet-ms 0 --out {_out}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -236,6 +236,34 @@ public sealed class SecureConnectionTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task Concurrent_senders_on_one_session_reach_every_member_without_a_replay_rejection()
+    {
+        // Messages are sealed (taking their sequence number) before the Flush gate: they must still reach the wire in
+        // sequence order, or receivers would reject the later-sealed, earlier-sent one as a replay.
+        Recorder a = await ConnectAsync("a");
+        Recorder b = await ConnectAsync("b");
+        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+        const int senders = 8, each = 300;
+        await Task.WhenAll(Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        {
+            for (int i = 0; i < each; i++)
+            {
+                await a.Connection.SendAsync("s", 1, Encoding.ASCII.GetBytes($"{s}-{i}".PadRight(3000, ' ')), _hangGuard.Token);
+            }
+        })));
+
+        string[] expected = [.. Enumerable.Range(0, senders).SelectMany(s => Enumerable.Range(0, each).Select(i => $"s:{s}-{i}".PadRight(3002, ' '))).Order()];
+        await UntilAsync(() => (b.Texts.Count >= expected.Length && a.Texts.Count >= expected.Length)
+            || b.Connection.Counters("s").Replays + a.Connection.Counters("s").Replays > 0);
+        Assert.Equal(0, b.Connection.Counters("s").Replays);
+        Assert.Equal(0, a.Connection.Counters("s").Replays);
+        Assert.Equal(expected, b.Texts.Order());
+        Assert.Equal(expected, a.Texts.Order());
+    }
+
     private SecureGroupOptions Options(string name, KeyAgreementProtocol protocol) =>
         new() { Protocol = protocol, Identity = _identities[name], Directory = _directory };
 

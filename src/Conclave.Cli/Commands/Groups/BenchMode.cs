@@ -89,8 +89,20 @@ internal sealed record ThroughputSample(BenchMode Mode, int Members, int Message
     /// <summary>Token visits and UDP packets of the three daemons during the measured run.</summary>
     public (long TokenVisits, long PacketsSent) Ring { get; init; }
 
+    /// <summary>Methods the JIT compiled and its compile time (ms, all threads) during the measured run: tiering that overlapped it.</summary>
+    public (long Methods, double Milliseconds) Jit { get; init; }
+
     /// <summary>Process CPU per message in microseconds: less sensitive to other processes than the rate, but it counts every thread of the process.</summary>
     public double? CpuMicrosecondsPerMessage => CpuSeconds is double cpu ? cpu * 1e6 / Messages : null;
+
+    /// <summary>Which interleaved round the run belonged to (0 for a warm-up run).</summary>
+    public int Round { get; init; }
+
+    /// <summary>
+    /// Over the measured rounds: each run's rate divided by the plain run's of the same round (adjacent in time, so a
+    /// burst of load elsewhere hits both), median and range; null without plain runs.
+    /// </summary>
+    public (double Median, double Min, double Max)? PairedRatio { get; init; }
 
     /// <summary>How many runs the median was taken over (1 for a single run).</summary>
     public int Rounds { get; init; } = 1;

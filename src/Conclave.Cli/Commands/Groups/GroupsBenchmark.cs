@@ -11,6 +11,8 @@ namespace Conclave.Cli.Commands.Groups;
 internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan JitQuietLimit = TimeSpan.FromSeconds(3);
     private int _groups;
 
     private (long TokenVisits, long PacketsSent) RingSince(long tokens, long packets)
@@ -79,7 +81,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     /// One member at d1 multicasts <paramref name="messages"/> AGREED messages of <paramref name="size"/> bytes; the time runs
     /// until every other member has received all of them. At most <paramref name="window"/> messages are in flight.
     /// </summary>
-    public async Task<ThroughputSample> ThroughputAsync(BenchMode mode, int members, int messages, int size, int window, CancellationToken cancellationToken)
+    public async Task<ThroughputSample> ThroughputAsync(BenchMode mode, int members, int messages, int size, int window, TimeSpan jitQuiet, CancellationToken cancellationToken)
     {
         await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", members);
         for (int n = 1; n <= members; n++)
@@ -110,6 +112,14 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 
         byte[] body = new byte[size];
         Random.Shared.NextBytes(body);
+
+        // The set-up above ran code that tiered JIT may now recompile in the background: let it finish first.
+        if (jitQuiet > TimeSpan.Zero)
+        {
+            await JitQuiet.WaitAsync(jitQuiet, JitQuietLimit, cancellationToken);
+        }
+
+        (long jitMethods, TimeSpan jitTime) = JitQuiet.Read();
         int waitsForRoom = 0, waitsForSend = 0;
         long roomTicks = 0, sendTicks = 0;
         TimeSpan cpu = Environment.CpuUsage.TotalTime;
@@ -145,12 +155,14 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         }
 
         long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)}; daemons: {ring.Report})");
+        (long jitMethodsAfter, TimeSpan jitTimeAfter) = JitQuiet.Read();
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds)
         {
             CpuSeconds = (Environment.CpuUsage.TotalTime - cpu).TotalSeconds,
             Runtime = (ThreadPool.CompletedWorkItemCount - items, Monitor.LockContentionCount - contentions, GC.CollectionCount(0) - gen0),
             SenderWaits = (waitsForRoom, waitsForSend),
             Ring = RingSince(tokens, packets),
+            Jit = (jitMethodsAfter - jitMethods, (jitTimeAfter - jitTime).TotalMilliseconds),
             SenderSeconds = (roomTicks / (double)Stopwatch.Frequency, sendTicks / (double)Stopwatch.Frequency),
         };
     }

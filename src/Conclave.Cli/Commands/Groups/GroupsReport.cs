@@ -30,11 +30,25 @@ internal static class GroupsReport
             .OrderBy(s => s.Event).ThenBy(s => s.N)
             .ToList();
 
-    /// <summary>The run with the median rate of each mode.</summary>
-    public static List<ThroughputSample> Medians(IEnumerable<ThroughputSample> samples) =>
-        samples.GroupBy(s => s.Mode)
-            .Select(g => g.OrderBy(s => s.MessagesPerSecond).ElementAt(g.Count() / 2) with { Rounds = g.Count() })
+    /// <summary>The run with the median rate of each mode, with its paired ratios to plain.</summary>
+    public static List<ThroughputSample> Medians(IReadOnlyCollection<ThroughputSample> samples)
+    {
+        Dictionary<int, double> plain = samples.Where(s => s.Mode.Kind == BenchModeKind.Plain).ToDictionary(s => s.Round, s => s.MessagesPerSecond);
+        return samples.GroupBy(s => s.Mode)
+            .Select(g => g.OrderBy(s => s.MessagesPerSecond).ElementAt(g.Count() / 2) with { Rounds = g.Count(), PairedRatio = Paired(g, plain) })
             .ToList();
+    }
+
+    /// <summary>Each run's rate over the plain run's of its round: median and range.</summary>
+    private static (double, double, double)? Paired(IEnumerable<ThroughputSample> runs, Dictionary<int, double> plain)
+    {
+        double[] ratios = [.. runs.Where(r => plain.ContainsKey(r.Round)).Select(r => r.MessagesPerSecond / plain[r.Round])];
+        return ratios.Length == 0 ? null : (Median(ratios), ratios.Min(), ratios.Max());
+    }
+
+    /// <summary>"median (min–max)" of a sample's paired ratios, or empty.</summary>
+    private static string PairedCell(ThroughputSample t) =>
+        t.PairedRatio is var (median, min, max) ? F($"{median:F2} ({min:F2}–{max:F2})") : string.Empty;
 
     public static List<string> Plot(List<GroupsSample> medians, IReadOnlyList<BenchMode> modes, string directory)
     {
@@ -84,7 +98,7 @@ internal static class GroupsReport
         ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
         foreach (ThroughputSample t in throughput)
         {
-            string ratio = plain is null ? string.Empty : F($" ({t.MessagesPerSecond / plain.MessagesPerSecond:F2} of plain)");
+            string ratio = plain is null ? string.Empty : F($" ({t.MessagesPerSecond / plain.MessagesPerSecond:F2} of plain; paired by round {PairedCell(t)})");
             string cpu = t.CpuMicrosecondsPerMessage is double c ? F($", {c:F1} us CPU/msg (whole process)") : string.Empty;
             yield return F($"throughput {t.Mode.Label}: {t.MessagesPerSecond:F0} msg/s, {t.MegabytesPerSecond:F2} MB/s{ratio}{cpu}");
         }
@@ -146,15 +160,15 @@ internal static class GroupsReport
             ThroughputSample first = throughput[0];
             md.AppendLine("## Throughput");
             md.AppendLine();
-            md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; first at least {info.WarmUp.TotalSeconds:0.#} s of unmeasured runs per mode (tiered JIT optimises the hot paths only after they have run a while), then {first.Rounds} runs per mode with the modes interleaved, the median run shown. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
+            md.AppendLine(F($"One member at d1 multicasts {first.Messages} AGREED messages of {first.Size} bytes to a group of {first.Members} (spread 1, 1, {first.Members - 2}); the time runs from the first send until every other member has received the last message, with at most {info.Window} messages in flight (unreceived by the slowest member). Same run and ring; first at least {info.WarmUp.TotalSeconds:0.#} s of unmeasured runs per mode (tiered JIT optimises the hot paths only after they have run a while), then {first.Rounds} runs per mode with the modes interleaved, the median run shown. Each run starts once the JIT has compiled nothing for {info.JitQuiet.TotalMilliseconds:0} ms (tiered recompilation of the set-up code otherwise lands inside the timed runs). The ratio to plain is the median run's over plain's median run; the paired ratio divides each run by the plain run of the same round (adjacent in time) and gives the median and range of those. Secure groups seal every message with AES-256-GCM and open it at every receiver."));
             md.AppendLine();
-            md.AppendLine("| mode | messages/s | MB/s | ratio to plain | CPU µs per message (whole process) |");
-            md.AppendLine("|---|---:|---:|---:|---:|");
+            md.AppendLine("| mode | messages/s | MB/s | ratio to plain | paired ratio, median (range) | CPU µs per message (whole process) |");
+            md.AppendLine("|---|---:|---:|---:|---:|---:|");
             ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
             foreach (ThroughputSample t in throughput)
             {
                 string ratio = plain is null ? "" : F($"{t.MessagesPerSecond / plain.MessagesPerSecond:F2}");
-                md.AppendLine(F($"| {t.Mode.Label} | {t.MessagesPerSecond:F0} | {t.MegabytesPerSecond:F2} | {ratio} | {t.CpuMicrosecondsPerMessage:F1} |"));
+                md.AppendLine(F($"| {t.Mode.Label} | {t.MessagesPerSecond:F0} | {t.MegabytesPerSecond:F2} | {ratio} | {PairedCell(t)} | {t.CpuMicrosecondsPerMessage:F1} |"));
             }
 
             md.AppendLine();
@@ -289,4 +303,4 @@ internal static class GroupsReport
 }
 
 /// <summary>How a `bench groups` run was made (for the report's header).</summary>
-internal sealed record GroupsRunInfo(string Command, DateTime Started, TimeSpan Took, string LoadBefore, string LoadAfter, int MaxN, int Rounds, int Window, TimeSpan WarmUp = default);
+internal sealed record GroupsRunInfo(string Command, DateTime Started, TimeSpan Took, string LoadBefore, string LoadAfter, int MaxN, int Rounds, int Window, TimeSpan WarmUp = default, TimeSpan JitQuiet = default);
