@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
@@ -1094,15 +1095,32 @@ internal sealed class TgdhModule : ModuleBase
         }
 
         writer.U8(keys.Count - 1 - from);
-        for (int i = from; i < keys.Count - 1; i++)
+        // The keys of nodes from..end, concatenated once: box i holds the suffix above node i. The context differs
+        // between boxes only in its last field, the step.
+        int scalar = Dh.ScalarLength;
+        byte[] plain = new byte[(keys.Count - from) * scalar];
+        byte[] context = SealContext(Self, 0);
+        try
         {
-            List<byte[]> above = nodes.GetRange(i + 1, nodes.Count - i - 1).Select(n => n.Key!).ToList();
-            byte[] box = TgdhPathSeal.Seal(nodes[i].Key!, SealContext(Self, keys[i].Steps), above);
-            writer.U16(keys[i].Steps).U16(above.Count).U16(box.Length).Bytes(box);
+            for (int i = from; i < keys.Count; i++)
+            {
+                nodes[i].Key.AsSpan().CopyTo(plain.AsSpan((i - from) * scalar, scalar));
+            }
+
+            for (int i = from; i < keys.Count - 1; i++)
+            {
+                BinaryPrimitives.WriteUInt16BigEndian(context.AsSpan(context.Length - 2), checked((ushort)keys[i].Steps));
+                byte[] box = TgdhPathSeal.Seal(nodes[i].Key!, context, plain.AsSpan((i + 1 - from) * scalar));
+                writer.U16(keys[i].Steps).U16(keys.Count - 1 - i).U16(box.Length).Bytes(box);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plain);
         }
     }
 
-    /// <summary>What a sealed box is bound to: this run of this view and group, its sender, its first step.</summary>
+    /// <summary>What a sealed box is bound to: this run of this view and group, its sender, its first step (the last two bytes: WriteBoxes rewrites them per box).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private byte[] SealContext(string sender, int firstStep) =>
         new PayloadWriter()
