@@ -188,6 +188,9 @@ internal sealed partial class EvsSimulator
 
         public GroupId? FlushedInView { get; set; }
 
+        /// <summary>Where this process sent its last FLUSH_OK of the coordinator exchange, and how many views it had installed then.</summary>
+        public (string To, int Views)? LastFlushOk { get; set; }
+
         public GroupId? CurrentView { get; private set; }
 
         public int NextSeq { get; set; }

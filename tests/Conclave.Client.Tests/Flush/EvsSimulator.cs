@@ -55,6 +55,9 @@ internal sealed partial class EvsSimulator
     /// <summary>FLUSH_OKs sent to a private group (the coordinator exchange).</summary>
     public int FlushOkUnicasts { get; private set; }
 
+    /// <summary>FLUSH_OKs a process re-sent to another coordinator before installing any view (a cascade moved the coordinator).</summary>
+    public int CoordinatorHandOvers { get; private set; }
+
     /// <summary>FLUSH_RECVs the cores sent (none in an <see cref="AgreedOnly"/> history).</summary>
     public int FlushRecvsSent { get; private set; }
 
@@ -206,7 +209,13 @@ internal sealed partial class EvsSimulator
             if (o.Groups[0] != Group)
             {
                 // To a private group: Spread orders it with everything else and hands it to that process only.
-                FlushOkUnicasts += o.MessageType == FlushWire.FlushOk ? 1 : 0;
+                if (o.MessageType == FlushWire.FlushOk)
+                {
+                    FlushOkUnicasts++;
+                    CoordinatorHandOvers += p.LastFlushOk is (string before, int views) && before != o.Groups[0] && views == p.Views.Count ? 1 : 0;
+                    p.LastFlushOk = (o.Groups[0], p.Views.Count);
+                }
+
                 var entry = new DataEntry(p.Name, o);
                 if (p.Component.Procs.Any(q => q.Name == o.Groups[0]))
                 {

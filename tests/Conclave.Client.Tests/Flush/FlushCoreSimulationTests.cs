@@ -36,7 +36,7 @@ public sealed class FlushCoreSimulationTests
     [Fact]
     public void Coordinated_histories_unicast_every_flush_ok_and_drop_nothing_as_bad()
     {
-        int views = 0, held = 0, unicasts = 0, announcements = 0, distinct = 0;
+        int views = 0, held = 0, unicasts = 0, announcements = 0, distinct = 0, handOvers = 0;
         long stale = 0;
         for (int seed = 0; seed < 20; seed++)
         {
@@ -50,6 +50,7 @@ public sealed class FlushCoreSimulationTests
             views += sim.InstalledViews;
             held += sim.HeldSends;
             unicasts += sim.FlushOkUnicasts;
+            handOvers += sim.CoordinatorHandOvers;
             announcements += sim.FlushOkMulticasts;
             distinct += sim.Procs.SelectMany(p => p.Views).Where(v => v.Id != default).Select(v => v.Id).Distinct().Count();
             Assert.Equal(0, sim.FlushRecvsSent);
@@ -63,6 +64,7 @@ public sealed class FlushCoreSimulationTests
         Assert.True(held > 10, $"only {held} sends were held");
         Assert.True(unicasts > 100, $"only {unicasts} FLUSH_OKs unicast");
         Assert.True(stale > 0, "no cascade made a stale control message");
+        Assert.True(handOvers > 5, $"only {handOvers} flushes moved to another coordinator mid-exchange");
     }
 
     [Fact]
