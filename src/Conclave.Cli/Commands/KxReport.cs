@@ -95,6 +95,8 @@ internal static class KxReport
             "Times include Ed25519 signing and verification of every message, HKDF, and (MODP) subgroup checks of received elements. " +
             "GDH and CKD grow one join at a time and shrink one leave (a middle member) at a time; TGDH is measured on a dealt balanced tree of each size (a join: n − 1 settled members and a member that was alone; a leave: the middle member of n). " +
             "The machine is shared, so single timings are noisy; the counts are exact. TGDH times are the median of `--tgdh-repeats` runs (default 5) of the same seeded event on identical trees. " +
+            "Each event runs in a no-GC region (a collection of a thousand members' state in one heap is an artefact of the simulation) on a warmed heap: memory in proportion to n is touched and dropped first, " +
+            "so members allocate in pages already faulted in, as a member process does in a recycled gen0 (`CONCLAVE_KX_COLD_HEAP=1` skips the warming: each first touch then costs a page fault, about 2.5 µs here). " +
             "What a TGDH chain holds at n = 1000 (`CONCLAVE_KX_DEBUG=1`): the sponsor publishes its path in one broadcast " +
             "(docs/key-agreement.md §6.3) ending with sealed boxes: for each published node, the keys above it under that node's key. " +
             "For a **leave**, the sponsor's view step (its new share, its path, their blinded keys and boxes, one signature), then a " +

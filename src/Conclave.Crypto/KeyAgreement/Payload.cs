@@ -142,6 +142,20 @@ internal ref struct PayloadReader(ReadOnlySpan<byte> data)
         return true;
     }
 
+    /// <summary>Reads a list of exactly one name (a TGDH leaf) as its UTF-8 bytes, not decoded (the caller resolves them).</summary>
+    public bool NameBytes(out ReadOnlySpan<byte> utf8)
+    {
+        utf8 = default;
+        if (!U16(out int count) || count != 1 || !U16(out int length) || length == 0 || _at + length > _data.Length)
+        {
+            return false;
+        }
+
+        utf8 = _data.Slice(_at, length);
+        _at += length;
+        return true;
+    }
+
     /// <summary>Reads <paramref name="expected"/>.Length bytes and compares them with it.</summary>
     public bool BytesEqual(ReadOnlySpan<byte> expected)
     {

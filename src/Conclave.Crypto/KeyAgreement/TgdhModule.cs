@@ -416,8 +416,10 @@ internal sealed class TgdhModule : ModuleBase
             // Sized for a joiner's copy of the whole tree; a newcomer's own announcement (the sponsor's input in a
             // single join) is a leaf or two, and an 8 KB list for it is a page or two of fresh memory on the chain.
             var leaves = new List<TreeNode>(welcome ? View!.Members.Count : 4);
+            var positions = new List<int>(leaves.Capacity);
             int maxNodes = 2 * View!.Members.Count;
-            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, maxNodes, out TreeNode? tree, leaves) || !reader.AtEnd
+            // Every leaf must be a member of the view: read against the view's index, which gives each its position.
+            if (!TgdhTree.TryRead(ref reader, Dh.ElementLength, maxNodes, ViewIndex, out TreeNode? tree, leaves, positions) || !reader.AtEnd
                 || (!welcome && TgdhTree.Rightmost(tree!).Member != envelope.Sender)
                 || (welcome && (_ownCount != 1 || _coveredCount - (_ownAnnounced ? _ownCount : 0) != 0)))
             {
@@ -432,7 +434,8 @@ internal sealed class TgdhModule : ModuleBase
             int first = int.MaxValue;
             for (int i = 0; i < leaves.Count; i++)
             {
-                if (!ViewIndex.TryGetValue(leaves[i].Member!, out int at) || _mine[at] || _covered[at] || inTree[at])
+                int at = positions[i];
+                if (_mine[at] || _covered[at] || inTree[at])
                 {
                     return Rejection.Invalid;
                 }

@@ -451,14 +451,69 @@ internal static class TgdhTree
 
     /// <summary>Reads <see cref="Encode(TreeNode)"/>'s bytes; <paramref name="leaves"/>, if given, receives the leaves left to right (no second walk).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node, List<TreeNode>? leaves = null)
+    public static bool TryRead(ref PayloadReader reader, int elementLength, int maxNodes, out TreeNode? node, List<TreeNode>? leaves = null) =>
+        TryRead(ref reader, elementLength, maxNodes, null, out node, leaves, null);
+
+    /// <summary>
+    /// As above; with <paramref name="members"/>, every leaf must name one of its keys (else the read fails), takes that
+    /// key's string rather than a new one, and its value goes to <paramref name="positions"/> (in leaf order): a joiner
+    /// reads a thousand leaves on its way to its key, and decoding each into a new string, then hashing it again to
+    /// find its place in the view, cost a thousand allocations and a second lookup each.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static bool TryRead(
+        ref PayloadReader reader, int elementLength, int maxNodes, Dictionary<string, int>? members, out TreeNode? node, List<TreeNode>? leaves, List<int>? positions)
     {
         int budget = maxNodes;
-        return TryRead(ref reader, elementLength, ref budget, 0, out node, leaves);
+        var names = new NameResolver(members, positions);
+        return TryRead(ref reader, elementLength, ref budget, 0, ref names, out node, leaves);
+    }
+
+    /// <summary>Turns a leaf's encoded name into its member string: decoded, or looked up among known members.</summary>
+    private readonly ref struct NameResolver(Dictionary<string, int>? members, List<int>? positions)
+    {
+        private static readonly UTF8Encoding Strict = new(false, true);
+        private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup =
+            members is null ? default : members.GetAlternateLookup<ReadOnlySpan<char>>();
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public bool TryRead(ref PayloadReader reader, out string member)
+        {
+            member = string.Empty;
+            if (members is null)
+            {
+                return reader.Name(out member);
+            }
+
+            if (!reader.NameBytes(out ReadOnlySpan<byte> utf8))
+            {
+                return false;
+            }
+
+            Span<char> chars = utf8.Length <= 256 ? stackalloc char[utf8.Length] : new char[utf8.Length];
+            int length;
+            try
+            {
+                length = Strict.GetChars(utf8, chars);
+            }
+            catch (DecoderFallbackException)
+            {
+                return false;
+            }
+
+            if (!_lookup.TryGetValue(chars[..length], out string? known, out int position))
+            {
+                return false;
+            }
+
+            member = known;
+            positions?.Add(position);
+            return true;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, out TreeNode? node, List<TreeNode>? leaves)
+    private static bool TryRead(ref PayloadReader reader, int elementLength, ref int budget, int depth, ref NameResolver names, out TreeNode? node, List<TreeNode>? leaves)
     {
         node = null;
         if (--budget < 0 || depth > MaxDepth || !reader.U8(out int kind) || kind > 1)
@@ -469,7 +524,7 @@ internal static class TgdhTree
         string? member = null;
         if (kind == 1)
         {
-            if (!reader.Name(out string name))
+            if (!names.TryRead(ref reader, out string name))
             {
                 return false;
             }
@@ -495,8 +550,8 @@ internal static class TgdhTree
             return true;
         }
 
-        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? left, leaves)
-            || !TryRead(ref reader, elementLength, ref budget, depth + 1, out TreeNode? right, leaves))
+        if (!TryRead(ref reader, elementLength, ref budget, depth + 1, ref names, out TreeNode? left, leaves)
+            || !TryRead(ref reader, elementLength, ref budget, depth + 1, ref names, out TreeNode? right, leaves))
         {
             return false;
         }

@@ -57,6 +57,47 @@ public sealed class TgdhTreeTests
     }
 
     [Fact]
+    public void A_tree_read_against_the_view_takes_its_names_and_positions_and_refuses_a_stranger()
+    {
+        var random = new Random(7);
+        string[] names = ["a", "bé€", "c", "d", "e"];
+        TreeNode root = TgdhTree.Leaf(names[0]);
+        foreach (string name in names.Skip(1))
+        {
+            root = TgdhTree.Insert(root, TgdhTree.Leaf(name));
+            root.Parent = null;
+        }
+
+        foreach (TreeNode n in TgdhTree.Nodes(root).Where(n => n.Parent is not null))
+        {
+            n.Bk = RandomBytes(random);
+        }
+
+        byte[] encoded = TgdhTree.Encode(root);
+
+        // The view holds its own string instances (not interned literals) in another order.
+        var view = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (string name in names.Reverse())
+        {
+            view[new string(name.AsSpan())] = view.Count;
+        }
+
+        var reader = new PayloadReader(encoded);
+        var leaves = new List<TreeNode>();
+        var positions = new List<int>();
+        Assert.True(TgdhTree.TryRead(ref reader, 32, 100, view, out TreeNode? read, leaves, positions));
+        Assert.True(reader.AtEnd);
+        Assert.Equal(Describe(root), Describe(read!));
+        Assert.Equal(leaves.Select(l => view[l.Member!]), positions);
+        Assert.All(leaves, l => Assert.Same(view.Keys.Single(k => k == l.Member), l.Member));
+
+        // A leaf that is not in the view fails the read.
+        view.Remove("c");
+        var strangerReader = new PayloadReader(encoded);
+        Assert.False(TgdhTree.TryRead(ref strangerReader, 32, 100, view, out _, null, null));
+    }
+
+    [Fact]
     public void A_received_blinded_key_is_checked_for_group_membership_once_per_run()
     {
         // MODP: the membership check is a full-length exponentiation, so checking a key on receipt and again when it

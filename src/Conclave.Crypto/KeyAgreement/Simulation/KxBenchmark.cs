@@ -148,6 +148,40 @@ internal static class KxBenchmark
         return (join, leave);
     }
 
+    /// <summary>
+    /// Touches, then drops, small-object memory in proportion to the group size, so that the no-GC region below
+    /// allocates mostly in pages the process has already faulted in. A member process allocates in a gen0 that each
+    /// collection recycles, so its steps run on warm pages; a no-GC region instead hands out memory that may never
+    /// have been touched, and on this machine a first touch costs a page fault of about 2.5 µs per 4 KB page, with a
+    /// long tail. Unwarmed, a join at n = 1000 took ~22,000 faults: the joiner's step that reads its copy of the tree
+    /// (~300 KB of nodes) paid 75 of them, its cost swung between 0.4 and 2 ms and with it the critical chain (the
+    /// bimodal join: docs/benchmarks.md). Warmed, ~1,600. The work measured is unchanged; set
+    /// CONCLAVE_KX_COLD_HEAP=1 to measure without warming.
+    /// </summary>
+    private static void WarmHeap(int n)
+    {
+        if (Environment.GetEnvironmentVariable("CONCLAVE_KX_COLD_HEAP") is not null)
+        {
+            return;
+        }
+
+        const int Chunk = 60_000; // below the large-object threshold: the event's allocations are small objects
+        long bytes = Math.Clamp(n * (256L << 10), 16L << 20, 256L << 20);
+        var chunks = new List<byte[]>((int)(bytes / Chunk) + 1);
+        for (long done = 0; done < bytes; done += Chunk)
+        {
+            byte[] chunk = new byte[Chunk];
+            for (int at = 0; at < Chunk; at += 4096)
+            {
+                chunk[at] = 1;
+            }
+
+            chunks.Add(chunk);
+        }
+
+        chunks.Clear();
+    }
+
     // Field 10 of /proc/self/stat: minor page faults of the process (debug output only).
     private static long MinorFaults() =>
         File.Exists("/proc/self/stat") ? long.Parse(File.ReadAllText("/proc/self/stat").Split(") ")[1].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -162,6 +196,7 @@ internal static class KxBenchmark
         // Set-up garbage is collected before the event, and the event runs in a no-GC region when it fits: the
         // simulator keeps every member's tree in one heap, and a full collection of a thousand members' state
         // is an artefact of simulating them in one process, not a cost any one member would pay.
+        WarmHeap(n);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         bool noGc = false;
