@@ -81,6 +81,9 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     /// </summary>
     public async Task<ThroughputSample> ThroughputAsync(BenchMode mode, int members, int messages, int size, int window, CancellationToken cancellationToken)
     {
+        // Disposed after the group (declared before it): an abandoned run's receivers may still count messages until their sessions close.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var pacing = new FloodWindow(window, members - 1);
         await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", members);
         for (int n = 1; n <= members; n++)
         {
@@ -96,8 +99,6 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         // sender's side delivered meanwhile never reach the other side (extended virtual synchrony allows it, and the
         // view change says so), so the window would wait for them for ever. Such a run is abandoned at once and repeated.
         Task<Task<long>> viewChanged = Task.WhenAny(group.Members.Select(m => m.Views.NextAsync()));
-        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var pacing = new FloodWindow(window, receivers.Count);
         var finished = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         int done = 0;
         for (int i = 0; i < receivers.Count; i++)
