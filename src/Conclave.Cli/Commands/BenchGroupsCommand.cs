@@ -83,7 +83,7 @@ internal static class BenchGroupsCommand
                     var warming = System.Diagnostics.Stopwatch.StartNew();
                     do
                     {
-                        await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, settings.JitQuiet, cancellation);
+                        await ThroughputRepeatedIfDisturbedAsync(bench, mode, settings, cancellation);
                     }
                     while (warming.Elapsed < settings.ThroughputWarmUp);
                 }
@@ -93,7 +93,7 @@ internal static class BenchGroupsCommand
                 {
                     foreach (BenchMode mode in settings.Modes)
                     {
-                        ThroughputSample run = await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, settings.JitQuiet, cancellation) with { Round = round + 1 };
+                        ThroughputSample run = (await ThroughputRepeatedIfDisturbedAsync(bench, mode, settings, cancellation)) with { Round = round + 1 };
                         throughput.Add(run);
                         Progress(string.Create(CultureInfo.InvariantCulture, $"throughput run {round + 1}/{settings.ThroughputRounds} {mode.Label}: {run.MessagesPerSecond:F0} msg/s, {run.CpuMicrosecondsPerMessage:F1} us CPU/msg, per message {run.Runtime.WorkItems / (double)run.Messages:F2} pool items, {run.Runtime.LockContentions / (double)run.Messages:F3} lock contentions; {run.Runtime.Gen0Collections} gen0 GCs; sender waited {run.SenderWaits.ForRoom} times for room, {run.SenderWaits.ForSend} for a send; per message {run.SenderSeconds.WaitingForRoom * 1e6 / run.Messages:F1} us waiting for room, {run.SenderSeconds.Sending * 1e6 / run.Messages:F1} us sending; ring: {run.Messages * 3.0 / Math.Max(1, run.Ring.TokenVisits):F1} messages per rotation, {run.Ring.PacketsSent / (double)run.Messages:F2} packets per message; JIT during the run: {run.Jit.Methods} methods, {run.Jit.Milliseconds:F1} ms"));
                         Console.Error.WriteLine();
@@ -124,6 +124,27 @@ internal static class BenchGroupsCommand
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+
+    /// <summary>
+    /// One throughput run; a run during which a member installed a view (a reconfiguration under load: what one side
+    /// delivered meanwhile never reaches the other) is abandoned and repeated, a few times at most.
+    /// </summary>
+    private static async Task<ThroughputSample> ThroughputRepeatedIfDisturbedAsync(GroupsBenchmark bench, BenchMode mode, GroupsSettings settings, CancellationToken cancellation)
+    {
+        const int MostAttempts = 5;
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await bench.ThroughputAsync(mode, settings.ThroughputMembers, settings.Messages, settings.Size, settings.Window, settings.JitQuiet, cancellation);
+            }
+            catch (ThroughputDisturbedException e) when (attempt < MostAttempts)
+            {
+                Progress($"throughput {mode.Label}: run repeated, {e.Message}");
+                Console.Error.WriteLine();
+            }
+        }
+    }
 
     private static void Progress(string what) =>
         Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\r{DateTime.Now:HH:mm:ss} {what,-60}"));

@@ -98,27 +98,23 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
             await stopSending.CancelAsync();
             int[] sent = await Task.WhenAll(senders);
             senders.Clear();
-            // Each member's own last message back at itself, and every sender's last message at d3's members (whose
-            // histories are compared below): nothing sent can still arrive before it, so their histories are final up
-            // to there. (Key refreshes go on: views may follow.)
+            // Every sender's last message at every member view synchrony owes it to (ViewSynchronyOwed: not one whose
+            // next view the sender did not come along to; a brief partition from token loss under load does that, and
+            // the view change says so). Nothing sent can still arrive before it, so the histories are final up to there.
+            // (Key refreshes go on: views may follow.)
             string[] lastMessages = [.. all.Select((m, k) => Text(m.Name, sent[k] - 1))];
             SecureMember[] onD3 = byDaemon(3);
-            bool strict = Environment.GetEnvironmentVariable("CONCLAVE_STRICT_LAST_MESSAGES") == "1";
             try
             {
                 await SecureConvergence.UntilAsync(
-                    // CONCLAVE_STRICT_LAST_MESSAGES=1: every sender's last message at every member (the stricter wait that
-                    // timed out in 2 of 40 loaded runs; opt-in so the loss can be chased without making the suite flaky).
-                    strict
-                    ? () => all.All(m => lastMessages.All(m.Texts.Contains))
-                    : () => all.Select((m, k) => m.Texts.Contains(lastMessages[k])).All(x => x) && onD3.All(m => lastMessages.All(m.Texts.Contains)),
+                    () => all.All(m => all.Select((s, k) => m.Texts.Contains(lastMessages[k]) || !ViewSynchronyOwed.IsOwed(m, s, lastMessages[k])).All(x => x)),
                     all,
-                    strict ? "every sender's last message at every member" : "each member's own last message and every last message at d3");
+                    "every sender's last message at every member it is owed to");
             }
             catch (TimeoutException e)
             {
                 // Which last messages are missing where, with what each member refused: a message lost or refused shows here.
-                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", lastMessages.Where(t => !m.Texts.Contains(t)))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}, flush drops: {m.Connection.FlushDrops}"));
+                string missing = string.Join("; ", all.Select(m => $"{m.Name} lacks [{string.Join(",", all.Select((s, k) => (s, k)).Where(x => !m.Texts.Contains(lastMessages[x.k])).Select(x => $"{lastMessages[x.k]} ({ViewSynchronyOwed.Excuse(m, x.s, lastMessages[x.k]) ?? "owed"})"))}], forged {m.Counters.Forged}, other epoch {m.Counters.OtherEpoch} (last: {m.Connection.CoreOf(m.Group)?.LastOtherEpoch ?? "none"}), replays {m.Counters.Replays}, flush drops: {m.Connection.FlushDrops}"));
                 string detail = string.Join("\n", all.Select(m =>
                 {
                     List<string> log = m.Log;
@@ -138,6 +134,8 @@ public sealed class SecureChurnTests(ITestOutputHelper output)
                 throw new TimeoutException($"{e.Message}\nsent {string.Join(", ", sent)}; {missing}\n{detail}\n{daemons}", e);
             }
 
+            string[] excused = [.. all.SelectMany(m => all.Select((s, k) => m.Texts.Contains(lastMessages[k]) ? null : ViewSynchronyOwed.Excuse(m, s, lastMessages[k])).OfType<string>())];
+            output.WriteLine($"{protocol}: last messages missing as view synchrony allows: {(excused.Length == 0 ? "none" : string.Join("; ", excused))}");
             output.WriteLine($"{protocol}: sent {string.Join(", ", sent)}; views {string.Join(", ", all.Select(m => m.ViewCount))}; keys installed {string.Join(", ", all.Select(m => m.Counters.KeysInstalled))}; runs {string.Join(", ", all.Select(m => m.Counters.RunsStarted))}; stale key agreement messages {string.Join(", ", all.Select(m => m.Counters.KeyAgreementStale))}; flush drops {string.Join("; ", all.Select(m => m.Connection.FlushDrops))}; daemons {string.Join("; ", ring.Daemons.Select(d => GroupDrops(d.Statistics)))}");
             AssertOneKeyPerEpoch(all);
             for (int k = 0; k < all.Length; k++)

@@ -191,6 +191,7 @@ public sealed class GroupTableNetworkTests
         Assert.Empty(Events("d1", "#alice#d1"));
         Assert.Empty(Events("d3", "#carol#d3"));
         Assert.All(_daemons.Values, d => Assert.Equal(1, d.Table.RequestsDuringExchange));
+        Assert.All(_daemons.Values, d => Assert.StartsWith("Join from #carol#d3 to [g] in Gathering", d.Table.LastRequestDuringExchange, StringComparison.Ordinal));
         Assert.All(_daemons.Values, d => Assert.Equal(["#alice#d1"], d.Table.MembersOf("g")));
         GroupId? id = _daemons["d1"].Table.GroupIdOf("g");
         Assert.All(_daemons.Values, d => Assert.Equal(id, d.Table.GroupIdOf("g")));

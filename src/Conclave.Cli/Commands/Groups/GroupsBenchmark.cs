@@ -83,6 +83,9 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     /// </summary>
     public async Task<ThroughputSample> ThroughputAsync(BenchMode mode, int members, int messages, int size, int window, TimeSpan jitQuiet, CancellationToken cancellationToken)
     {
+        // Disposed after the group (declared before it): an abandoned run's receivers may still count messages until their sessions close.
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var pacing = new FloodWindow(window, members - 1);
         await using var group = new MeasuredGroup(ring, mode, $"bench-{mode.Name}-{Interlocked.Increment(ref _groups)}", members);
         for (int n = 1; n <= members; n++)
         {
@@ -93,7 +96,11 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         await WhenAllHaveAsync(group.Members, v => v.Count == members, () => $"throughput {mode.Label}: every member to install the view of {members} members", cancellationToken);
         BenchMember sender = group.Members[0];
         List<BenchMember> receivers = group.Members[1..];
-        using var pacing = new FloodWindow(window, receivers.Count);
+
+        // A view change during the run is a reconfiguration (daemons starved of CPU drop out for a moment): messages the
+        // sender's side delivered meanwhile never reach the other side (extended virtual synchrony allows it, and the
+        // view change says so), so the window would wait for them for ever. Such a run is abandoned at once and repeated.
+        Task<Task<long>> viewChanged = Task.WhenAny(group.Members.Select(m => m.Views.NextAsync()));
         var finished = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
         int done = 0;
         for (int i = 0; i < receivers.Count; i++)
@@ -129,20 +136,20 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         for (int i = 0; i < messages; i++)
         {
             // Checked first so that the usual case (room, written at once) costs the measured loop nothing.
-            Task room = pacing.AcquireAsync(cancellationToken);
+            Task room = pacing.AcquireAsync(run.Token);
             long t0 = Stopwatch.GetTimestamp();
             if (!room.IsCompletedSuccessfully)
             {
                 waitsForRoom++;
-                await Within(room, () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)}; daemons: {ring.Report})");
+                await Within(UnlessViewChanged(room, viewChanged, run, () => $"waiting for room to send message {i + 1} of {messages} (received so far: {Counts(receivers)}; daemons: {ring.Report})"), () => $"throughput {mode.Label}: room in the window of {window} messages to send message {i + 1} of {messages} (received so far: {Counts(receivers)}; daemons: {ring.Report})");
             }
 
             long t1 = Stopwatch.GetTimestamp();
-            ValueTask sent = sender.SendAsync(body, cancellationToken);
+            ValueTask sent = sender.SendAsync(body, run.Token);
             if (!sent.IsCompletedSuccessfully)
             {
                 waitsForSend++;
-                await Within(sent.AsTask(), () => $"throughput {mode.Label}: message {i + 1} of {messages} to be written");
+                await Within(UnlessViewChanged(sent.AsTask(), viewChanged, run, () => $"sending message {i + 1} of {messages}"), () => $"throughput {mode.Label}: message {i + 1} of {messages} to be written");
             }
 
             long t2 = Stopwatch.GetTimestamp();
@@ -154,7 +161,10 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             }
         }
 
-        long end = await Within(finished.Task.WaitAsync(cancellationToken), () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)}; daemons: {ring.Report})");
+        await Within(
+            UnlessViewChanged(finished.Task.WaitAsync(cancellationToken), viewChanged, run, () => $"waiting for the last messages (received so far: {Counts(receivers)}; daemons: {ring.Report})"),
+            () => $"throughput {mode.Label}: every receiver to get all {messages} messages (received so far: {Counts(receivers)}; daemons: {ring.Report})");
+        long end = await finished.Task;
         (long jitMethodsAfter, TimeSpan jitTimeAfter) = JitQuiet.Read();
         return new ThroughputSample(mode, members, messages, size, Stopwatch.GetElapsedTime(start, end).TotalSeconds)
         {
@@ -228,6 +238,18 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     {
         long[] times = await Within(Task.WhenAll(members.Select(m => m.Views.WhenAsync(match))).WaitAsync(cancellationToken), what);
         return times.Max();
+    }
+
+    /// <summary>Waits for <paramref name="task"/>; if a member installs a view first, cancels the run and throws <see cref="ThroughputDisturbedException"/>.</summary>
+    private static async Task UnlessViewChanged(Task task, Task<Task<long>> viewChanged, CancellationTokenSource run, Func<string> what)
+    {
+        if (await Task.WhenAny(task, viewChanged) != task)
+        {
+            await run.CancelAsync();
+            throw new ThroughputDisturbedException($"a member installed a view during the run, {what()}");
+        }
+
+        await task;
     }
 
     /// <summary>Waits for <paramref name="task"/>, at most <see cref="Patience"/>: a stalled step fails saying what it waited for.</summary>

@@ -14,6 +14,7 @@ internal sealed class ViewTracker
     private IReadOnlyList<string> _members = [];
     private long _installedAt;
     private int _installs;
+    private readonly List<int> _sizes = [];
     private string? _closedBy;
 
     /// <summary>What a stalled run's message says about this member: views installed so far, and why its session ended if it did.</summary>
@@ -23,7 +24,9 @@ internal sealed class ViewTracker
         {
             lock (_lock)
             {
-                return _closedBy is null ? $"{_installs} views" : $"{_installs} views, session ended: {_closedBy}";
+                // The sizes tell a reconfiguration (a receiver alone for a while) from a lost delivery in one view.
+                string views = $"{_installs} views of {string.Join(",", _sizes)} members";
+                return _closedBy is null ? views : $"{views}, session ended: {_closedBy}";
             }
         }
     }
@@ -37,6 +40,10 @@ internal sealed class ViewTracker
             _members = members;
             _installedAt = now;
             _installs++;
+            if (_sizes.Count < 64)
+            {
+                _sizes.Add(members.Count);
+            }
             for (int i = _waiters.Count - 1; i >= 0; i--)
             {
                 if (_waiters[i].Match(members))
@@ -45,6 +52,25 @@ internal sealed class ViewTracker
                     _waiters.RemoveAt(i);
                 }
             }
+        }
+    }
+
+    /// <summary>Completes at the next view installed from now on (fails if the session ends first).</summary>
+    public Task<long> NextAsync()
+    {
+        lock (_lock)
+        {
+            var done = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_closedBy is not null)
+            {
+                done.SetException(new InvalidOperationException(_closedBy));
+            }
+            else
+            {
+                _waiters.Add((_ => true, done));
+            }
+
+            return done.Task;
         }
     }
 
