@@ -240,28 +240,37 @@ public sealed class SecureConnectionTests : IAsyncLifetime
     public async Task Concurrent_senders_on_one_session_reach_every_member_without_a_replay_rejection()
     {
         // Messages are sealed (taking their sequence number) before the Flush gate: they must still reach the wire in
-        // sequence order, or receivers would reject the later-sealed, earlier-sent one as a replay.
+        // sequence order, or receivers would reject the later-sealed, earlier-sent one as a replay. Sent in waves that
+        // stay under the daemon's MaxSessionMessages (1,000 queued to a session), which disconnects a slow receiver.
         Recorder a = await ConnectAsync("a");
         Recorder b = await ConnectAsync("b");
         await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
         await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
         await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
-        const int senders = 8, each = 300;
-        await Task.WhenAll(Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
+        const int waves = 6, senders = 8, each = 60;
+        for (int wave = 0; wave < waves; wave++)
         {
-            for (int i = 0; i < each; i++)
+            await Task.WhenAll(Enumerable.Range(0, senders).Select(s => Task.Run(async () =>
             {
-                await a.Connection.SendAsync("s", 1, Encoding.ASCII.GetBytes($"{s}-{i}".PadRight(3000, ' ')), _hangGuard.Token);
-            }
-        })));
+                for (int i = 0; i < each; i++)
+                {
+                    await a.Connection.SendAsync("s", 1, Encoding.ASCII.GetBytes(Text(wave, s, i)), _hangGuard.Token);
+                }
+            })));
 
-        string[] expected = [.. Enumerable.Range(0, senders).SelectMany(s => Enumerable.Range(0, each).Select(i => $"s:{s}-{i}".PadRight(3002, ' '))).Order()];
-        await UntilAsync(() => (b.Texts.Count >= expected.Length && a.Texts.Count >= expected.Length)
-            || b.Connection.Counters("s").Replays + a.Connection.Counters("s").Replays > 0);
-        Assert.Equal(0, b.Connection.Counters("s").Replays);
-        Assert.Equal(0, a.Connection.Counters("s").Replays);
+            int sent = (wave + 1) * senders * each;
+            await UntilAsync(() => (b.Texts.Count >= sent && a.Texts.Count >= sent)
+                || b.Connection.Counters("s").Replays + a.Connection.Counters("s").Replays > 0);
+            Assert.Equal(0, b.Connection.Counters("s").Replays);
+            Assert.Equal(0, a.Connection.Counters("s").Replays);
+        }
+
+        string[] expected = [.. Enumerable.Range(0, waves).SelectMany(w => Enumerable.Range(0, senders).SelectMany(s => Enumerable.Range(0, each).Select(i => "s:" + Text(w, s, i)))).Order()];
         Assert.Equal(expected, b.Texts.Order());
         Assert.Equal(expected, a.Texts.Order());
+
+        // Big enough that the 64 KiB send batch fills and senders queue behind each other.
+        static string Text(int wave, int sender, int i) => $"{wave}-{sender}-{i}".PadRight(3000, ' ');
     }
 
     private SecureGroupOptions Options(string name, KeyAgreementProtocol protocol) =>
