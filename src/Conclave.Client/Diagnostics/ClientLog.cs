@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Conclave.Client.Diagnostics;
 
-/// <summary>The client library's log catalogue. Event ids 1000–1099: 1000–1004 and 1007 secure groups, 1005–1006 the Flush layer.</summary>
+/// <summary>The client library's log catalogue. Event ids 1000–1099: 1000–1004 and 1007 secure groups, 1005–1006 and 1008 the Flush layer.</summary>
 internal static partial class ClientLog
 {
     [LoggerMessage(1000, LogLevel.Debug, "Secure group {Group}: key agreement started for a view of {Members} members")]
@@ -25,6 +25,9 @@ internal static partial class ClientLog
 
     [LoggerMessage(1006, LogLevel.Debug, "Flush group {Group}: every FLUSH_OK in, view of {Members} members installed")]
     public static partial void FlushViewInstalled(ILogger logger, string group, int members);
+
+    [LoggerMessage(1008, LogLevel.Warning, "Flush group {Group}: dropped a control message from {Sender}: {Reason}")]
+    public static partial void FlushControlRejected(ILogger logger, string group, string sender, string reason);
 
     [LoggerMessage(1003, LogLevel.Debug, "Secure group {Group}: dropped a message from {Sender} sealed under another epoch")]
     public static partial void OtherEpochDropped(ILogger logger, string group, string sender);

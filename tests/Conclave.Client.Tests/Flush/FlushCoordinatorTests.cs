@@ -1,6 +1,7 @@
 using Conclave.Client.Flush;
 using Conclave.Client.Flush.Internal;
 using Conclave.Protocol.Spread;
+using Microsoft.Extensions.Logging;
 
 namespace Conclave.Client.Tests.Flush;
 
@@ -140,6 +141,25 @@ public sealed class FlushCoordinatorTests
         }
     }
 
+    [Fact]
+    public void A_member_on_Spread_FLs_exchange_in_a_coordinated_group_is_named_in_a_warning_not_left_to_hang_silently()
+    {
+        var ring = new Ring(A, B, C);
+        ring.Membership(ServiceType.CausedByJoin, [A, B, C], changed: C);
+        FlushCore b = ring.Core(B);
+        var log = new RecordingLog();
+        b.Log = new FlushLog(log);
+
+        Deliver(b, C, ServiceType.Fifo, [EvsSimulator.Group], FlushWire.GroupIdBody(ring.LastSpreadView)); // plain FL's multicast FLUSH_OK
+
+        (LogLevel level, EventId id, string message) = Assert.Single(log.Entries);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.Equal(1008, id.Id);
+        Assert.Contains(C, message, StringComparison.Ordinal);
+        Assert.Contains("Spread FL's exchange", message, StringComparison.Ordinal);
+        Assert.Equal(1, b.Coordination.Rejected);
+    }
+
     private static void Deliver(FlushCore core, string from, ServiceType service, string[] groups, byte[] body) =>
         core.Handle(new DataMessage(service, from, groups, FlushWire.FlushOk, false, body));
 
@@ -253,5 +273,18 @@ public sealed class FlushCoordinatorTests
 
             _held.Clear();
         }
+    }
+
+    private sealed class RecordingLog : ILogger
+    {
+        public List<(LogLevel Level, EventId Id, string Message)> Entries { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Entries.Add((logLevel, eventId, formatter(state, exception)));
     }
 }

@@ -31,7 +31,7 @@ internal sealed partial class FlushGroup
         if ((service & (ServiceType.Agreed | ServiceType.Safe)) == 0)
         {
             // Sent with a weaker service it need not follow the sender's old-view messages in the total order.
-            counters.Rejected++;
+            Reject(sender, "a FLUSH_OK unicast without agreed order");
             return;
         }
 
@@ -43,7 +43,7 @@ internal sealed partial class FlushGroup
 
         if (!IsCoordinator(change) || !change.Current.Contains(sender))
         {
-            counters.Rejected++;
+            Reject(sender, IsCoordinator(change) ? "a FLUSH_OK from a member outside the view" : "a FLUSH_OK for a view this member does not coordinate");
             return;
         }
 
@@ -57,8 +57,9 @@ internal sealed partial class FlushGroup
         FlushCoordinationCounters counters = _core.Coordination;
         if ((service & (ServiceType.Agreed | ServiceType.Safe)) == 0)
         {
-            // Only total order makes it safe: a FIFO one could overtake members' old-view messages.
-            counters.Rejected++;
+            // Only total order makes it safe: a FIFO one could overtake members' old-view messages. Spread FL's own
+            // FLUSH_OK is such a multicast: say so, since a group whose members run different exchanges never completes a flush.
+            Reject(sender, "a FLUSH_OK multicast without agreed order (Spread FL's exchange?); every member of a coordinated group must use the coordinator exchange");
             return;
         }
 
@@ -71,7 +72,7 @@ internal sealed partial class FlushGroup
         if (!string.Equals(sender, _current.Members[0], StringComparison.Ordinal) || Phase != FlushPhase.Agree)
         {
             // Not the coordinator, or it cannot hold our FLUSH_OK: never trusted.
-            counters.Rejected++;
+            Reject(sender, "an ALL_FLUSHED from a member that does not coordinate the view");
             return;
         }
 
@@ -102,6 +103,12 @@ internal sealed partial class FlushGroup
 
         byte[] body = FlushWire.ApplicationBody(FlushWire.GroupIdBody(change.Id), FlushWire.FlushOk, vulnerableTo: null, referenceGroup: Name);
         _core.Send(new Outgoing(ServiceType.Agreed | FlushWire.SubgroupCast, [change.Members[0]], FlushWire.FlushOk, body));
+    }
+
+    private void Reject(string sender, string reason)
+    {
+        _core.Coordination.Rejected++;
+        _core.Log?.ControlRejected(Name, sender, reason);
     }
 
     private bool IsCoordinator(SpreadChange change) => string.Equals(change.Members[0], _core.PrivateGroup, StringComparison.Ordinal);

@@ -11,4 +11,7 @@ internal sealed class FlushLog(ILogger logger)
 
     /// <summary>Every member's FLUSH_OK arrived: the Flush view is installed.</summary>
     public void FlushViewInstalled(string group, int members) => ClientLog.FlushViewInstalled(logger, group, members);
+
+    /// <summary>A coordinator-exchange control message was dropped as bad (counted in <see cref="FlushCoordinationCounters.Rejected"/>).</summary>
+    public void ControlRejected(string group, string sender, string reason) => ClientLog.FlushControlRejected(logger, group, sender, reason);
 }
