@@ -5,33 +5,9 @@ using Conclave.Protocol.Spread;
 namespace Conclave.Client.Tests.Flush;
 
 /// <summary>The coordinator exchange against the in-process daemon: churn while sending, the coordinator itself leaving.</summary>
-public sealed class FlushCoordinatedEndToEndTests : IAsyncLifetime
+public sealed class FlushCoordinatedEndToEndTests : FlushDaemonSessions
 {
     private const string Group = FlushEndToEndTests.Group;
-
-    private readonly CancellationTokenSource _hangGuard = new(TimeSpan.FromMinutes(2));
-    private readonly Pulse _pulse = new();
-    private readonly List<FlushMember> _members = [];
-    private InProcessDaemon _daemon = null!;
-
-    private CancellationToken Token => _hangGuard.Token;
-
-    public Task InitializeAsync()
-    {
-        _daemon = InProcessDaemon.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (FlushMember m in _members)
-        {
-            await m.DisposeAsync();
-        }
-
-        await _daemon.DisposeAsync();
-        _hangGuard.Dispose();
-    }
 
     [Fact]
     public async Task Joins_and_the_coordinators_leave_while_sending_keep_view_synchrony()
@@ -66,15 +42,14 @@ public sealed class FlushCoordinatedEndToEndTests : IAsyncLifetime
             Assert.Equal(expected.Order(StringComparer.Ordinal), m.Views.SelectMany(v => v.Delivered).Order(StringComparer.Ordinal));
         }
 
-        Assert.All(_members, m => Assert.Equal(0, m.Connection.Coordination.Rejected));
+        Assert.All(Members, m => Assert.Equal(0, m.Connection.Coordination.Rejected));
         SpreadException weak = await Assert.ThrowsAsync<SpreadException>(() => stayed[0].Connection.MulticastAsync(ServiceType.Fifo, Group, 1, new byte[1], Token).AsTask());
         Assert.Equal(SpreadError.IllegalService, weak.Error);
     }
 
     private async Task<FlushMember> JoinAsync(string name, FlushOptions options)
     {
-        FlushMember m = await FlushMember.ConnectAsync(_daemon.TcpSpreadName, name, _pulse, Token, options);
-        _members.Add(m);
+        FlushMember m = await ConnectAsync(name, options);
         await m.Connection.JoinAsync(Group, agreedOnly: true, coordinated: true, Token);
         return m;
     }
@@ -86,6 +61,4 @@ public sealed class FlushCoordinatedEndToEndTests : IAsyncLifetime
             await m.SendAsync(i % 2 == 0 ? ServiceType.Safe : ServiceType.Agreed, $"{m.Name}-{i}");
         }
     }
-
-    private Task UntilAsync(Func<bool> condition) => _pulse.UntilAsync(condition, Token);
 }

@@ -6,33 +6,9 @@ using Conclave.Protocol.Spread;
 namespace Conclave.Client.Tests.Flush;
 
 /// <summary>Flush sessions against the in-process daemon: churn while sending, held sends, unicasts, disconnects.</summary>
-public sealed class FlushEndToEndTests : IAsyncLifetime
+public sealed class FlushEndToEndTests : FlushDaemonSessions
 {
     public const string Group = "fg";
-
-    private readonly CancellationTokenSource _hangGuard = new(TimeSpan.FromMinutes(2));
-    private readonly Pulse _pulse = new();
-    private readonly List<FlushMember> _members = [];
-    private InProcessDaemon _daemon = null!;
-
-    private CancellationToken Token => _hangGuard.Token;
-
-    public Task InitializeAsync()
-    {
-        _daemon = InProcessDaemon.Start();
-        return Task.CompletedTask;
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (FlushMember m in _members)
-        {
-            await m.DisposeAsync();
-        }
-
-        await _daemon.DisposeAsync();
-        _hangGuard.Dispose();
-    }
 
     [Theory]
     [InlineData(false)]
@@ -79,7 +55,7 @@ public sealed class FlushEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_send_after_flush_ok_waits_for_the_next_view_and_is_delivered_in_it()
     {
-        await using FlushConnection a = await FlushConnection.ConnectAsync(_daemon.TcpSpreadName, "a", null, Token);
+        await using FlushConnection a = await FlushConnection.ConnectAsync(Daemon.TcpSpreadName, "a", null, Token);
         await a.JoinAsync(Group, Token);
         Assert.IsType<FlushView>(await a.ReceiveAsync(Token));
         FlushMember b = await JoinAsync("b", null);
@@ -187,8 +163,7 @@ public sealed class FlushEndToEndTests : IAsyncLifetime
 
     private async Task<FlushMember> JoinAsync(string name, FlushOptions? options)
     {
-        FlushMember m = await FlushMember.ConnectAsync(_daemon.TcpSpreadName, name, _pulse, Token, options);
-        _members.Add(m);
+        FlushMember m = await ConnectAsync(name, options);
         await m.Connection.JoinAsync(Group, Token);
         return m;
     }
@@ -200,6 +175,4 @@ public sealed class FlushEndToEndTests : IAsyncLifetime
             await m.SendAsync(i % 2 == 0 ? ServiceType.Fifo : ServiceType.Agreed, $"{m.Name}-{i}");
         }
     }
-
-    private Task UntilAsync(Func<bool> condition) => _pulse.UntilAsync(condition, Token);
 }
