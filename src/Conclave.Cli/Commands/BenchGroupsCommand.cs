@@ -24,10 +24,11 @@ internal static class BenchGroupsCommand
         var window = new Option<int>("--window") { Description = "Most throughput messages in flight.", DefaultValueFactory = _ => 200 };
         var jitQuiet = new Option<int>("--jit-quiet-ms") { Description = "Before each throughput run, wait until the JIT has compiled nothing for this long (at most 3 s): tiered recompilation of the set-up code otherwise runs inside the timed run. 0: do not wait.", DefaultValueFactory = _ => 250 };
         var hold = new Option<long?>("--token-hold-us") { Description = "The ring's idle token hold in µs (0: never hold); default: the ring's default." };
+        var timeline = new Option<bool>("--timeline") { Description = "Print each join and leave at the largest size member by member (Spread view, Flush view, first key agreement message received, own ones computed; ms from the change's start) to standard error." };
         var output = new Option<DirectoryInfo>("--out") { Description = "The docs directory to write into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var command = new Command("groups", "Join and leave time against group size over three daemons (plain, flush, secure GDH/CKD/TGDH) and secure/plain throughput: table and plots like the paper's Figure 3.")
         {
-            modes, max, rounds, members, messages, size, repeats, warmUp, window, jitQuiet, hold, output,
+            modes, max, rounds, members, messages, size, repeats, warmUp, window, jitQuiet, hold, timeline, output,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -42,7 +43,8 @@ internal static class BenchGroupsCommand
                 Math.Max(1, parse.GetValue(window)),
                 parse.GetValue(hold),
                 TimeSpan.FromSeconds(Math.Max(0, parse.GetValue(warmUp))),
-                TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(jitQuiet))));
+                TimeSpan.FromMilliseconds(Math.Max(0, parse.GetValue(jitQuiet))),
+                parse.GetValue(timeline));
             string arguments = string.Join(' ', parse.Tokens.Select(t => t.Value));
             return await RunAsync(settings, parse.GetValue(output)!, arguments, cancellation);
         });
@@ -57,7 +59,7 @@ internal static class BenchGroupsCommand
         var throughput = new List<ThroughputSample>();
         await using (BenchRing ring = await BenchRing.StartAsync(settings.TokenHoldUs, cancellation))
         {
-            var bench = new GroupsBenchmark(ring, Progress);
+            var bench = new GroupsBenchmark(ring, Progress) { Timeline = settings.Timeline ? TimelineLine : null };
 
             // Warm-up: a small unmeasured round per mode, so the first sizes do not pay for JIT compilation.
             foreach (BenchMode mode in settings.MaxN >= 2 ? settings.Modes : [])
@@ -136,6 +138,13 @@ internal static class BenchGroupsCommand
     /// One throughput run; a run during which a member installed a view (a reconfiguration under load: what one side
     /// delivered meanwhile never reaches the other) is abandoned and repeated, a few times at most.
     /// </summary>
+    /// <summary>A timeline on a line of its own: the progress display rewrites its line with a carriage return.</summary>
+    private static void TimelineLine(string line)
+    {
+        Console.Error.WriteLine();
+        Console.Error.WriteLine(line);
+    }
+
     private static async Task<ThroughputSample> ThroughputRepeatedIfDisturbedAsync(GroupsBenchmark bench, BenchMode mode, GroupsSettings settings, CancellationToken cancellation)
     {
         const int MostAttempts = 5;
@@ -158,4 +167,4 @@ internal static class BenchGroupsCommand
 }
 
 /// <summary>What `bench groups` measures.</summary>
-internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window, long? TokenHoldUs = null, TimeSpan ThroughputWarmUp = default, TimeSpan JitQuiet = default);
+internal sealed record GroupsSettings(IReadOnlyList<BenchMode> Modes, int MaxN, int Rounds, int ThroughputMembers, int Messages, int Size, int ThroughputRounds, int Window, long? TokenHoldUs = null, TimeSpan ThroughputWarmUp = default, TimeSpan JitQuiet = default, bool Timeline = false);

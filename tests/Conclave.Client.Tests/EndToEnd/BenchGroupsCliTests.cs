@@ -14,7 +14,7 @@ public sealed partial class BenchGroupsCliTests : IDisposable
     [Fact]
     public async Task A_small_run_measures_every_mode_and_writes_tables_plots_and_throughput()
     {
-        var start = new ProcessStartInfo("dotnet", $"{Path.Combine(AppContext.BaseDirectory, "conclave.dll")} bench groups --max 3 --rounds 1 --throughput-members 3 --messages 100 --throughput-rounds 1 --warm-up-seconds 0 --jit-quiet-ms 0 --out {_out}")
+        var start = new ProcessStartInfo("dotnet", $"{Path.Combine(AppContext.BaseDirectory, "conclave.dll")} bench groups --max 3 --rounds 1 --throughput-members 3 --messages 100 --throughput-rounds 1 --warm-up-seconds 0 --jit-quiet-ms 0 --timeline --out {_out}")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -50,7 +50,20 @@ public sealed partial class BenchGroupsCliTests : IDisposable
         }
 
         Assert.Contains("throughput secure GDH:", await output, StringComparison.Ordinal);
+
+        // --timeline: the measured join at the largest size, member by member; in a GDH join of 3 every member receives
+        // a key agreement message, and the controller and the joiner each compute one.
+        Match timeline = Assert.Single(TimelineLine().Matches(await errors), m => m.Groups[1].Value == "secure GDH join");
+        Assert.Equal(3, MemberEntry().Count(timeline.Value));
+        Assert.Equal(3, Regex.Count(timeline.Value, " ka="));
+        Assert.Equal(2, Regex.Count(timeline.Value, " computed="));
     }
+
+    [GeneratedRegex(@"^timeline round 1/1 (.+) n=3:.*$", RegexOptions.Multiline)]
+    private static partial Regex TimelineLine();
+
+    [GeneratedRegex(@" m[0-9]+ spread=[0-9.]+ flush=[0-9.]+")]
+    private static partial Regex MemberEntry();
 
     [GeneratedRegex(@"^\| ([0-9]+) \|( [0-9]+\.[0-9] \|){5}$", RegexOptions.Multiline)]
     private static partial Regex NumberRow();

@@ -15,6 +15,9 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
     private static readonly TimeSpan JitQuietLimit = TimeSpan.FromSeconds(3);
     private int _groups;
 
+    /// <summary>Gets where each change at the largest size is described member by member (<see cref="MemberTimeline"/>), or null.</summary>
+    public Action<string>? Timeline { get; init; }
+
     private (long TokenVisits, long PacketsSent) RingSince(long tokens, long packets)
     {
         (long t, long p) = ring.Counters.Read();
@@ -55,6 +58,10 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), () => $"{mode.Label} join n={n}: every member to install the view of {n} members", cancellationToken);
             samples.Add(WithPhases(new GroupsSample(mode, "join", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), group.Members, start, n)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
+            if (n == maxN)
+            {
+                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} join n={n}", group.Members, start, n));
+            }
         }
 
         for (int n = maxN; n >= 2; n--)
@@ -70,6 +77,10 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), () => $"{mode.Label} leave n={n}: every remaining member to install the view of {n - 1} members", cancellationToken);
             samples.Add(WithPhases(new GroupsSample(mode, "leave", n, Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds), staying, start, n - 1)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
+            if (n == maxN)
+            {
+                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} leave n={n}", staying, start, n - 1));
+            }
             await Within(group.RemoveNewestAsync(), () => $"{mode.Label} leave n={n}: the leaver's session to close");
         }
 
