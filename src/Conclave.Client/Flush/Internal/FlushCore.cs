@@ -247,7 +247,11 @@ internal sealed class FlushCore(string privateGroup, bool autoFlushOk)
         {
             if (body.Length < GroupId.Size)
             {
-                Coordination.Rejected += group.Coordinated ? 1 : 0;
+                if (group.Coordinated)
+                {
+                    group.RejectControl(data.Sender, "a control message too short for its view id");
+                }
+
                 return;
             }
 

@@ -31,7 +31,7 @@ internal sealed partial class FlushGroup
         if ((service & (ServiceType.Agreed | ServiceType.Safe)) == 0)
         {
             // Sent with a weaker service it need not follow the sender's old-view messages in the total order.
-            Reject(sender, "a FLUSH_OK unicast without agreed order");
+            RejectControl(sender, "a FLUSH_OK unicast without agreed order");
             return;
         }
 
@@ -43,7 +43,7 @@ internal sealed partial class FlushGroup
 
         if (!IsCoordinator(change) || !change.Current.Contains(sender))
         {
-            Reject(sender, IsCoordinator(change) ? "a FLUSH_OK from a member outside the view" : "a FLUSH_OK for a view this member does not coordinate");
+            RejectControl(sender, IsCoordinator(change) ? "a FLUSH_OK from a member outside the view" : "a FLUSH_OK for a view this member does not coordinate");
             return;
         }
 
@@ -59,7 +59,7 @@ internal sealed partial class FlushGroup
         {
             // Only total order makes it safe: a FIFO one could overtake members' old-view messages. Spread FL's own
             // FLUSH_OK is such a multicast: say so, since a group whose members run different exchanges never completes a flush.
-            Reject(sender, "a FLUSH_OK multicast without agreed order (Spread FL's exchange?); every member of a coordinated group must use the coordinator exchange");
+            RejectControl(sender, "a FLUSH_OK multicast without agreed order (Spread FL's exchange?); every member of a coordinated group must use the coordinator exchange");
             return;
         }
 
@@ -72,7 +72,7 @@ internal sealed partial class FlushGroup
         if (!string.Equals(sender, _current.Members[0], StringComparison.Ordinal) || Phase != FlushPhase.Agree)
         {
             // Not the coordinator, or it cannot hold our FLUSH_OK: never trusted.
-            Reject(sender, "an ALL_FLUSHED from a member that does not coordinate the view");
+            RejectControl(sender, "an ALL_FLUSHED from a member that does not coordinate the view");
             return;
         }
 
@@ -105,7 +105,8 @@ internal sealed partial class FlushGroup
         _core.Send(new Outgoing(ServiceType.Agreed | FlushWire.SubgroupCast, [change.Members[0]], FlushWire.FlushOk, body));
     }
 
-    private void Reject(string sender, string reason)
+    /// <summary>Drops a bad control message of the coordinator exchange: counted, and logged with its sender and why.</summary>
+    public void RejectControl(string sender, string reason)
     {
         _core.Coordination.Rejected++;
         _core.Log?.ControlRejected(Name, sender, reason);
