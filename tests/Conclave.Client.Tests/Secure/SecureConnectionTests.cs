@@ -83,11 +83,7 @@ public sealed class SecureConnectionTests : IAsyncLifetime
     [Fact]
     public async Task A_key_is_refreshed_on_request_and_on_the_timer()
     {
-        Recorder a = await ConnectAsync("a");
-        Recorder b = await ConnectAsync("b");
-        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh) with { RefreshInterval = TimeSpan.FromMilliseconds(400) }, _hangGuard.Token);
-        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh) with { RefreshInterval = TimeSpan.FromMilliseconds(400) }, _hangGuard.Token);
-        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+        (Recorder a, Recorder b) = await TwoKeyedInGdhGroupAsync(o => o with { RefreshInterval = TimeSpan.FromMilliseconds(400) });
 
         // On request, from the member that is not the controller: it asks, the controller refreshes.
         int before = a.Views("s").Count(v => v.Events.Contains(SecureKeyEvent.Refresh));
@@ -148,11 +144,7 @@ public sealed class SecureConnectionTests : IAsyncLifetime
     [Fact]
     public async Task Garbage_on_the_private_group_is_dropped_and_counted()
     {
-        Recorder a = await ConnectAsync("a");
-        Recorder b = await ConnectAsync("b");
-        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
-        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
-        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+        (Recorder a, Recorder b) = await TwoKeyedInGdhGroupAsync();
 
         await using GroupConnection raw = await GroupConnection.ConnectAsync(_daemon.TcpSpreadName, "x", groupMembership: false, _hangGuard.Token);
         const short unicastType = -32698;
@@ -242,11 +234,7 @@ public sealed class SecureConnectionTests : IAsyncLifetime
         // Messages are sealed (taking their sequence number) before the Flush gate: they must still reach the wire in
         // sequence order, or receivers would reject the later-sealed, earlier-sent one as a replay. Sent in waves that
         // stay under the daemon's MaxSessionMessages (1,000 queued to a session), which disconnects a slow receiver.
-        Recorder a = await ConnectAsync("a");
-        Recorder b = await ConnectAsync("b");
-        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
-        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh), _hangGuard.Token);
-        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+        (Recorder a, Recorder b) = await TwoKeyedInGdhGroupAsync();
         const int waves = 6, senders = 8, each = 60;
         for (int wave = 0; wave < waves; wave++)
         {
@@ -275,6 +263,18 @@ public sealed class SecureConnectionTests : IAsyncLifetime
 
     private SecureGroupOptions Options(string name, KeyAgreementProtocol protocol) =>
         new() { Protocol = protocol, Identity = _identities[name], Directory = _directory };
+
+    /// <summary>Members a and b in GDH group "s", both with its secure view of 2 (and so its key).</summary>
+    private async Task<(Recorder A, Recorder B)> TwoKeyedInGdhGroupAsync(Func<SecureGroupOptions, SecureGroupOptions>? adjust = null)
+    {
+        adjust ??= o => o;
+        Recorder a = await ConnectAsync("a");
+        Recorder b = await ConnectAsync("b");
+        await a.Connection.JoinAsync("s", adjust(Options("a", KeyAgreementProtocol.Gdh)), _hangGuard.Token);
+        await b.Connection.JoinAsync("s", adjust(Options("b", KeyAgreementProtocol.Gdh)), _hangGuard.Token);
+        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+        return (a, b);
+    }
 
     private async Task<Recorder> ConnectAsync(string name)
     {
