@@ -282,6 +282,14 @@ public sealed class SecureConnection : IAsyncDisposable
                 }
 
                 FlushEvent e = await _flush.ReceiveAsync(cancellationToken).ConfigureAwait(false);
+                if (RunsKeyAgreement(e) && !Thread.CurrentThread.IsThreadPoolThread)
+                {
+                    // Public-key work (a verification and an exponentiation per member, a whole list for a controller) must
+                    // not run on the socket's event thread, which inline completions make this one: that thread serves every
+                    // other socket of the process, so members sharing a process would be keyed one after another.
+                    await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                }
+
                 TaskCompletionSource? progress;
                 SecureEvent? next;
                 lock (_lock)
@@ -397,6 +405,10 @@ public sealed class SecureConnection : IAsyncDisposable
         e is FlushDataMessage { MessageType: SecureGroupCore.SealedType } m
             ? new FlushDataMessage(m.Group, m.Sender, m.Service, m.MessageType, m.Receivers, m.EndianMismatch, m.Body.ToArray())
             : e;
+
+    /// <summary>True for the events that run a key agreement step: views, and key agreement messages to the group or to this session.</summary>
+    private static bool RunsKeyAgreement(FlushEvent e) =>
+        e is FlushView or FlushDataMessage { MessageType: SecureGroupCore.KeyAgreementType or PrivateKeyAgreement.MessageType };
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
