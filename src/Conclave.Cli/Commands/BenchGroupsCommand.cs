@@ -61,16 +61,19 @@ internal static class BenchGroupsCommand
         {
             var bench = new GroupsBenchmark(ring, Progress) { Timeline = settings.Timeline ? TimelineLine : null };
 
-            // Warm-up: a small unmeasured round per mode, so the first sizes do not pay for JIT compilation.
+            // Warm-up: one unmeasured round per mode at the full size. Tiered JIT recompiles a method after 30 calls and
+            // the code of a membership change runs a few times per member per change, so a small round left it compiling
+            // through the measured ones: 14 % of the process's CPU around the measured joins was the JIT (perf, 2026-11-24).
             foreach (BenchMode mode in settings.MaxN >= 2 ? settings.Modes : [])
             {
-                await bench.MembershipAsync(mode, Math.Min(4, settings.MaxN), "warm-up", cancellation);
+                await bench.MembershipAsync(mode, settings.MaxN, "warm-up", cancellation);
             }
 
             for (int round = 1; round <= settings.Rounds && settings.MaxN >= 2; round++)
             {
                 foreach (BenchMode mode in settings.Modes)
                 {
+                    await JitQuiet.WaitAsync(settings.JitQuiet, JitQuiet.Limit, cancellation);
                     samples.AddRange(await bench.MembershipAsync(mode, settings.MaxN, $"round {round}/{settings.Rounds}", cancellation));
                 }
             }
@@ -123,7 +126,7 @@ internal static class BenchGroupsCommand
         string? previous = File.Exists(path) ? await File.ReadAllTextAsync(path, cancellation) : null;
         await File.WriteAllTextAsync(path, GroupsReport.Markdown(info, settings.Modes, medians, throughputMedians, plots, previous), cancellation);
         Console.WriteLine($"wrote {path} and {plots.Count} plots");
-        foreach (string line in GroupsReport.Headline(medians, throughputMedians))
+        foreach (string line in GroupsReport.Headline(medians, throughputMedians, samples))
         {
             Console.WriteLine(line);
         }

@@ -12,7 +12,6 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private static readonly TimeSpan JitQuietLimit = TimeSpan.FromSeconds(3);
     private int _groups;
 
     /// <summary>Gets where each change at the largest size is described member by member (<see cref="MemberTimeline"/>), or null.</summary>
@@ -134,7 +133,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         // The set-up above ran code that tiered JIT may now recompile in the background: let it finish first.
         if (jitQuiet > TimeSpan.Zero)
         {
-            await JitQuiet.WaitAsync(jitQuiet, JitQuietLimit, cancellationToken);
+            await JitQuiet.WaitAsync(jitQuiet, JitQuiet.Limit, cancellationToken);
         }
 
         (long jitMethods, TimeSpan jitTime) = JitQuiet.Read();

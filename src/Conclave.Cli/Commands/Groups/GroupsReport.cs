@@ -81,18 +81,20 @@ internal static class GroupsReport
         return files;
     }
 
-    public static IEnumerable<string> Headline(List<GroupsSample> medians, List<ThroughputSample> throughput)
+    public static IEnumerable<string> Headline(List<GroupsSample> medians, List<ThroughputSample> throughput, IReadOnlyList<GroupsSample> rounds)
     {
         int maxN = medians.Count == 0 ? 0 : medians.Max(s => s.N);
         foreach (GroupsSample s in medians.Where(s => s.N == maxN).OrderBy(s => s.Event))
         {
+            // Every round's figure, not only the median: on a shared machine the spread says as much as the middle.
+            string each = string.Join(", ", rounds.Where(r => r.Mode == s.Mode && r.Event == s.Event && r.N == s.N).Select(r => F($"{r.Milliseconds:F1}")));
             string flush = s.FlushViewMilliseconds is double f ? F($" (last Flush view at {f:F2} ms)") : string.Empty;
             if (s.KeyAgreementStartMilliseconds is double k)
             {
                 flush += F($" (key agreement started at {k:F2}, messages computed {Cell(s.FirstSentMilliseconds)}..{Cell(s.LastSentMilliseconds)}, first received by all at {Cell(s.FirstKeyAgreementMilliseconds)})");
             }
 
-            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms{flush}, {s.CpuMilliseconds:F1} ms CPU (whole process)");
+            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms (rounds: {each}){flush}, {s.CpuMilliseconds:F1} ms CPU (whole process)");
         }
 
         ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
@@ -112,7 +114,7 @@ internal static class GroupsReport
         md.AppendLine(F($"Regenerate with `dotnet run -c Release --project src/Conclave.Cli -- {info.Command}`."));
         md.AppendLine(F($"Last run: {info.Started:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}, took {info.Took.TotalMinutes:F1} min; load average (1 min) {info.LoadBefore} at the start, {info.LoadAfter} at the end."));
         md.AppendLine();
-        md.AppendLine(F($"The paper's Figure 3. Three daemons d1, d2, d3 run in the bench's process and form a ring over sealed UDP on 127.0.0.1; members connect over TCP and are spread as in the paper: the first at d1, the second at d2, every other at d3 (1, 1 and n − 2). A group grows one join at a time to n = {info.MaxN} (each join measured), then shrinks one leave at a time, the newest member leaving (each leave measured); n counts the joiner or the leaver. **Join** runs from the joiner's connect-and-join call (SecureGroup has no separate connect, so every mode includes the TCP connection) until the last member has the view with n members; **leave** runs from the leave request until the last remaining member has the view without the leaver. For secure groups (ristretto255, AES-256-GCM) the time ends when the last member has the secure view, which is delivered only together with its key. Each figure is the median of {info.Rounds} round(s). Daemons, members and key agreement all share this process and the machine's {Environment.ProcessorCount} cores, so the figures include scheduling on a shared machine; they are wall-clock times."));
+        md.AppendLine(F($"The paper's Figure 3. Three daemons d1, d2, d3 run in the bench's process and form a ring over sealed UDP on 127.0.0.1; members connect over TCP and are spread as in the paper: the first at d1, the second at d2, every other at d3 (1, 1 and n − 2). A group grows one join at a time to n = {info.MaxN} (each join measured), then shrinks one leave at a time, the newest member leaving (each leave measured); n counts the joiner or the leaver. **Join** runs from the joiner's connect-and-join call (SecureGroup has no separate connect, so every mode includes the TCP connection) until the last member has the view with n members; **leave** runs from the leave request until the last remaining member has the view without the leaver. For secure groups (ristretto255, AES-256-GCM) the time ends when the last member has the secure view, which is delivered only together with its key. Each figure is the median of {info.Rounds} round(s), after one unmeasured round at the full size per mode; each round starts once the JIT has compiled nothing for {info.JitQuiet.TotalMilliseconds:0} ms. Daemons, members and key agreement all share this process and the machine's {Environment.ProcessorCount} cores, so the figures include scheduling on a shared machine; they are wall-clock times."));
         md.AppendLine();
         foreach ((string kind, bool cpu) in new[] { ("join", false), ("leave", false), ("join", true), ("leave", true) })
         {

@@ -13,6 +13,9 @@ internal static class JitQuiet
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>The longest wait: a process whose JIT never goes quiet still gets measured.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(3);
+
     /// <summary>Polls the process's compiled-method count until it stays unchanged for <paramref name="quiet"/>, at most <paramref name="limit"/>.</summary>
     /// <returns>How long it waited.</returns>
     public static async Task<TimeSpan> WaitAsync(TimeSpan quiet, TimeSpan limit, CancellationToken cancellationToken)
