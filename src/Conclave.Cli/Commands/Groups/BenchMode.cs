@@ -69,6 +69,9 @@ internal sealed record GroupsSample(BenchMode Mode, string Event, int N, double 
 
     /// <summary>Frames the daemons wrote to clients from this event's start to the next event's start (a count of deliveries, not a time).</summary>
     public long? FramesToClients { get; init; }
+
+    /// <summary>Token visits of the three daemons over the same span as <see cref="FramesToClients"/>: the ring's own work for the event (an idle token still circulates a while).</summary>
+    public long? TokenVisits { get; init; }
 }
 
 /// <summary>One throughput run: one sender, the others receive every message.</summary>

@@ -34,16 +34,20 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
         await Within(group.JoinNextAsync(cancellationToken), () => $"{mode.Label}: the first member to connect and join");
         await WhenAllHaveAsync(group.Members, v => v.Count == 1, () => $"{mode.Label}: the first member's view", cancellationToken);
         long frames = ring.FramesToClients;
+        long tokens = ring.Counters.Read().TokenVisits;
         void CountFrames()
         {
-            // The deliveries of an event run on after its last view (Flush's FLUSH_RECVs): count up to the next event.
+            // The deliveries of an event run on after its last view (Flush's FLUSH_RECVs), and the token circulates a while
+            // after the last message: count both up to the next event.
             long now = ring.FramesToClients;
+            long tokensNow = ring.Counters.Read().TokenVisits;
             if (samples.Count > 0)
             {
-                samples[^1] = samples[^1] with { FramesToClients = now - frames };
+                samples[^1] = samples[^1] with { FramesToClients = now - frames, TokenVisits = tokensNow - tokens };
             }
 
             frames = now;
+            tokens = tokensNow;
         }
 
         for (int n = 2; n <= maxN; n++)

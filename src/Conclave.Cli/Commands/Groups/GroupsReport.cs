@@ -26,6 +26,7 @@ internal static class GroupsReport
                 LastSentMilliseconds = MedianOrNull(g.Select(s => s.LastSentMilliseconds)),
                 Operations = g.First().Operations,
                 FramesToClients = g.All(s => s.FramesToClients is not null) ? (long)Median(g.Select(s => (double)s.FramesToClients!.Value)) : null,
+                TokenVisits = g.All(s => s.TokenVisits is not null) ? (long)Median(g.Select(s => (double)s.TokenVisits!.Value)) : null,
             })
             .OrderBy(s => s.Event).ThenBy(s => s.N)
             .ToList();
@@ -94,7 +95,7 @@ internal static class GroupsReport
                 flush += F($" (key agreement started at {k:F2}, messages computed {Cell(s.FirstSentMilliseconds)}..{Cell(s.LastSentMilliseconds)}, first received by all at {Cell(s.FirstKeyAgreementMilliseconds)})");
             }
 
-            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms (rounds: {each}){flush}, {s.CpuMilliseconds:F1} ms CPU (whole process)");
+            yield return F($"{s.Event} n={s.N} {s.Mode.Label}: {s.Milliseconds:F2} ms (rounds: {each}){flush}, {s.CpuMilliseconds:F1} ms CPU (whole process), {s.FramesToClients} frames to members, {s.TokenVisits} token visits");
         }
 
         ThroughputSample? plain = throughput.FirstOrDefault(t => t.Mode.Kind == BenchModeKind.Plain);
@@ -230,7 +231,7 @@ internal static class GroupsReport
             return;
         }
 
-        md.AppendLine("Frames the three daemons wrote to members per event (from the event's start to the next event's start; every message delivered to every member counts one): a count of work that does not depend on the machine's load.");
+        md.AppendLine("Frames the three daemons wrote to members per event, and the token visits of the three daemons (from the event's start to the next event's start; every message delivered to every member counts one frame; the token keeps circulating a while after the last message): counts of work that depend little on the machine's load. Each cell: frames / token visits.");
         md.AppendLine();
         md.Append("| event | n |");
         md.AppendLine(string.Concat(modes.Select(m => F($" {m.Label} |"))));
@@ -244,7 +245,7 @@ internal static class GroupsReport
                 foreach (BenchMode mode in modes)
                 {
                     GroupsSample? s = medians.FirstOrDefault(x => x.Mode == mode && x.Event == kind && x.N == n);
-                    md.Append(s?.FramesToClients is long f ? F($" {f} |") : " |");
+                    md.Append(s?.FramesToClients is long f ? F($" {f} / {s.TokenVisits} |") : " |");
                 }
 
                 md.AppendLine();
