@@ -26,8 +26,14 @@ public sealed record RingOptions
     /// retransmit timeout, as Spread (ring-protocol.md §2.8).
     /// </summary>
     public long? TokenHoldTimeoutUs { get; init; } = 2_000;
-    /// <summary>Idle token visits (seq unchanged) before the representative holds the token.</summary>
-    public int SeqUnchangedConst { get; init; } = 30;
+    /// <summary>
+    /// Idle token visits (seq unchanged) before the keeper holds the token. Totem's 30 suits dedicated hosts; where
+    /// daemons share cores with their clients, each idle rotation is CPU the clients lack: a secure join of 50 members
+    /// over three daemons cost 225 token visits at 30, 114 at 8 and 66 at 6 (docs/benchmarks-groups.md), while a steady
+    /// stream never idles and the round trip to self does not change (47 against 48 µs at 6, scripts/bench-ring.sh). At 6 a
+    /// burst that finds the token idle-held rather than kept went out bundled without keeps (TokenKeepTests).
+    /// </summary>
+    public int SeqUnchangedConst { get; init; } = 8;
     /// <summary>
     /// Most messages one token visit may send (continuations included) and still keep the token for the sender's
     /// next submission. A low-rate lone sender then finds the token at hand; a sender with a stream of submissions
