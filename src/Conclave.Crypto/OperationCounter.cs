@@ -27,16 +27,22 @@ public sealed class OperationCounter
     /// <summary>Ed25519 signatures verified.</summary>
     public long Verifications { get; internal set; }
 
+    /// <summary>
+    /// Exponentiations done ahead of a membership change, off its critical path (a GDH controller's next share), counted
+    /// when the change takes them; not in <see cref="TotalExponentiations"/>, which counts each change's own work.
+    /// </summary>
+    public long PrecomputedExponentiations { get; internal set; }
+
     /// <summary>All exponentiations, the quantity the paper's Tables 2–4 count.</summary>
     public long TotalExponentiations => Exponentiations + BaseExponentiations;
 
     /// <summary>Sets every count back to zero.</summary>
     public void Reset()
     {
-        Exponentiations = BaseExponentiations = Inversions = Validations = Signatures = Verifications = 0;
+        Exponentiations = PrecomputedExponentiations = BaseExponentiations = Inversions = Validations = Signatures = Verifications = 0;
     }
 
     /// <inheritdoc />
     public override string ToString() =>
-        $"exp={Exponentiations} base={BaseExponentiations} inv={Inversions} valid={Validations} sign={Signatures} verify={Verifications}";
+        $"exp={Exponentiations} precomputed={PrecomputedExponentiations} base={BaseExponentiations} inv={Inversions} valid={Validations} sign={Signatures} verify={Verifications}";
 }

@@ -40,6 +40,7 @@ public sealed class SecureConnection : IAsyncDisposable
     private bool _disposed;
     private long _droppedPrivate;
     private long _privateKeyAgreement;
+    private long _precomputationsRun;
 
     private SecureConnection(FlushConnection flush)
     {
@@ -58,6 +59,9 @@ public sealed class SecureConnection : IAsyncDisposable
 
     /// <summary>Gets how many messages to this session's private group were dropped: key agreement unicasts that were malformed or for a secure group the session is not in, and anything else no group of this session handles.</summary>
     public long DroppedPrivateMessages => Interlocked.Read(ref _droppedPrivate);
+
+    /// <summary>Gets how many pieces of key agreement work prepared for a next change have run (tests).</summary>
+    internal long PrecomputationsRun => Interlocked.Read(ref _precomputationsRun);
 
     /// <summary>Gets how many key agreement unicasts came through the private group to a secure group's module (tests).</summary>
     internal long PrivateKeyAgreementReceived => Interlocked.Read(ref _privateKeyAgreement);
@@ -418,6 +422,19 @@ public sealed class SecureConnection : IAsyncDisposable
         while (state.Core.Sends.TryDequeue(out KeyAgreementSend send))
         {
             _keyAgreementSends.Writer.TryWrite((state.Core.Group, send));
+        }
+
+        while (state.Core.Precomputations.TryDequeue(out KeyAgreementPrecomputation? work))
+        {
+            // A GDH controller's next share: n − 1 exponentiations that would otherwise open the next change's chain.
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static state =>
+                {
+                    state.Work.Run();
+                    Interlocked.Increment(ref state.Connection._precomputationsRun);
+                },
+                (Work: work, Connection: this),
+                preferLocal: false);
         }
 
         while (state.Core.Deliveries.TryDequeue(out SecureEvent? e))

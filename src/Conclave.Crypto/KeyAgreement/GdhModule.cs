@@ -40,6 +40,9 @@ internal sealed class GdhModule : ModuleBase
     private List<byte[]>? _pendingPartials;
     private byte[]? _pendingElement;
 
+    // The controller's next share, prepared off the receive path for the committed state (TakePrecomputation).
+    private GdhNextShare? _next;
+
     public GdhModule(KeyAgreementOptions options)
         : base(options)
     {
@@ -59,10 +62,16 @@ internal sealed class GdhModule : ModuleBase
 
     public override KeyAgreementProtocol Protocol => KeyAgreementProtocol.Gdh;
 
-    internal override IEnumerable<byte[]> KnownScalars => new[] { _share, _runShare }.OfType<byte[]>();
+    internal override IEnumerable<byte[]> KnownScalars => new[] { _share, _runShare, _next?.Share }.OfType<byte[]>();
 
     internal override IEnumerable<byte[]> KnownElements =>
         _partials.Values.Concat(_factorOuts.Values).Concat(_pendingPartials ?? []).Concat(_cardinal is null ? [] : [_cardinal]);
+
+    /// <summary>The committed share (tests).</summary>
+    internal byte[]? CommittedShare => _share;
+
+    /// <summary>The next share prepared for the committed state, if handed out (tests).</summary>
+    internal byte[]? PreparedShare => _next?.Share;
 
     /// <summary>The current controller (newest member of the committed order).</summary>
     internal string? Controller => _order.Count > 0 ? _order[^1] : null;
@@ -163,6 +172,19 @@ internal sealed class GdhModule : ModuleBase
         {
             Broadcast(RefreshRequest, []);
         }
+    }
+
+    /// <summary>A settled controller prepares its next share: the next join, leave, merge or refresh starts with it.</summary>
+    public override KeyAgreementPrecomputation? TakePrecomputation()
+    {
+        if (!IsSettled || _next is not null || Controller != Self || _share is null || _order.Count < 2)
+        {
+            return null;
+        }
+
+        byte[] share = Dh.RandomScalar(Options.Random);
+        _next = new GdhNextShare(Dh, _share, share, Ratio(share), [.. _order.Where(m => m != Self).Select(m => (m, _partials[m]))], _partials[Self]);
+        return _next;
     }
 
     private Rejection OnJoinHandoff(Envelope envelope)
@@ -389,8 +411,7 @@ internal sealed class GdhModule : ModuleBase
     /// <summary>Leave, partition and refresh: a new controller share, every other partial key updated, one broadcast.</summary>
     private void ControllerRekey(List<string> order)
     {
-        byte[] share = Dh.RandomScalar(Options.Random);
-        List<byte[]> partials = UpdatedPartials(order, share);
+        (byte[] share, List<byte[]> partials, _) = NextShare(order, withCardinal: false);
         _runOrder = order;
         _runShare = share;
         _pendingPartials = partials;
@@ -402,9 +423,8 @@ internal sealed class GdhModule : ModuleBase
     /// <summary>Join: the controller refreshes its share and hands the partial keys and the cardinal value to the joiner.</summary>
     private void HandOver(List<string> pruned, string joiner)
     {
-        byte[] share = Dh.RandomScalar(Options.Random);
-        List<byte[]> partials = UpdatedPartials(pruned, share);
-        partials.Add(ExpReceived(_partials[Self], share));
+        (byte[] share, List<byte[]> partials, byte[]? cardinal) = NextShare(pruned, withCardinal: true);
+        partials.Add(cardinal!);
         _runShare = share;
         Unicast(joiner, JoinHandoff, WriteList([.. pruned, joiner], partials));
     }
@@ -412,10 +432,70 @@ internal sealed class GdhModule : ModuleBase
     /// <summary>Merge step 1: a new controller share and the cardinal value sent down the chain of new members.</summary>
     private void StartMergeChain(List<string> pruned, List<string> chain)
     {
-        byte[] share = Dh.RandomScalar(Options.Random);
-        byte[] cardinal = ExpReceived(_partials[Self], share);
+        byte[] share;
+        byte[] cardinal;
+        if (TakeReadyNext([]) is GdhNextShare next)
+        {
+            (share, cardinal) = (next.Share, next.Cardinal);
+        }
+        else
+        {
+            share = Dh.RandomScalar(Options.Random);
+            cardinal = ExpReceived(_partials[Self], share);
+        }
+
         _runShare = share;
         Unicast(chain[0], MergeToken, new PayloadWriter().Names(pruned).Names(chain).Bytes(cardinal).ToArray());
+    }
+
+    /// <summary>
+    /// A new controller share with every member's partial key updated to it (and, for a hand-off, the cardinal value):
+    /// the prepared ones if they are ready and fit, else computed now.
+    /// </summary>
+    private (byte[] Share, List<byte[]> Partials, byte[]? Cardinal) NextShare(List<string> order, bool withCardinal)
+    {
+        if (TakeReadyNext(order.Where(m => m != Self)) is GdhNextShare next)
+        {
+            return (next.Share, [.. order.Select(m => m == Self ? _partials[Self] : next.Updated(m))], withCardinal ? next.Cardinal : null);
+        }
+
+        byte[] share = Dh.RandomScalar(Options.Random);
+        List<byte[]> partials = UpdatedPartials(order, share);
+        return (share, partials, withCardinal ? ExpReceived(_partials[Self], share) : null);
+    }
+
+    /// <summary>
+    /// Takes the prepared share: returned if its work finished for the committed share and covers <paramref name="others"/>,
+    /// else erased. Either way it is gone (a share goes into one run only), and the work it finished is counted.
+    /// </summary>
+    private GdhNextShare? TakeReadyNext(IEnumerable<string> others)
+    {
+        GdhNextShare? next = _next;
+        _next = null;
+        if (next is null)
+        {
+            return null;
+        }
+
+        if (next.IsFinished)
+        {
+            Counter.PrecomputedExponentiations += next.Counter.Exponentiations;
+            Counter.Validations += next.Counter.Validations;
+        }
+
+        if (ReferenceEquals(next.BasedOn, _share) && next.Covers(others))
+        {
+            return next;
+        }
+
+        next.Erase();
+        return null;
+    }
+
+    private void DiscardNext()
+    {
+        _next?.Erase();
+        _next = null;
     }
 
     /// <summary>Every member's partial key with our old share swapped for <paramref name="share"/> (ours is unchanged: it lacks our share).</summary>
@@ -500,6 +580,7 @@ internal sealed class GdhModule : ModuleBase
 
     private void Commit(List<string> order, byte[] share, List<byte[]> partials)
     {
+        DiscardNext();
         if (!ReferenceEquals(share, _share))
         {
             Erase(_share);
@@ -566,6 +647,7 @@ internal sealed class GdhModule : ModuleBase
 
     private void EraseCommitted()
     {
+        DiscardNext();
         Erase(_share);
         _share = null;
         _order = [];

@@ -165,4 +165,10 @@ public interface IGroupKeyAgreement : IDisposable
 
     /// <summary>Asks for a new key in the same view (the controller refreshes; others ask it to, or in TGDH refresh their own leaf).</summary>
     StepResult RequestRefresh();
+
+    /// <summary>
+    /// Work to run before the next membership change, on any thread (off the receive path), or null if there is none.
+    /// Ask after every step; each piece of work is handed out once. Not running it is always safe.
+    /// </summary>
+    KeyAgreementPrecomputation? TakePrecomputation();
 }

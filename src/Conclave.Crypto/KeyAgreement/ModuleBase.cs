@@ -277,6 +277,9 @@ internal abstract class ModuleBase : IGroupKeyAgreement
         return Collect(Rejection.None);
     }
 
+    /// <inheritdoc />
+    public virtual KeyAgreementPrecomputation? TakePrecomputation() => null;
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Dispose()
     {

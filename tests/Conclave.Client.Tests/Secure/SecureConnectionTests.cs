@@ -142,6 +142,38 @@ public sealed class SecureConnectionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_gdh_controller_prepares_its_next_share_off_the_receive_path_and_the_next_join_uses_it()
+    {
+        var counterB = new OperationCounter();
+        Recorder a = await ConnectAsync("a");
+        Recorder b = await ConnectAsync("b");
+        await a.Connection.JoinAsync("s", Options("a", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await b.Connection.JoinAsync("s", Options("b", KeyAgreementProtocol.Gdh) with { Counter = counterB }, _hangGuard.Token);
+        await UntilAsync(() => a.View("s")?.Members.Count == 2 && b.View("s")?.Members.Count == 2);
+
+        // b, the newest member, is the controller: once keyed it prepares its next share on the thread pool. That raises no
+        // event, so round trips of sealed traffic give the condition its chances to be checked again.
+        for (int tick = 0; b.Connection.PrecomputationsRun < 1; tick++)
+        {
+            await a.Connection.SendAsync("s", 1, Encoding.ASCII.GetBytes($"tick {tick}"), _hangGuard.Token);
+            await UntilAsync(() => b.Texts.Contains($"s:tick {tick}"));
+        }
+
+        Assert.Equal(0, counterB.PrecomputedExponentiations);
+        Recorder c = await ConnectAsync("c");
+        await c.Connection.JoinAsync("s", Options("c", KeyAgreementProtocol.Gdh), _hangGuard.Token);
+        await UntilAsync(() => new[] { a, b, c }.All(r => r.View("s")?.Members.Count == 3));
+
+        // The hand-off took the prepared work (a's partial key updated, and the cardinal value) and computed nothing else.
+        Assert.Equal(2, counterB.PrecomputedExponentiations);
+        // b's own: the two of its join (a's list raised to its share), then its element from c's key list; none for the hand-off.
+        Assert.Equal(3, counterB.Exponentiations);
+        Assert.Single(new[] { a, b, c }.Select(r => Convert.ToHexString([.. r.View("s")!.KeyFingerprint])).Distinct());
+        await c.Connection.SendAsync("s", 1, "to all three"u8.ToArray(), _hangGuard.Token);
+        await UntilAsync(() => a.Texts.Contains("s:to all three") && b.Texts.Contains("s:to all three"));
+    }
+
+    [Fact]
     public async Task Garbage_on_the_private_group_is_dropped_and_counted()
     {
         (Recorder a, Recorder b) = await TwoKeyedInGdhGroupAsync();

@@ -27,10 +27,27 @@ public sealed class PropertyTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void Random_membership_events_keep_one_fresh_key_per_view(KeyAgreementProtocol protocol, string groupName, int seed, int steps, int maxMembers)
+    public void Random_membership_events_keep_one_fresh_key_per_view(KeyAgreementProtocol protocol, string groupName, int seed, int steps, int maxMembers) =>
+        RandomEvents(protocol, groupName, seed, steps, maxMembers, _ => { });
+
+    /// <summary>GDH controllers preparing their next share between changes (as SecureConnection runs it), finished or not when the change comes.</summary>
+    [Theory]
+    [InlineData("ristretto255", 21, true)]
+    [InlineData("ristretto255", 22, true)]
+    [InlineData("ristretto255", 23, false)]
+    [InlineData("modp512", 24, true)]
+    public void Random_membership_events_keep_one_fresh_key_per_view_with_prepared_controller_shares(string groupName, int seed, bool finished) =>
+        RandomEvents(KeyAgreementProtocol.Gdh, groupName, seed, groupName == "ristretto255" ? 40 : 12, groupName == "ristretto255" ? 12 : 5, sim =>
+        {
+            sim.Precompute = true;
+            sim.PrecomputeNeverFinishes = !finished;
+        });
+
+    private static void RandomEvents(KeyAgreementProtocol protocol, string groupName, int seed, int steps, int maxMembers, Action<Simulator> configure)
     {
         DhGroup group = DhGroup.FromName(groupName);
         using var sim = new Simulator(protocol, group, seed);
+        configure(sim);
         var random = new Random(seed);
         sim.Install([sim.Create().Name]);
         sim.Run();

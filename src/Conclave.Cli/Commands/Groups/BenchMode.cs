@@ -125,7 +125,7 @@ internal readonly record struct KeyAgreementOperations(long Exponentiations, lon
         {
             if (c is not null)
             {
-                exp += c.TotalExponentiations;
+                exp += c.TotalExponentiations + c.PrecomputedExponentiations;
                 sign += c.Signatures;
                 verify += c.Verifications;
             }

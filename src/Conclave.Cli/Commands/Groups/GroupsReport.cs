@@ -264,7 +264,7 @@ internal static class GroupsReport
             return;
         }
 
-        md.AppendLine("Public-key operations per event, all members together (every member's key agreement module counts its own): exponentiations (variable- and fixed-base) / Ed25519 signatures made / verified. A count that does not depend on the machine's load.");
+        md.AppendLine("Public-key operations per event, all members together (every member's key agreement module counts its own): exponentiations (variable- and fixed-base; a GDH controller's next share, prepared between changes, counts in the change that uses it) / Ed25519 signatures made / verified. A count that does not depend on the machine's load.");
         md.AppendLine();
         md.Append("| event | n |");
         md.AppendLine(string.Concat(secure.Select(m => F($" {m.Label} exp / sign / verify |"))));

@@ -67,6 +67,9 @@ internal sealed class SecureGroupCore : IDisposable
     /// <summary>Key agreement messages to send, in order: broadcasts to the group, unicasts to the addressee's private group.</summary>
     public Queue<KeyAgreementSend> Sends { get; } = new();
 
+    /// <summary>Work the module can do before the next membership change: to run on any thread, off the receive path.</summary>
+    public Queue<KeyAgreementPrecomputation> Precomputations { get; } = new();
+
     public SecureGroupCounters Counters { get; } = new();
 
     /// <summary>Metrics and logs of key agreements and refused messages.</summary>
@@ -329,6 +332,11 @@ internal sealed class SecureGroupCore : IDisposable
 
     private void Apply(StepResult result)
     {
+        if (_module.TakePrecomputation() is KeyAgreementPrecomputation work)
+        {
+            Precomputations.Enqueue(work);
+        }
+
         foreach (KeyAgreementOutput output in result.Outputs)
         {
             switch (output)

@@ -60,6 +60,16 @@ internal sealed class Simulator : IDisposable
     /// <summary>TGDH: the sponsors' two-part threshold of the members created from now on (<see cref="KeyAgreementOptions.TgdhSplitFrom"/>; 0, one part).</summary>
     public int TgdhSplitFrom { get; set; }
 
+    /// <summary>
+    /// When set, after each step a member runs the work its module hands out for the next change (SecureConnection runs it
+    /// on the thread pool), outside the step's measured cost. When not set the modules are never asked, as in
+    /// <c>bench kx</c>, which measures each event computed from scratch.
+    /// </summary>
+    public bool Precompute { get; set; }
+
+    /// <summary>With <see cref="Precompute"/>: the work is taken but never run, as if still running when the next change comes.</summary>
+    public bool PrecomputeNeverFinishes { get; set; }
+
     /// <summary>When set, every step is recorded so that <see cref="CriticalPath"/> can say where an event's time went.</summary>
     public bool TraceSteps { get; set; }
 
@@ -285,6 +295,11 @@ internal sealed class Simulator : IDisposable
                     (HoldUnicasts || HoldUnicastsBehindOthers ? _heldUnicasts : _queue).Enqueue(new Delivery(member.Name, [unicast.To!], unicast.Wire, stamp, startTicks + elapsed, step));
                     break;
             }
+        }
+
+        if (Precompute && member.Module.TakePrecomputation() is KeyAgreementPrecomputation work && !PrecomputeNeverFinishes)
+        {
+            work.Run();
         }
     }
 
