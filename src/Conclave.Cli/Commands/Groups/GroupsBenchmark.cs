@@ -56,6 +56,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             CountFrames();
             KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
+            RuntimeActivity runtime = RuntimeActivity.Now();
             long start = Stopwatch.GetTimestamp();
             BenchMember joiner = await Within(group.JoinNextAsync(cancellationToken), () => $"{mode.Label} join n={n}: the joiner to connect and send its join");
             long end = await WhenAllHaveAsync(group.Members, v => v.Count == n && v.Contains(joiner.PrivateGroup), () => $"{mode.Label} join n={n}: every member to install the view of {n} members", cancellationToken);
@@ -63,7 +64,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
             if (n == maxN)
             {
-                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} join n={n}", group.Members, start, n));
+                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} join n={n} ({(RuntimeActivity.Now() - runtime).Describe()})", group.Members, start, n));
             }
         }
 
@@ -75,6 +76,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
             List<BenchMember> staying = group.Members[..^1];
             KeyAgreementOperations before = Operations(group.Members);
             TimeSpan cpu = Environment.CpuUsage.TotalTime;
+            RuntimeActivity runtime = RuntimeActivity.Now();
             long start = Stopwatch.GetTimestamp();
             await Within(leaver.LeaveAsync(cancellationToken).AsTask(), () => $"{mode.Label} leave n={n}: the leaver to send its leave");
             long end = await WhenAllHaveAsync(staying, v => v.Count == n - 1 && !v.Contains(leaver.PrivateGroup), () => $"{mode.Label} leave n={n}: every remaining member to install the view of {n - 1} members", cancellationToken);
@@ -82,7 +84,7 @@ internal sealed class GroupsBenchmark(BenchRing ring, Action<string> progress)
                 with { Operations = mode.Kind == BenchModeKind.Secure ? Operations(group.Members) - before : null });
             if (n == maxN)
             {
-                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} leave n={n}", staying, start, n - 1));
+                Timeline?.Invoke(MemberTimeline.Describe($"timeline {phase} {mode.Label} leave n={n} ({(RuntimeActivity.Now() - runtime).Describe()})", staying, start, n - 1));
             }
             await Within(group.RemoveNewestAsync(), () => $"{mode.Label} leave n={n}: the leaver's session to close");
         }
