@@ -61,18 +61,27 @@ internal static class BenchGroupsCommand
         {
             var bench = new GroupsBenchmark(ring, Progress) { Timeline = settings.Timeline ? TimelineLine : null };
 
-            // Warm-up: one unmeasured round per mode at the full size. Tiered JIT recompiles a method after 30 calls and
-            // the code of a membership change runs a few times per member per change, so a small round left it compiling
-            // through the measured ones: 14 % of the process's CPU around the measured joins was the JIT (perf, 2026-11-24).
-            foreach (BenchMode mode in settings.MaxN >= 2 ? settings.Modes : [])
+            // Warm-up: two unmeasured rounds per mode at the full size. Tiered JIT recompiles a method after 30 calls (and
+            // with PGO once more after 30 instrumented ones), and the code of a membership change runs a few times per
+            // member per change: a 4-member round left it compiling through the measured ones (14 % of the process's CPU
+            // around the measured joins was the JIT, perf 2026-11-24), one full round still 11-75 methods in round 1's
+            // largest join (--timeline).
+            for (int warmUp = 1; warmUp <= 2 && settings.MaxN >= 2; warmUp++)
             {
-                await bench.MembershipAsync(mode, settings.MaxN, "warm-up", cancellation);
+                foreach (BenchMode mode in settings.Modes)
+                {
+                    await bench.MembershipAsync(mode, settings.MaxN, $"warm-up {warmUp}/2", cancellation);
+                }
             }
 
             for (int round = 1; round <= settings.Rounds && settings.MaxN >= 2; round++)
             {
                 foreach (BenchMode mode in settings.Modes)
                 {
+                    // Each round from a collected heap: the warm-up's and the last round's garbage otherwise comes due in
+                    // the first changes of the round (a gen0 collection inside round 1's largest join, run after run).
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
                     await JitQuiet.WaitAsync(settings.JitQuiet, JitQuiet.Limit, cancellation);
                     samples.AddRange(await bench.MembershipAsync(mode, settings.MaxN, $"round {round}/{settings.Rounds}", cancellation));
                 }
