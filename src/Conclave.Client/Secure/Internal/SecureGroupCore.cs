@@ -1,3 +1,4 @@
+using System.Buffers;
 using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
 using Conclave.Crypto;
@@ -105,6 +106,8 @@ internal sealed class SecureGroupCore : IDisposable
     private SecureAead Suite => _options?.Aead ?? SecureAead.Aes256Gcm;
 
     private bool SignsMessages => _options?.SignMessages ?? false;
+
+    private bool PooledBodies => _options?.PooledMessageBodies ?? false;
 
     public static ulong ViewIdOf(GroupId id) => ((ulong)(uint)id.Time << 32) | (uint)id.Index;
 
@@ -422,18 +425,22 @@ internal sealed class SecureGroupCore : IDisposable
 
         // Decrypted straight from the received buffer into the body handed to the application: no other copy.
         ReadOnlySpan<byte> ciphertext = wire[SealedFormat.HeaderSize..^EpochCipher.TagSize];
-        var plaintext = new byte[ciphertext.Length];
+        bool pooled = PooledBodies;
+        byte[] plaintext = pooled ? ArrayPool<byte>.Shared.Rent(ciphertext.Length) : new byte[ciphertext.Length];
+        Span<byte> opened = plaintext.AsSpan(0, ciphertext.Length);
         ReadOnlySpan<byte> ad = AssociatedData(wire[..SealedFormat.HeaderSize], data.Sender, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
-        if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], plaintext, ad))
+        if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], opened, ad))
         {
+            Discard(plaintext, pooled);
             Counters.Forged++;
             Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 
-        byte[] body = plaintext;
-        if (header.Signed != SignsMessages || (header.Signed && !TryStripSignature(data.Sender, ad, plaintext, out body)))
+        int bodyLength = opened.Length;
+        if (header.Signed != SignsMessages || (header.Signed && !TryStripSignature(data.Sender, ad, opened, out bodyLength)))
         {
+            Discard(plaintext, pooled);
             Counters.BadSignature++;
             Observer.Rejected(SecureRejection.Forged, data.Sender); // a bad signature is a forgery by an insider
             return;
@@ -446,7 +453,16 @@ internal sealed class SecureGroupCore : IDisposable
             PruneEarlierKeys();
         }
 
-        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
+        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, plaintext, bodyLength, pooled));
+    }
+
+    /// <summary>A refused message's plaintext buffer: a pooled one goes back cleared (it may hold a forger's decryption attempt).</summary>
+    private static void Discard(byte[] plaintext, bool pooled)
+    {
+        if (pooled)
+        {
+            ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
+        }
     }
 
     /// <summary>The key of <paramref name="epoch"/> if this view still holds it, with its generation.</summary>
@@ -497,21 +513,22 @@ internal sealed class SecureGroupCore : IDisposable
         return ad[..SealedFormat.WriteAssociatedData(ad, header, _groupLatin1, sender)];
     }
 
-    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, byte[] plaintext, out byte[] body)
+    /// <summary>Verifies the signature at the end of <paramref name="plaintext"/>; the body is what precedes it.</summary>
+    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, out int bodyLength)
     {
-        body = [];
+        bodyLength = 0;
         if (plaintext.Length < SealedFormat.SignatureSize || !_options!.Directory.TryGet(sender, out byte[] publicKey))
         {
             return false;
         }
 
         int length = plaintext.Length - SealedFormat.SignatureSize;
-        if (!MemberIdentity.Verify(publicKey, SealedFormat.SignedContent(ad, plaintext.AsSpan(0, length)), plaintext.AsSpan(length)))
+        if (!MemberIdentity.Verify(publicKey, SealedFormat.SignedContent(ad, plaintext[..length]), plaintext[length..]))
         {
             return false;
         }
 
-        body = plaintext[..length];
+        bodyLength = length;
         return true;
     }
 }
