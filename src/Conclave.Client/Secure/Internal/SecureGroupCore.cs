@@ -27,7 +27,8 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly string _group;
     private readonly string _self;
     private readonly SecureGroupOptions? _options;
-    private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    // Each sender's replay and key-pruning state in this view.
+    private readonly Dictionary<string, SenderState> _senders = new(StringComparer.Ordinal);
     private readonly byte[] _groupLatin1;
     private IReadOnlyList<string> _flushMembers = [];
     private string[] _members = [];
@@ -39,8 +40,6 @@ internal sealed class SecureGroupCore : IDisposable
     private int _generation;
     // Earlier keys of this view (refreshes), oldest first, with their generation (0 = the view's first key).
     private readonly List<(int Generation, EpochCipher Cipher)> _earlierInView = [];
-    // The newest generation each member has sealed under in this view: it never seals under an older one again.
-    private readonly Dictionary<string, int> _newestSealedBy = new(StringComparer.Ordinal);
     private bool _sealingStopped;
     private long _nextSequence;
 
@@ -390,10 +389,9 @@ internal sealed class SecureGroupCore : IDisposable
         }
 
         _earlierInView.Clear();
-        _newestSealedBy.Clear();
+        _senders.Clear();
         _generation = 0;
         _nextSequence = 0;
-        _lastSequence.Clear();
     }
 
     private void Open(FlushDataMessage data)
@@ -416,7 +414,8 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
-        if (header.Sequence <= _lastSequence.GetValueOrDefault(data.Sender, -1))
+        _senders.TryGetValue(data.Sender, out SenderState? sender);
+        if (header.Sequence <= (sender?.LastSequence ?? -1))
         {
             Counters.Replays++;
             Observer.Rejected(SecureRejection.Replay, data.Sender);
@@ -446,10 +445,16 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
-        _lastSequence[data.Sender] = header.Sequence;
-        if (generation > _newestSealedBy.GetValueOrDefault(data.Sender))
+        if (sender is null)
         {
-            _newestSealedBy[data.Sender] = generation;
+            sender = new SenderState();
+            _senders[data.Sender] = sender;
+        }
+
+        sender.LastSequence = header.Sequence;
+        if (generation > sender.NewestGeneration)
+        {
+            sender.NewestGeneration = generation;
             PruneEarlierKeys();
         }
 
@@ -495,7 +500,7 @@ internal sealed class SecureGroupCore : IDisposable
         int oldestInUse = int.MaxValue;
         foreach (string member in _members)
         {
-            oldestInUse = Math.Min(oldestInUse, _newestSealedBy.GetValueOrDefault(member));
+            oldestInUse = Math.Min(oldestInUse, _senders.TryGetValue(member, out SenderState? sender) ? sender.NewestGeneration : 0);
         }
 
         while (_earlierInView.Count > 0 && _earlierInView[0].Generation < oldestInUse)
