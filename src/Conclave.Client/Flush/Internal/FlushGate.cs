@@ -10,6 +10,11 @@ namespace Conclave.Client.Flush.Internal;
 /// </summary>
 internal sealed class FlushGate : IDisposable
 {
+    // Spins before queuing: the first ten are short, growing busy-waits, the rest yield the core, so that a holder
+    // preempted by the spinner's thread can finish (measured on two cores: stopping at the first yield, the secure
+    // bench sender still queued 34 times per 20,000 messages; with ten yields more, once or twice).
+    private const int SpinLimit = 20;
+
     private readonly SemaphoreSlim _semaphore = new(1, 1);
 
     /// <summary>Takes the gate: at once if free, after a short spin if it frees meanwhile, otherwise queued.</summary>
@@ -25,7 +30,7 @@ internal sealed class FlushGate : IDisposable
         SpinWait spinner = default;
         while (!_semaphore.Wait(0, CancellationToken.None))
         {
-            if (spinner.NextSpinWillYield)
+            if (spinner.Count >= SpinLimit)
             {
                 return new ValueTask(_semaphore.WaitAsync(cancellationToken));
             }
