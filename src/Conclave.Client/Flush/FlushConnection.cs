@@ -27,7 +27,7 @@ public sealed class FlushConnection : IAsyncDisposable
 
     private readonly GroupConnection _connection;
     private readonly FlushCore _core;
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly FlushGate _gate = new();
     private TaskCompletionSource? _progress;
     private int _receiving;
 

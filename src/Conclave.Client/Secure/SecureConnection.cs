@@ -31,6 +31,10 @@ public sealed class SecureConnection : IAsyncDisposable
     private readonly Dictionary<string, SecureGroupState> _secure = new(StringComparer.Ordinal);
     private readonly HashSet<string> _plain = new(StringComparer.Ordinal);
     private readonly Queue<SecureEvent> _deliveries = new();
+
+    // How many events wait in _deliveries: written under the lock, read without it so that the usual receive (nothing
+    // waiting) takes the lock once per message, not twice.
+    private int _waitingDeliveries;
     private readonly Channel<(string Group, KeyAgreementSend Send)> _keyAgreementSends = Channel.CreateUnbounded<(string, KeyAgreementSend)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _sendLoop;
     private readonly CancellationTokenSource _closing = new();
@@ -277,11 +281,14 @@ public sealed class SecureConnection : IAsyncDisposable
         {
             while (true)
             {
-                lock (_lock)
+                if (Volatile.Read(ref _waitingDeliveries) > 0)
                 {
-                    if (_deliveries.TryDequeue(out SecureEvent? ready))
+                    lock (_lock)
                     {
-                        return ready;
+                        if (TryTakeDelivery(out SecureEvent? ready))
+                        {
+                            return ready;
+                        }
                     }
                 }
 
@@ -317,7 +324,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     {
                         if (_plain.Contains(e.Group))
                         {
-                            _deliveries.Enqueue(new PlainGroupEvent(OwnedBody(e)));
+                            Deliver(new PlainGroupEvent(OwnedBody(e)));
                             if (e is FlushSelfLeave)
                             {
                                 _plain.Remove(e.Group);
@@ -332,7 +339,7 @@ public sealed class SecureConnection : IAsyncDisposable
                     }
 
                     // The usual case (a data message opened into one delivery) returns here, without another turn of the lock.
-                    _deliveries.TryDequeue(out next);
+                    TryTakeDelivery(out next);
                 }
 
                 progress?.SetResult();
@@ -444,10 +451,25 @@ public sealed class SecureConnection : IAsyncDisposable
                 state.KeyInstalledAt = Environment.TickCount64;
             }
 
-            _deliveries.Enqueue(e);
+            Deliver(e);
         }
 
         return NextSignal();
+    }
+
+    /// <summary>Queues an event for the receiver (under the lock).</summary>
+    private void Deliver(SecureEvent e)
+    {
+        _deliveries.Enqueue(e);
+        Volatile.Write(ref _waitingDeliveries, _deliveries.Count);
+    }
+
+    /// <summary>Takes the next queued event, if any (under the lock).</summary>
+    private bool TryTakeDelivery([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out SecureEvent? e)
+    {
+        bool taken = _deliveries.TryDequeue(out e);
+        Volatile.Write(ref _waitingDeliveries, _deliveries.Count);
+        return taken;
     }
 
     /// <summary>Hands a key agreement unicast from the private group to its secure group's core (under the lock).</summary>

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Conclave.Client.Secure;
 
 /// <summary>One event of a <see cref="SecureGroup"/>: a <see cref="SecureView"/>, a <see cref="SecureMessage"/> or <see cref="SecureLeft"/>.</summary>
@@ -55,14 +57,31 @@ public sealed class SecureView : SecureEvent
 internal sealed record SecureViewChange(IReadOnlyList<SecureKeyEvent> Events, IReadOnlyList<string> Joined, IReadOnlyList<string> Left, IReadOnlyList<string> Excluded);
 
 /// <summary>An application message, authenticated and decrypted under the current view's key.</summary>
-public sealed class SecureMessage : SecureEvent
+/// <remarks>
+/// Disposing a message matters only in a group with <see cref="SecureGroupOptions.PooledMessageBodies"/>: it returns
+/// the body's buffer to the pool (cleared), after which <see cref="Body"/> is empty and memory taken from it before
+/// must not be read. Otherwise the body is the message's own array and disposing does nothing.
+/// </remarks>
+public sealed class SecureMessage : SecureEvent, IDisposable
 {
+    private readonly int _length;
+    private readonly bool _pooled;
+    private byte[]? _buffer;
+
     internal SecureMessage(string group, string sender, short messageType, byte[] body)
+        : this(group, sender, messageType, body, body.Length, pooled: false)
+    {
+    }
+
+    /// <summary>A message whose body is the first <paramref name="length"/> bytes of <paramref name="buffer"/>, rented from <see cref="ArrayPool{T}.Shared"/> if <paramref name="pooled"/>.</summary>
+    internal SecureMessage(string group, string sender, short messageType, byte[] buffer, int length, bool pooled)
         : base(group)
     {
         Sender = sender;
         MessageType = messageType;
-        Body = body;
+        _buffer = buffer;
+        _length = length;
+        _pooled = pooled;
     }
 
     /// <summary>Gets the sender's private group.</summary>
@@ -71,8 +90,18 @@ public sealed class SecureMessage : SecureEvent
     /// <summary>Gets the application's message type.</summary>
     public short MessageType { get; }
 
-    /// <summary>Gets the plaintext.</summary>
-    public ReadOnlyMemory<byte> Body { get; }
+    /// <summary>Gets the plaintext (empty once a pooled message was disposed).</summary>
+    public ReadOnlyMemory<byte> Body => _buffer is byte[] buffer ? buffer.AsMemory(0, _length) : ReadOnlyMemory<byte>.Empty;
+
+    /// <summary>Returns a pooled body's buffer to the pool, cleared; does nothing for a body of its own or a second time.</summary>
+    public void Dispose()
+    {
+        // Cleared: the pool is the process's, and plaintext must not outlive the message in other users' buffers.
+        if (_pooled && Interlocked.Exchange(ref _buffer, null) is byte[] buffer)
+        {
+            ArrayPool<byte>.Shared.Return(buffer, clearArray: true);
+        }
+    }
 }
 
 /// <summary>This member's leave took effect.</summary>

@@ -46,6 +46,19 @@ public sealed record SecureGroupOptions
     public TimeSpan? RefreshInterval { get; init; }
 
     /// <summary>
+    /// Gets a value indicating whether a received <see cref="SecureMessage"/>'s body is decrypted into a buffer rented
+    /// from a pool, which <see cref="SecureMessage.Dispose"/> returns (cleared) for the next message; false (the
+    /// default): each body is a new array, and disposing a message does nothing.
+    /// </summary>
+    /// <remarks>
+    /// For an application that is done with each message before it receives many more: it saves an allocation (and the
+    /// garbage collector's clearing of it) per message received. After <see cref="SecureMessage.Dispose"/> the body must
+    /// not be read, nor any <see cref="ReadOnlyMemory{T}"/> taken from it; a message never disposed is simply collected.
+    /// A local choice: members of a group need not agree on it.
+    /// </remarks>
+    public bool PooledMessageBodies { get; init; }
+
+    /// <summary>
     /// Gets a value indicating whether the group's Flush layer uses the coordinator exchange (docs/flush.md, "Coordinated
     /// groups": each member's FLUSH_OK goes to the view's first member, which announces ALL_FLUSHED; 2n deliveries per
     /// change instead of n²) rather than Spread FL's FLUSH_OK multicasts. Every member of a group must use the same.

@@ -185,7 +185,8 @@ internal abstract class BenchMember : IAsyncDisposable
         {
             var keying = new KeyingLog();
             var operations = new OperationCounter();
-            SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations }, cancellationToken);
+            // Pooled bodies: the loop below is done with each message once it is counted, as an application consuming in place.
+            SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations, PooledMessageBodies = true }, cancellationToken);
             return new SecureMember(secure, keying) { Operations = operations };
         }
 
@@ -205,8 +206,13 @@ internal abstract class BenchMember : IAsyncDisposable
                     case SecureView view:
                         Views.Installed(view.Members);
                         break;
-                    case SecureMessage { MessageType: DataType }:
-                        CountData();
+                    case SecureMessage message:
+                        if (message.MessageType == DataType)
+                        {
+                            CountData();
+                        }
+
+                        message.Dispose();
                         break;
                     case SecureLeft:
                         return;

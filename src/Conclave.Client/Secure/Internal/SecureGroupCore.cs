@@ -1,3 +1,4 @@
+using System.Buffers;
 using Conclave.Client.Diagnostics;
 using Conclave.Client.Flush;
 using Conclave.Crypto;
@@ -26,7 +27,8 @@ internal sealed class SecureGroupCore : IDisposable
     private readonly string _group;
     private readonly string _self;
     private readonly SecureGroupOptions? _options;
-    private readonly Dictionary<string, long> _lastSequence = new(StringComparer.Ordinal);
+    // Each sender's replay and key-pruning state in this view.
+    private readonly Dictionary<string, SenderState> _senders = new(StringComparer.Ordinal);
     private readonly byte[] _groupLatin1;
     private IReadOnlyList<string> _flushMembers = [];
     private string[] _members = [];
@@ -38,8 +40,6 @@ internal sealed class SecureGroupCore : IDisposable
     private int _generation;
     // Earlier keys of this view (refreshes), oldest first, with their generation (0 = the view's first key).
     private readonly List<(int Generation, EpochCipher Cipher)> _earlierInView = [];
-    // The newest generation each member has sealed under in this view: it never seals under an older one again.
-    private readonly Dictionary<string, int> _newestSealedBy = new(StringComparer.Ordinal);
     private bool _sealingStopped;
     private long _nextSequence;
 
@@ -108,6 +108,8 @@ internal sealed class SecureGroupCore : IDisposable
     private SecureAead Suite => _options?.Aead ?? SecureAead.Aes256Gcm;
 
     private bool SignsMessages => _options?.SignMessages ?? false;
+
+    private bool PooledBodies => _options?.PooledMessageBodies ?? false;
 
     public static ulong ViewIdOf(GroupId id) => ((ulong)(uint)id.Time << 32) | (uint)id.Index;
 
@@ -395,10 +397,9 @@ internal sealed class SecureGroupCore : IDisposable
         }
 
         _earlierInView.Clear();
-        _newestSealedBy.Clear();
+        _senders.Clear();
         _generation = 0;
         _nextSequence = 0;
-        _lastSequence.Clear();
     }
 
     private void Open(FlushDataMessage data)
@@ -421,7 +422,8 @@ internal sealed class SecureGroupCore : IDisposable
             return;
         }
 
-        if (header.Sequence <= _lastSequence.GetValueOrDefault(data.Sender, -1))
+        _senders.TryGetValue(data.Sender, out SenderState? sender);
+        if (header.Sequence <= (sender?.LastSequence ?? -1))
         {
             Counters.Replays++;
             Observer.Rejected(SecureRejection.Replay, data.Sender);
@@ -430,31 +432,50 @@ internal sealed class SecureGroupCore : IDisposable
 
         // Decrypted straight from the received buffer into the body handed to the application: no other copy.
         ReadOnlySpan<byte> ciphertext = wire[SealedFormat.HeaderSize..^EpochCipher.TagSize];
-        var plaintext = new byte[ciphertext.Length];
+        bool pooled = PooledBodies;
+        byte[] plaintext = pooled ? ArrayPool<byte>.Shared.Rent(ciphertext.Length) : new byte[ciphertext.Length];
+        Span<byte> opened = plaintext.AsSpan(0, ciphertext.Length);
         ReadOnlySpan<byte> ad = AssociatedData(wire[..SealedFormat.HeaderSize], data.Sender, stackalloc byte[SealedFormat.StackAssociatedDataSize]);
-        if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], plaintext, ad))
+        if (!cipher.TryOpen(data.Sender, header.Sequence, ciphertext, wire[^EpochCipher.TagSize..], opened, ad))
         {
+            Discard(plaintext, pooled);
             Counters.Forged++;
             Observer.Rejected(SecureRejection.Forged, data.Sender);
             return;
         }
 
-        byte[] body = plaintext;
-        if (header.Signed != SignsMessages || (header.Signed && !TryStripSignature(data.Sender, ad, plaintext, out body)))
+        int bodyLength = opened.Length;
+        if (header.Signed != SignsMessages || (header.Signed && !TryStripSignature(data.Sender, ad, opened, out bodyLength)))
         {
+            Discard(plaintext, pooled);
             Counters.BadSignature++;
             Observer.Rejected(SecureRejection.Forged, data.Sender); // a bad signature is a forgery by an insider
             return;
         }
 
-        _lastSequence[data.Sender] = header.Sequence;
-        if (generation > _newestSealedBy.GetValueOrDefault(data.Sender))
+        if (sender is null)
         {
-            _newestSealedBy[data.Sender] = generation;
+            sender = new SenderState();
+            _senders[data.Sender] = sender;
+        }
+
+        sender.LastSequence = header.Sequence;
+        if (generation > sender.NewestGeneration)
+        {
+            sender.NewestGeneration = generation;
             PruneEarlierKeys();
         }
 
-        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, body));
+        Deliveries.Enqueue(new SecureMessage(_group, data.Sender, header.MessageType, plaintext, bodyLength, pooled));
+    }
+
+    /// <summary>A refused message's plaintext buffer: a pooled one goes back cleared (it may hold a forger's decryption attempt).</summary>
+    private static void Discard(byte[] plaintext, bool pooled)
+    {
+        if (pooled)
+        {
+            ArrayPool<byte>.Shared.Return(plaintext, clearArray: true);
+        }
     }
 
     /// <summary>The key of <paramref name="epoch"/> if this view still holds it, with its generation.</summary>
@@ -487,7 +508,7 @@ internal sealed class SecureGroupCore : IDisposable
         int oldestInUse = int.MaxValue;
         foreach (string member in _members)
         {
-            oldestInUse = Math.Min(oldestInUse, _newestSealedBy.GetValueOrDefault(member));
+            oldestInUse = Math.Min(oldestInUse, _senders.TryGetValue(member, out SenderState? sender) ? sender.NewestGeneration : 0);
         }
 
         while (_earlierInView.Count > 0 && _earlierInView[0].Generation < oldestInUse)
@@ -505,21 +526,22 @@ internal sealed class SecureGroupCore : IDisposable
         return ad[..SealedFormat.WriteAssociatedData(ad, header, _groupLatin1, sender)];
     }
 
-    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, byte[] plaintext, out byte[] body)
+    /// <summary>Verifies the signature at the end of <paramref name="plaintext"/>; the body is what precedes it.</summary>
+    private bool TryStripSignature(string sender, ReadOnlySpan<byte> ad, ReadOnlySpan<byte> plaintext, out int bodyLength)
     {
-        body = [];
+        bodyLength = 0;
         if (plaintext.Length < SealedFormat.SignatureSize || !_options!.Directory.TryGet(sender, out byte[] publicKey))
         {
             return false;
         }
 
         int length = plaintext.Length - SealedFormat.SignatureSize;
-        if (!MemberIdentity.Verify(publicKey, SealedFormat.SignedContent(ad, plaintext.AsSpan(0, length)), plaintext.AsSpan(length)))
+        if (!MemberIdentity.Verify(publicKey, SealedFormat.SignedContent(ad, plaintext[..length]), plaintext[length..]))
         {
             return false;
         }
 
-        body = plaintext[..length];
+        bodyLength = length;
         return true;
     }
 }
