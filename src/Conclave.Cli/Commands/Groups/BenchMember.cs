@@ -185,8 +185,9 @@ internal abstract class BenchMember : IAsyncDisposable
         {
             var keying = new KeyingLog();
             var operations = new OperationCounter();
-            // Pooled bodies: the loop below is done with each message once it is counted, as an application consuming in place.
-            SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations, PooledMessageBodies = true }, cancellationToken);
+            // Default options, as the plain member's ReceiveAsync: every message's body is the application's own array.
+            // (PooledMessageBodies would spare the secure side an allocation the plain side still pays.)
+            SecureGroup secure = await SecureGroup.JoinAsync(spreadName, name, group, options with { LoggerFactory = keying, Counter = operations }, cancellationToken);
             return new SecureMember(secure, keying) { Operations = operations };
         }
 
