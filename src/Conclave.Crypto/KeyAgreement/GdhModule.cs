@@ -73,6 +73,9 @@ internal sealed class GdhModule : ModuleBase
     /// <summary>The next share prepared for the committed state, if handed out (tests).</summary>
     internal byte[]? PreparedShare => _next?.Share;
 
+    /// <summary>The work preparing the next share, if handed out (tests).</summary>
+    internal GdhNextShare? PreparedWork => _next;
+
     /// <summary>The current controller (newest member of the committed order).</summary>
     internal string? Controller => _order.Count > 0 ? _order[^1] : null;
 
@@ -437,6 +440,7 @@ internal sealed class GdhModule : ModuleBase
         if (TakeReadyNext([]) is GdhNextShare next)
         {
             (share, cardinal) = (next.Share, next.Cardinal);
+            next.EraseAfterUse(keepCardinal: true);
         }
         else
         {
@@ -456,7 +460,10 @@ internal sealed class GdhModule : ModuleBase
     {
         if (TakeReadyNext(order.Where(m => m != Self)) is GdhNextShare next)
         {
-            return (next.Share, [.. order.Select(m => m == Self ? _partials[Self] : next.Updated(m))], withCardinal ? next.Cardinal : null);
+            (byte[] Share, List<byte[]> Partials, byte[]? Cardinal) taken =
+                (next.Share, [.. order.Select(m => m == Self ? _partials[Self] : next.Updated(m))], withCardinal ? next.Cardinal : null);
+            next.EraseAfterUse(keepCardinal: withCardinal);
+            return taken;
         }
 
         byte[] share = Dh.RandomScalar(Options.Random);
@@ -477,13 +484,15 @@ internal sealed class GdhModule : ModuleBase
             return null;
         }
 
-        if (next.IsFinished)
+        // Read once: the work may finish on its thread between two reads, and work used must be work counted.
+        bool finished = next.IsFinished;
+        if (finished)
         {
             Counter.PrecomputedExponentiations += next.Counter.Exponentiations;
             Counter.Validations += next.Counter.Validations;
         }
 
-        if (ReferenceEquals(next.BasedOn, _share) && next.Covers(others))
+        if (finished && ReferenceEquals(next.BasedOn, _share) && next.Covers(others))
         {
             return next;
         }

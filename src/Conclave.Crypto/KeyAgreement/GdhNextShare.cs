@@ -53,6 +53,9 @@ internal sealed class GdhNextShare : KeyAgreementPrecomputation
     /// <summary>True if the work finished, every element was valid, and it covers every member of <paramref name="others"/>.</summary>
     public bool Covers(IEnumerable<string> others) => IsFinished && !_invalidElement && others.All(_updated.ContainsKey);
 
+    /// <summary>The ratio the partial keys were raised to (tests).</summary>
+    internal byte[] Ratio => _ratio;
+
     /// <summary>A member's partial key with the new share in place of the committed one.</summary>
     public byte[] Updated(string member) => _updated[member];
 
@@ -61,6 +64,20 @@ internal sealed class GdhNextShare : KeyAgreementPrecomputation
     {
         CryptographicOperations.ZeroMemory(Share);
         CryptographicOperations.ZeroMemory(_ratio);
+    }
+
+    /// <summary>
+    /// Zeroes what a run that took the share keeps no use for: the ratio (with it and the old group element, or the
+    /// cardinal value, one element gives the other), and the cardinal value unless it goes into a message (for a leave
+    /// or refresh it is the controller's new group element itself).
+    /// </summary>
+    public void EraseAfterUse(bool keepCardinal)
+    {
+        CryptographicOperations.ZeroMemory(_ratio);
+        if (!keepCardinal && _cardinal is not null)
+        {
+            CryptographicOperations.ZeroMemory(_cardinal);
+        }
     }
 
     protected override void Compute()

@@ -120,4 +120,42 @@ public sealed class GdhPreparedShareTests
             }
         }
     }
+
+    /// <summary>
+    /// The ratio N̂·N⁻¹ is as secret as a share (with it, a departed member raises the old group element to the new one,
+    /// and a joiner lowers the cardinal value to the old one): the computed path erases it at once, and so must the
+    /// prepared one. A leave's or refresh's prepared cardinal value is the controller's own new group element, which
+    /// Finish erases in its own copy.
+    /// </summary>
+    [Fact]
+    public void A_used_prepared_share_leaves_neither_its_ratio_nor_a_copy_of_the_group_element_behind()
+    {
+        using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 11) { Precompute = true };
+        List<string> members = [.. Enumerable.Range(0, 6).Select(_ => sim.Create().Name)];
+        sim.Install(members[..1]);
+        sim.Run();
+        for (int n = 2; n <= members.Count; n++)
+        {
+            sim.Install(members[..n]);
+            sim.Run();
+        }
+
+        var controller = (GdhModule)sim[members[^1]].Module;
+        GdhNextShare leaveWork = controller.PreparedWork!;
+        members.RemoveAt(2);
+        sim.Install(members);
+        sim.Run();
+        Checks.AllAgree(sim, "leave");
+        Assert.Same(leaveWork.Share, controller.CommittedShare);
+        Assert.True(leaveWork.Ratio.All(b => b == 0), "leave: the prepared ratio was not erased");
+        Assert.True(leaveWork.Cardinal.All(b => b == 0), "leave: the prepared copy of the new group element was not erased");
+
+        GdhNextShare joinWork = controller.PreparedWork!;
+        members.Add(sim.Create().Name);
+        sim.Install(members);
+        sim.Run();
+        Checks.AllAgree(sim, "join");
+        Assert.Same(joinWork.Share, controller.CommittedShare);
+        Assert.True(joinWork.Ratio.All(b => b == 0), "join: the prepared ratio was not erased");
+    }
 }
