@@ -169,7 +169,7 @@ internal sealed class GdhModule : ModuleBase
         if (Controller == Self)
         {
             BeginOwnNextRun();
-            ControllerRekey(_order);
+            ControllerRekey(_order, fresh: true);
         }
         else
         {
@@ -177,7 +177,7 @@ internal sealed class GdhModule : ModuleBase
         }
     }
 
-    /// <summary>A settled controller prepares its next share: the next join, leave, merge or refresh starts with it.</summary>
+    /// <summary>A settled controller prepares its next share: the next join, leave or merge starts with it (a refresh draws its own).</summary>
     public override KeyAgreementPrecomputation? TakePrecomputation()
     {
         if (!IsSettled || _next is not null || Controller != Self || _share is null || _order.Count < 2)
@@ -405,16 +405,20 @@ internal sealed class GdhModule : ModuleBase
         if (Controller == Self)
         {
             BeginOwnNextRun();
-            ControllerRekey(_order);
+            ControllerRekey(_order, fresh: true);
         }
 
         return Rejection.None;
     }
 
-    /// <summary>Leave, partition and refresh: a new controller share, every other partial key updated, one broadcast.</summary>
-    private void ControllerRekey(List<string> order)
+    /// <summary>
+    /// Leave, partition and refresh: a new controller share, every other partial key updated, one broadcast. A refresh
+    /// (<paramref name="fresh"/>) draws its share now: one prepared earlier would have been in memory when the controller
+    /// was compromised, and the refresh is what heals that.
+    /// </summary>
+    private void ControllerRekey(List<string> order, bool fresh = false)
     {
-        (byte[] share, List<byte[]> partials, _) = NextShare(order, withCardinal: false);
+        (byte[] share, List<byte[]> partials, _) = NextShare(order, withCardinal: false, mayUsePrepared: !fresh);
         _runOrder = order;
         _runShare = share;
         _pendingPartials = partials;
@@ -456,9 +460,9 @@ internal sealed class GdhModule : ModuleBase
     /// A new controller share with every member's partial key updated to it (and, for a hand-off, the cardinal value):
     /// the prepared ones if they are ready and fit, else computed now.
     /// </summary>
-    private (byte[] Share, List<byte[]> Partials, byte[]? Cardinal) NextShare(List<string> order, bool withCardinal)
+    private (byte[] Share, List<byte[]> Partials, byte[]? Cardinal) NextShare(List<string> order, bool withCardinal, bool mayUsePrepared = true)
     {
-        if (TakeReadyNext(order.Where(m => m != Self)) is GdhNextShare next)
+        if (mayUsePrepared && TakeReadyNext(order.Where(m => m != Self)) is GdhNextShare next)
         {
             (byte[] Share, List<byte[]> Partials, byte[]? Cardinal) taken =
                 (next.Share, [.. order.Select(m => m == Self ? _partials[Self] : next.Updated(m))], withCardinal ? next.Cardinal : null);

@@ -51,7 +51,7 @@ internal sealed class GdhNextShare : KeyAgreementPrecomputation
     public byte[] Cardinal => _cardinal ?? throw new InvalidOperationException("Not computed.");
 
     /// <summary>True if the work finished, every element was valid, and it covers every member of <paramref name="others"/>.</summary>
-    public bool Covers(IEnumerable<string> others) => IsFinished && !_invalidElement && others.All(_updated.ContainsKey);
+    public bool Covers(IEnumerable<string> others) => IsFinished && !Failed && !_invalidElement && others.All(_updated.ContainsKey);
 
     /// <summary>The ratio the partial keys were raised to (tests).</summary>
     internal byte[] Ratio => _ratio;

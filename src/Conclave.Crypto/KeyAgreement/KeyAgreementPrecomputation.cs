@@ -10,11 +10,16 @@ public abstract class KeyAgreementPrecomputation
 {
     private int _started;
     private volatile bool _finished;
+    private bool _failed;
 
     /// <summary>Gets a value indicating whether <see cref="Run"/> has completed (its results are then visible to any thread).</summary>
     internal bool IsFinished => _finished;
 
-    /// <summary>Does the work. Safe to call from any thread; only the first call does anything.</summary>
+    /// <summary>Gets a value indicating whether the work ended in an exception: its results are not to be used (read after <see cref="IsFinished"/>).</summary>
+    internal bool Failed => _failed;
+
+    /// <summary>Does the work. Safe to call from any thread; only the first call does anything. Never throws.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1031:Do not catch general exception types", Justification = "Runs on a thread-pool thread, where an exception would end the process; the module then computes on its own thread, where any error surfaces as usual.")]
     public void Run()
     {
         if (Interlocked.Exchange(ref _started, 1) != 0)
@@ -22,7 +27,15 @@ public abstract class KeyAgreementPrecomputation
             return;
         }
 
-        Compute();
+        try
+        {
+            Compute();
+        }
+        catch (Exception)
+        {
+            _failed = true;
+        }
+
         _finished = true;
     }
 

@@ -170,5 +170,5 @@ public interface IGroupKeyAgreement : IDisposable
     /// Work to run before the next membership change, on any thread (off the receive path), or null if there is none.
     /// Ask after every step; each piece of work is handed out once. Not running it is always safe.
     /// </summary>
-    KeyAgreementPrecomputation? TakePrecomputation();
+    KeyAgreementPrecomputation? TakePrecomputation() => null;
 }

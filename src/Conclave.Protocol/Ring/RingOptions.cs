@@ -34,6 +34,13 @@ public sealed record RingOptions
     /// burst that finds the token idle-held rather than kept went out bundled without keeps (TokenKeepTests).
     /// </summary>
     public int SeqUnchangedConst { get; init; } = 8;
+
+    /// <summary>
+    /// The fewest idle visits allowed before a hold: members send their TokenHoldCancel from two visits before it, and an
+    /// idle hold does not wait for SAFE deliveries the way a keep does, so one or two visits could hold a token that
+    /// another rotation would have made a SAFE message deliverable with.
+    /// </summary>
+    public const int MinSeqUnchangedConst = 3;
     /// <summary>
     /// Most messages one token visit may send (continuations included) and still keep the token for the sender's
     /// next submission. A low-rate lone sender then finds the token at hand; a sender with a stream of submissions
@@ -71,9 +78,9 @@ public sealed record RingOptions
         {
             throw new ArgumentException("Ring timers must satisfy consensus >= join, consensus > token, retransmit < token.");
         }
-        if (EffectiveTokenHoldUs < 0 || EffectiveTokenHoldUs >= TokenRetransmitTimeoutUs || SeqUnchangedConst <= 0 || TokenKeepMaxMessages < 0)
+        if (EffectiveTokenHoldUs < 0 || EffectiveTokenHoldUs >= TokenRetransmitTimeoutUs || SeqUnchangedConst < MinSeqUnchangedConst || TokenKeepMaxMessages < 0)
         {
-            throw new ArgumentException("The token hold must be shorter than the token retransmit timeout (the predecessor would resend the token), SeqUnchangedConst positive and TokenKeepMaxMessages not negative.");
+            throw new ArgumentException($"The token hold must be shorter than the token retransmit timeout (the predecessor would resend the token), SeqUnchangedConst at least {MinSeqUnchangedConst} and TokenKeepMaxMessages not negative.");
         }
         if (WindowSize <= 0 || MaxMessages <= 0 || QueueCapacity <= WindowSize)
         {

@@ -59,7 +59,7 @@ public sealed partial class BenchGroupsCliTests : IDisposable
         Assert.Equal(2, Regex.Count(timeline.Value, " computed="));
     }
 
-    [GeneratedRegex(@"^timeline round 1/1 (.+) n=3 \(jit [0-9]+ methods, gc [0-9]+/[0-9]+/[0-9]+\):.*$", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^timeline round 1/1 (.+) n=3 \(jit [0-9]+ methods, gc [0-9]+/[0-9]+/[0-9]+ \(gen0/1/2\)\):.*$", RegexOptions.Multiline)]
     private static partial Regex TimelineLine();
 
     [GeneratedRegex(@" m[0-9]+ spread=[0-9.]+ flush=[0-9.]+")]

@@ -94,30 +94,67 @@ public sealed class GdhPreparedShareTests
             sim.Run();
         }
 
-        var controller = (GdhModule)sim[members[^1]].Module;
+        // Three leaves of other members: the controller (the newest) stays, and each re-key may take its prepared share.
+        string last = members[^1];
+        var controller = (GdhModule)sim[last].Module;
         var committed = new List<byte[]> { controller.CommittedShare!.ToArray() };
         for (int i = 0; i < 3; i++)
         {
             byte[] prepared = controller.PreparedShare!;
             byte[] preparedCopy = prepared.ToArray();
-            Assert.Equal(Rejection.None, sim.Refresh(members[^1]).Rejection);
+            members.RemoveAt(1);
+            sim.Install(members);
             sim.Run();
-            Checks.AllAgree(sim, $"refresh {i}");
+            Checks.AllAgree(sim, $"leave {i}");
+            Assert.Equal(last, members[^1]);
             byte[] now = controller.CommittedShare!.ToArray();
             Assert.DoesNotContain(committed, c => c.AsSpan().SequenceEqual(now));
             committed.Add(now);
             if (finishes)
             {
                 // Used for this run: it is the new committed share, and a fresh one is prepared for the next.
-                Assert.True(now.AsSpan().SequenceEqual(preparedCopy), $"refresh {i}: the prepared share was not used");
-                Assert.False(controller.PreparedShare!.AsSpan().SequenceEqual(preparedCopy), $"refresh {i}: the same share prepared again");
+                Assert.True(now.AsSpan().SequenceEqual(preparedCopy), $"leave {i}: the prepared share was not used");
+                Assert.False(controller.PreparedShare!.AsSpan().SequenceEqual(preparedCopy), $"leave {i}: the same share prepared again");
             }
             else
             {
                 // Never finished: not used, and zeroed so that it can reach no later message.
-                Assert.False(now.AsSpan().SequenceEqual(preparedCopy), $"refresh {i}: unfinished work was used");
-                Assert.True(prepared.All(b => b == 0), $"refresh {i}: unused prepared share not erased");
+                Assert.False(now.AsSpan().SequenceEqual(preparedCopy), $"leave {i}: unfinished work was used");
+                Assert.True(prepared.All(b => b == 0), $"leave {i}: unused prepared share not erased");
             }
+        }
+    }
+
+    /// <summary>
+    /// A refresh heals a compromise of the controller's memory, so it draws its share when it runs: a share prepared
+    /// earlier was in that memory too. The prepared one is erased when the refresh commits, and a new one prepared.
+    /// </summary>
+    [Fact]
+    public void A_refresh_draws_a_fresh_share_and_never_takes_the_prepared_one()
+    {
+        using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 12) { Precompute = true };
+        List<string> members = [.. Enumerable.Range(0, 5).Select(_ => sim.Create().Name)];
+        sim.Install(members[..1]);
+        sim.Run();
+        for (int n = 2; n <= members.Count; n++)
+        {
+            sim.Install(members[..n]);
+            sim.Run();
+        }
+
+        var controller = (GdhModule)sim[members[^1]].Module;
+        for (int i = 0; i < 2; i++)
+        {
+            byte[] prepared = controller.PreparedShare!;
+            byte[] preparedCopy = prepared.ToArray();
+            long preparedBefore = sim[members[^1]].Counter.PrecomputedExponentiations;
+            Assert.Equal(Rejection.None, sim.Refresh(members[^1]).Rejection);
+            sim.Run();
+            Checks.AllAgree(sim, $"refresh {i}");
+            Assert.False(controller.CommittedShare!.AsSpan().SequenceEqual(preparedCopy), $"refresh {i}: took the prepared share");
+            Assert.True(prepared.All(b => b == 0), $"refresh {i}: the prepared share outlived the state it was made for");
+            Assert.Equal(preparedBefore, sim[members[^1]].Counter.PrecomputedExponentiations);
+            Assert.NotNull(controller.PreparedShare);
         }
     }
 

@@ -21,6 +21,24 @@ public sealed class TokenHoldTests
     // Between delivery and answer: a few rotations, fewer than SeqUnchangedConst.
     private const long ThinkTimeUs = 5_000;
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    [InlineData(8, true)]
+    public void Fewer_than_three_idle_visits_before_a_hold_are_refused(int visits, bool valid)
+    {
+        var options = new RingOptions { SeqUnchangedConst = visits };
+        if (valid)
+        {
+            options.Validate();
+        }
+        else
+        {
+            Assert.Contains("SeqUnchangedConst at least 3", Assert.Throws<ArgumentException>(options.Validate).Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void An_idle_ring_holds_the_token_and_does_a_small_fraction_of_the_work_of_a_spinning_one()
     {
