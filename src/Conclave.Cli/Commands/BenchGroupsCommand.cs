@@ -17,9 +17,11 @@ internal static class BenchGroupsCommand
         var max = new Option<int>("--max") { Description = "Largest group (below 2 skips the join and leave runs).", DefaultValueFactory = _ => 50 };
         var rounds = new Option<int>("--rounds") { Description = "Grow-and-shrink rounds per mode; the tables show the median.", DefaultValueFactory = _ => 3 };
         var members = new Option<int>("--throughput-members") { Description = "Group size for the throughput runs (at least 2; 0 skips them).", DefaultValueFactory = _ => 3 };
-        var messages = new Option<int>("--messages") { Description = "Messages per throughput run.", DefaultValueFactory = _ => 5000 };
+        // 9 runs of 10,000 (was 5 of 5,000): on two shared cores single runs swing 2×, and five short runs left one
+        // mode's median as much as 0.1 of plain away from the next invocation's (2026-11-24, docs/benchmarks-groups.md).
+        var messages = new Option<int>("--messages") { Description = "Messages per throughput run.", DefaultValueFactory = _ => 10_000 };
         var size = new Option<int>("--size") { Description = "Message size in bytes for the throughput runs.", DefaultValueFactory = _ => 1024 };
-        var repeats = new Option<int>("--throughput-rounds") { Description = "Throughput runs per mode, modes interleaved; the table shows the median.", DefaultValueFactory = _ => 5 };
+        var repeats = new Option<int>("--throughput-rounds") { Description = "Throughput runs per mode, modes interleaved; the table shows the median.", DefaultValueFactory = _ => 9 };
         var warmUp = new Option<double>("--warm-up-seconds") { Description = "Least time of unmeasured throughput runs per mode before the measured ones (tiered JIT optimises hot paths only after a while); 0: one run.", DefaultValueFactory = _ => 1 };
         var window = new Option<int>("--window") { Description = "Most throughput messages in flight.", DefaultValueFactory = _ => 200 };
         var jitQuiet = new Option<int>("--jit-quiet-ms") { Description = "Before each throughput run, wait until the JIT has compiled nothing for this long (at most 3 s): tiered recompilation of the set-up code otherwise runs inside the timed run. 0: do not wait.", DefaultValueFactory = _ => 250 };
