@@ -40,14 +40,7 @@ public sealed class GdhPreparedShareTests
     public void With_the_share_prepared_a_member_leaving_costs_one_serial_exponentiation()
     {
         using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 8) { Precompute = true };
-        List<string> members = [.. Enumerable.Range(0, MaxMembers).Select(_ => sim.Create().Name)];
-        sim.Install(members[..1]);
-        sim.Run();
-        for (int n = 2; n <= MaxMembers; n++)
-        {
-            sim.Install(members[..n]);
-            sim.Run();
-        }
+        List<string> members = Grow(sim, MaxMembers);
 
         while (members.Count > 3)
         {
@@ -85,14 +78,7 @@ public sealed class GdhPreparedShareTests
     public void A_prepared_share_goes_into_one_run_only_and_unfinished_work_is_erased_not_used(bool finishes)
     {
         using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 10) { Precompute = true, PrecomputeNeverFinishes = !finishes };
-        List<string> members = [.. Enumerable.Range(0, 6).Select(_ => sim.Create().Name)];
-        sim.Install(members[..1]);
-        sim.Run();
-        for (int n = 2; n <= members.Count; n++)
-        {
-            sim.Install(members[..n]);
-            sim.Run();
-        }
+        List<string> members = Grow(sim, 6);
 
         // Three leaves of other members: the controller (the newest) stays, and each re-key may take its prepared share.
         string last = members[^1];
@@ -133,14 +119,7 @@ public sealed class GdhPreparedShareTests
     public void A_refresh_draws_a_fresh_share_and_never_takes_the_prepared_one()
     {
         using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 12) { Precompute = true };
-        List<string> members = [.. Enumerable.Range(0, 5).Select(_ => sim.Create().Name)];
-        sim.Install(members[..1]);
-        sim.Run();
-        for (int n = 2; n <= members.Count; n++)
-        {
-            sim.Install(members[..n]);
-            sim.Run();
-        }
+        List<string> members = Grow(sim, 5);
 
         var controller = (GdhModule)sim[members[^1]].Module;
         for (int i = 0; i < 2; i++)
@@ -168,14 +147,7 @@ public sealed class GdhPreparedShareTests
     public void A_used_prepared_share_leaves_neither_its_ratio_nor_a_copy_of_the_group_element_behind()
     {
         using var sim = new Simulator(KeyAgreementProtocol.Gdh, DhGroup.Ristretto255, 11) { Precompute = true };
-        List<string> members = [.. Enumerable.Range(0, 6).Select(_ => sim.Create().Name)];
-        sim.Install(members[..1]);
-        sim.Run();
-        for (int n = 2; n <= members.Count; n++)
-        {
-            sim.Install(members[..n]);
-            sim.Run();
-        }
+        List<string> members = Grow(sim, 6);
 
         var controller = (GdhModule)sim[members[^1]].Module;
         GdhNextShare leaveWork = controller.PreparedWork!;
@@ -194,5 +166,18 @@ public sealed class GdhPreparedShareTests
         Checks.AllAgree(sim, "join");
         Assert.Same(joinWork.Share, controller.CommittedShare);
         Assert.True(joinWork.Ratio.All(b => b == 0), "join: the prepared ratio was not erased");
+    }
+
+    /// <summary>A group of <paramref name="count"/> new members grown one join at a time, each change run to its key.</summary>
+    private static List<string> Grow(Simulator sim, int count)
+    {
+        List<string> members = [.. Enumerable.Range(0, count).Select(_ => sim.Create().Name)];
+        for (int n = 1; n <= count; n++)
+        {
+            sim.Install(members[..n]);
+            sim.Run();
+        }
+
+        return members;
     }
 }
