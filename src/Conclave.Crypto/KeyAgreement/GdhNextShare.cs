@@ -59,11 +59,18 @@ internal sealed class GdhNextShare : KeyAgreementPrecomputation
     /// <summary>A member's partial key with the new share in place of the committed one.</summary>
     public byte[] Updated(string member) => _updated[member];
 
-    /// <summary>Zeroes the secrets (an unused share must never reach a message later).</summary>
+    /// <summary>
+    /// Zeroes the secrets (an unused share must never reach a message later), and the cardinal value if computed: it
+    /// would have been the group element of a run with this share.
+    /// </summary>
     public void Erase()
     {
         CryptographicOperations.ZeroMemory(Share);
         CryptographicOperations.ZeroMemory(_ratio);
+        if (IsFinished && _cardinal is not null)
+        {
+            CryptographicOperations.ZeroMemory(_cardinal);
+        }
     }
 
     /// <summary>
